@@ -1,0 +1,61 @@
+"""The `podbrief` command line."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+
+from bot import cli_brief, cli_feeds, cli_llm, cli_run
+from bot.asyncrun import run_async
+from bot.settings import load_settings, user_config_file
+from bot.wiring import open_services
+
+app = typer.Typer(
+    help="podbrief: podcast episodes in, a grounded daily top-5 brief out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+config_app = typer.Typer(help="Show where settings come from.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending database migrations (every start does this too)."""
+
+    async def _run() -> None:
+        services = await open_services()
+        await services.aclose()
+
+    run_async(_run())
+    console.print("database is up to date")
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print the user config file's path (it may not exist yet)."""
+    console.print(str(user_config_file()))
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings (no secrets) as JSON."""
+    settings = load_settings()
+    data = settings.model_dump()
+    data["resolved_database_url"] = settings.resolved_database_url
+    print(json.dumps(data, indent=2, default=str))
+
+
+def build() -> typer.Typer:
+    for module in (cli_feeds, cli_brief, cli_llm, cli_run):
+        module.register(app)
+    return app
+
+
+def main() -> None:
+    build()()

@@ -1,0 +1,116 @@
+"""Configuration: config/podbrief.toml defaults < user config file < PODBRIEF_* environment.
+
+Secrets come only from the environment (``Secrets``), never from a file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_config_dir, user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from core.db import normalise_url, sqlite_url_for
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULTS_FILE = CONFIG_DIR / "podbrief.toml"
+
+
+def user_config_file() -> Path:
+    explicit = os.environ.get("PODBRIEF_CONFIG")
+    return Path(explicit) if explicit else Path(user_config_dir("podbrief")) / "podbrief.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PODBRIEF_", extra="forbid")
+
+    data_dir: str = ""
+    database_url: str = ""
+
+    poll_interval_minutes: int = Field(30, ge=1)
+    fetch_concurrency: int = Field(20, ge=1, le=500)
+    fetch_timeout_seconds: float = Field(20.0, gt=0)
+    max_feed_bytes: int = Field(20_000_000, gt=0)
+    max_transcript_bytes: int = Field(20_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    backoff_base_minutes: int = Field(30, ge=1)
+    backoff_max_minutes: int = Field(1440, ge=1)
+    url_allowlist: list[str] = []
+
+    extractor: str = "auto"
+    embedder: str = "auto"
+
+    default_timezone: str = "UTC"
+    default_delivery_time: str = "08:00"
+
+    @field_validator("extractor")
+    @classmethod
+    def _known_extractor(cls, value: str) -> str:
+        if value not in {"auto", "offline", "llm"}:
+            raise ValueError("extractor must be auto, offline or llm")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = [DEFAULTS_FILE]
+        user_file = user_config_file()
+        if user_file.is_file():
+            files.append(user_file)
+        # Later files win; the environment wins over both.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, files))
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return (
+            Path(self.data_dir).expanduser() if self.data_dir else Path(user_data_dir("podbrief"))
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_url(self.database_url)
+        return sqlite_url_for(self.resolved_data_dir)
+
+
+class Secrets(BaseSettings):
+    """API keys and tokens: environment only."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    telegram_token: str | None = Field(None, validation_alias="PODBRIEF_TELEGRAM_TOKEN")
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def load_settings() -> Settings:
+    return Settings()

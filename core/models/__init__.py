@@ -1,0 +1,36 @@
+"""All tables. Importing this package registers every model on ``Base.metadata``."""
+
+from core.models.base import Base, utcnow
+from core.models.feeds import Episode, Feed, TranscriptLink
+from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
+from core.models.transcripts import Segment, Transcript
+from core.models.users import (
+    Brief,
+    BriefItem,
+    ChatContext,
+    Feedback,
+    ShowSubscription,
+    TopicPreference,
+    User,
+)
+
+__all__ = [
+    "Base",
+    "Brief",
+    "BriefItem",
+    "ChatContext",
+    "Episode",
+    "Feed",
+    "Feedback",
+    "Insight",
+    "InsightEmbedding",
+    "InsightTopic",
+    "RelatedEdge",
+    "Segment",
+    "ShowSubscription",
+    "TopicPreference",
+    "Transcript",
+    "TranscriptLink",
+    "User",
+    "utcnow",
+]

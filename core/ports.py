@@ -1,0 +1,73 @@
+"""The ports: what core needs from the outside world. Adapters implement them; tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from core.chat.types import ChatRef, Reply
+from core.domain import EpisodeInfo, FetchResult, InsightDraft, SegmentData
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware in UTC."""
+        ...
+
+
+@runtime_checkable
+class Fetcher(Protocol):
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
+        untrusted: bool = False,
+    ) -> FetchResult:
+        """GET a URL (http(s), file:// or a local path).
+
+        ``untrusted`` marks a URL a chat user typed: it must not reach the host's own network.
+        Raises ``core.domain.FetchError`` with a plain-words message on any failure.
+        """
+        ...
+
+
+class Embedder(Protocol):
+    @property
+    def name(self) -> str:
+        """Identifies the vector space; vectors of different names are never compared."""
+        ...
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        """One L2-normalised float32 row per text."""
+        ...
+
+
+class InsightExtractor(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    async def extract(
+        self, episode: EpisodeInfo, segments: Sequence[SegmentData]
+    ) -> list[InsightDraft]:
+        """Grounded insights of one episode: every quote verbatim from ``segments``."""
+        ...
+
+
+class Messenger(Protocol):
+    """Sends a neutral reply to a chat on one platform (used for scheduled delivery)."""
+
+    @property
+    def platform(self) -> str: ...
+
+    async def send(self, chat: ChatRef, reply: Reply) -> list[str]:
+        """Returns the platform's ids of the messages sent."""
+        ...
