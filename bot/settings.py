@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_delivery_time: str = "08:00"
 
+    # Chat platforms (tokens are secrets: see ``Secrets``).
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(8080, ge=1, le=65535)
+    telegram_webhook_url: str = ""  # set: webhook mode; empty: long polling
+    telegram_base_url: str = ""  # a local Bot API server (or the tests' emulator)
+    slack_api_url: str = ""  # Web API base URL override (tests)
+
     @field_validator("extractor")
     @classmethod
     def _known_extractor(cls, value: str) -> str:
@@ -94,6 +101,9 @@ class Secrets(BaseSettings):
     openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
     telegram_token: str | None = Field(None, validation_alias="PODBRIEF_TELEGRAM_TOKEN")
+    telegram_webhook_secret: str | None = Field(
+        None, validation_alias="PODBRIEF_TELEGRAM_WEBHOOK_SECRET"
+    )
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
