@@ -108,6 +108,7 @@ class Reply:
     parts: tuple[Part, ...] = ()
     brief_id: int | None = None  # set when this reply shows a brief
     notice: str | None = None  # short acknowledgement for a button press (toast)
+    compact: bool = False  # the chat prefers one compact message over one per card
     cards: tuple[InsightCard, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
