@@ -3,6 +3,7 @@
 from core.models.base import Base, utcnow
 from core.models.feeds import Episode, Feed, TranscriptLink
 from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
+from core.models.messages import SentMessage
 from core.models.transcripts import Segment, Transcript
 from core.models.users import (
     Brief,
@@ -27,6 +28,7 @@ __all__ = [
     "InsightTopic",
     "RelatedEdge",
     "Segment",
+    "SentMessage",
     "ShowSubscription",
     "TopicPreference",
     "Transcript",

@@ -1,0 +1,464 @@
+"""A Telegram Bot API emulator on 127.0.0.1: the far side of the Telegram adapter in tests.
+
+It answers the methods the adapter uses, validates what the bot sends the way Telegram does
+(HTML entities, 4,096 characters, 64-byte callback_data), records every request, and lets a
+test inject user messages, commands, locations and button presses, delivered through
+getUpdates (long polling) or POSTed to the bot's webhook with its secret token. Tests script
+429 retry_after, 5xx, blocked users (403) and groups migrated to supergroups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+JSON_PARAMS = {"reply_markup", "reply_parameters", "commands", "allowed_updates", "scope",
+               "link_preview_options", "entities"}  # fmt: skip
+INT_PARAMS = {"message_id", "offset", "limit", "timeout", "user_id", "reply_to_message_id"}
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+                "blockquote", "tg-spoiler", "span"}  # fmt: skip
+_TAG = re.compile(r"<(/?)([a-zA-Z-]+)((?:\s+[a-z-]+(?:=\"[^\"<>]*\")?)*)\s*>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, **parameters: Any) -> None:
+        super().__init__(description)
+        self.status, self.description, self.parameters = status, description, parameters
+
+
+@dataclass
+class Sent:
+    """One message the bot sent (or edited)."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    text: str
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+    reply_to: int | None
+    at: float
+
+    def buttons(self) -> list[dict[str, Any]]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+    def button(self, label_part: str) -> dict[str, Any]:
+        for button in self.buttons():
+            if label_part.lower() in button["text"].lower():
+                return button
+        raise AssertionError(f"no button {label_part!r} on {self.buttons()}")
+
+    @property
+    def visible_text(self) -> str:
+        return visible_text(self.text) if self.parse_mode == "HTML" else self.text
+
+
+@dataclass
+class Attempt:
+    method: str
+    chat_id: int | None
+    status: int
+    at: float
+
+
+def visible_text(html_text: str) -> str:
+    """What a user sees of an HTML message (tags gone, entities decoded)."""
+    plain = _TAG.sub("", html_text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace(
+        "&amp;", "&"
+    )
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_html(text: str) -> None:
+    """Telegram's HTML rules: known tags, balanced, and every bare <, > or & escaped."""
+    stack: list[str] = []
+    for match in _TAG.finditer(text):
+        closing, tag = match.group(1) == "/", match.group(2).lower()
+        if tag not in ALLOWED_TAGS:
+            raise ApiError(400, f"Bad Request: can't parse entities: unsupported tag {tag!r}")
+        if not closing:
+            stack.append(tag)
+        elif not stack or stack.pop() != tag:
+            raise ApiError(400, f"Bad Request: can't parse entities: unmatched end tag {tag!r}")
+    if stack:
+        raise ApiError(400, f"Bad Request: can't parse entities: unclosed tag {stack[-1]!r}")
+    rest = _ENTITY.sub("", _TAG.sub("", text))
+    if any(ch in rest for ch in "<>&"):
+        raise ApiError(400, "Bad Request: can't parse entities: unescaped <, > or &")
+
+
+@dataclass
+class Scripted:
+    """A failure answered to the next matching request(s)."""
+
+    method: str
+    chat_id: int | None
+    status: int
+    description: str
+    parameters: dict[str, Any]
+    times: int
+
+
+@dataclass
+class TelegramApiEmulator:
+    token: str = "123456:TEST-TOKEN"
+    bot_username: str = "podbrief_bot"
+    sent: list[Sent] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    commands: list[dict[str, str]] = field(default_factory=list)
+    webhook_url: str = ""
+    webhook_secret: str | None = None
+    webhook_statuses: list[int] = field(default_factory=list)
+    blocked: set[int] = field(default_factory=set)
+    migrated: dict[int, int] = field(default_factory=dict)
+    admins: dict[int, set[int]] = field(default_factory=dict)
+    chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.bot_id = int(self.token.split(":")[0])
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._scripted: list[Scripted] = []
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.confirmed_offset = 0
+
+    # --- wiring ---------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        application = web.Application()
+        application.router.add_route("*", "/bot{token}/{method}", self._handle)
+        return application
+
+    def base_url(self, server_url: str) -> str:
+        return f"{server_url}/bot"
+
+    async def close(self) -> None:
+        """Release long polls and finish webhook deliveries before the server stops."""
+        self._closing = True
+        await self._notify()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "podbrief",
+                "username": self.bot_username}  # fmt: skip
+
+    # --- what a test injects --------------------------------------------------------------
+
+    def private_chat(self, user_id: int, first_name: str = "Ada") -> dict[str, Any]:
+        chat = {"id": user_id, "type": "private", "first_name": first_name}
+        self.chats[user_id] = chat
+        return chat
+
+    def group_chat(self, chat_id: int, title: str, admins: set[int]) -> dict[str, Any]:
+        chat = {"id": chat_id, "type": "group", "title": title}
+        self.chats[chat_id] = chat
+        self.admins[chat_id] = set(admins)
+        return chat
+
+    @staticmethod
+    def user(user_id: int, first_name: str = "Ada") -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": first_name}
+
+    async def send_text(
+        self, chat_id: int, text: str, *, from_id: int | None = None, reply_to: int | None = None
+    ) -> int:
+        """A user writes ``text`` (a command if it starts with "/"); returns its message id."""
+        message = self._user_message(chat_id, from_id)
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:
+            message["reply_to_message"] = self._messages[(chat_id, reply_to)]
+        await self._push({"message": message})
+        return int(message["message_id"])
+
+    async def send_location(self, chat_id: int, latitude: float, longitude: float) -> int:
+        message = self._user_message(chat_id, None)
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+        await self._push({"message": message})
+        return int(message["message_id"])
+
+    async def press(self, chat_id: int, message_id: int, data: str, *, from_id: int | None = None
+                    ) -> str:  # fmt: skip
+        """A user presses a button carrying ``data`` under one of the bot's messages."""
+        query_id = f"cq{next(self._query_ids)}"
+        query = {"id": query_id, "from": self.user(from_id or chat_id),
+                 "chat_instance": f"ci{chat_id}", "data": data,
+                 "message": self._messages[(chat_id, message_id)]}  # fmt: skip
+        await self._push({"callback_query": query})
+        return query_id
+
+    async def block_bot(self, user_id: int) -> None:
+        """The user blocks the bot: sends now fail with 403, and Telegram tells the bot."""
+        self.blocked.add(user_id)
+        status = {"chat": self.chats[user_id], "from": self.user(user_id), "date": int(time.time()),
+                  "old_chat_member": {"user": self.bot_user, "status": "member"},
+                  "new_chat_member": {"user": self.bot_user, "status": "kicked",
+                                      "until_date": 0}}  # fmt: skip
+        await self._push({"my_chat_member": status})
+
+    def migrate_group(self, old_id: int, new_id: int) -> None:
+        self.migrated[old_id] = new_id
+        chat = dict(self.chats[old_id], id=new_id, type="supergroup")
+        self.chats[new_id] = chat
+        self.admins[new_id] = self.admins.get(old_id, set())
+
+    def script(self, method: str, status: int, description: str, *, chat_id: int | None = None,
+               times: int = 1, **parameters: Any) -> None:  # fmt: skip
+        """Answer the next ``times`` matching requests with this error."""
+        self._scripted.append(Scripted(method, chat_id, status, description, parameters, times))
+
+    # --- what a test waits on -------------------------------------------------------------
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_messages(self, chat_id: int, count: int, timeout: float = 15.0) -> list[Sent]:
+        """Wait until the bot has sent ``count`` new messages to the chat; returns all of them."""
+        await self.wait_for(lambda: len(self.messages_to(chat_id)) >= count, timeout)
+        return self.messages_to(chat_id)
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id and s.method == "sendMessage"]
+
+    async def wait_answer(self, query_id: str, timeout: float = 15.0) -> dict[str, Any]:
+        await self.wait_for(lambda: query_id in self.answers, timeout)
+        return self.answers[query_id]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    # --- the HTTP side --------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = _parse_params(dict(await request.post()))
+        self.calls.append((method, params))
+        chat_id = params.get("chat_id")
+        try:
+            self._raise_scripted(method, chat_id)
+            handler = getattr(self, f"_m_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            result = await handler(params)
+        except ApiError as exc:
+            self.attempts.append(Attempt(method, chat_id, exc.status, time.monotonic()))
+            await self._notify()
+            body: dict[str, Any] = {"ok": False, "error_code": exc.status,
+                                    "description": exc.description}  # fmt: skip
+            if exc.parameters:
+                body["parameters"] = exc.parameters
+            return web.json_response(body, status=exc.status)
+        self.attempts.append(Attempt(method, chat_id, 200, time.monotonic()))
+        await self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    def _raise_scripted(self, method: str, chat_id: int | None) -> None:
+        for item in self._scripted:
+            if item.method == method and item.chat_id in (None, chat_id) and item.times > 0:
+                item.times -= 1
+                raise ApiError(item.status, item.description, **item.parameters)
+
+    def _check_chat(self, chat_id: int) -> None:
+        if chat_id in self.migrated:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           migrate_to_chat_id=self.migrated[chat_id])  # fmt: skip
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+
+    async def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.bot_user, can_join_groups=True, can_read_all_group_messages=False,
+                    supports_inline_queries=False)  # fmt: skip
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        for command in params["commands"]:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        self.commands = list(params["commands"])
+        return True
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url, self.webhook_secret = "", None
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = params["url"]
+        self.webhook_secret = params.get("secret_token")
+        return True
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = params.get("offset", 0)
+        if offset:
+            self.confirmed_offset = offset
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout", 0))
+        async with self._changed:
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait_for(lambda: bool(self._updates) or self._closing)
+            except TimeoutError:
+                pass
+        return list(self._updates[: params.get("limit", 100)])
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = params["chat_id"]
+        self._check_chat(chat_id)
+        text = params.get("text", "")
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if params.get("parse_mode") == "HTML":
+            check_html(text)
+        shown = visible_text(text) if params.get("parse_mode") == "HTML" else text
+        if utf16_len(shown) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        _check_markup(params.get("reply_markup"))
+        reply = params.get("reply_parameters") or {}
+        message = self._bot_message(chat_id, text, params.get("reply_markup"))
+        self.sent.append(Sent("sendMessage", chat_id, message["message_id"], text,
+                              params.get("parse_mode"), params.get("reply_markup"),
+                              reply.get("message_id"), time.monotonic()))  # fmt: skip
+        return message
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, message_id = params["chat_id"], params["message_id"]
+        self._check_chat(chat_id)
+        if (chat_id, message_id) not in self._messages:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if params.get("parse_mode") == "HTML":
+            check_html(params["text"])
+        _check_markup(params.get("reply_markup"))
+        message = self._messages[(chat_id, message_id)]
+        message["text"] = params["text"]
+        message.pop("reply_markup", None)
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        self.sent.append(Sent("editMessageText", chat_id, message_id, params["text"],
+                              params.get("parse_mode"), params.get("reply_markup"), None,
+                              time.monotonic()))  # fmt: skip
+        return message
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = params["callback_query_id"]
+        if query_id in self.answers:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        self.answers[query_id] = params
+        return True
+
+    async def _m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = params["chat_id"], params["user_id"]
+        self._check_chat(chat_id)
+        if user_id in self.admins.get(chat_id, set()):
+            return _admin(self.user(user_id))
+        return {"user": self.user(user_id), "status": "member"}
+
+    async def _m_getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self._check_chat(params["chat_id"])
+        return [_admin(self.user(uid)) for uid in sorted(self.admins.get(params["chat_id"], ()))]
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _next_message_id(self, chat_id: int) -> int:
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    def _user_message(self, chat_id: int, from_id: int | None) -> dict[str, Any]:
+        chat = self.chats.get(chat_id) or self.private_chat(chat_id)
+        message = {"message_id": self._next_message_id(chat_id), "date": int(time.time()),
+                   "chat": chat, "from": self.user(from_id or chat_id)}  # fmt: skip
+        self._messages[(chat_id, message["message_id"])] = message
+        return message
+
+    def _bot_message(self, chat_id: int, text: str, markup: Any) -> dict[str, Any]:
+        message = {"message_id": self._next_message_id(chat_id), "date": int(time.time()),
+                   "chat": self.chats[chat_id], "from": self.bot_user, "text": text}  # fmt: skip
+        if markup:
+            message["reply_markup"] = markup
+        self._messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def _push(self, payload: dict[str, Any]) -> None:
+        update = {"update_id": next(self._update_ids), **payload}
+        if self.webhook_url:
+            task = asyncio.create_task(self._deliver(update))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._updates.append(update)
+        await self._notify()
+
+    async def _deliver(self, update: dict[str, Any]) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
+        async with aiohttp.ClientSession() as session, session.post(
+            self.webhook_url, json=update, headers=headers
+        ) as response:
+            self.webhook_statuses.append(response.status)
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
+def _admin(user: dict[str, Any]) -> dict[str, Any]:
+    rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+              "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+              "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+              "can_delete_stories")  # fmt: skip
+    return {"user": user, "status": "administrator", **{right: False for right in rights}}
+
+
+def _check_markup(markup: dict[str, Any] | None) -> None:
+    for row in (markup or {}).get("inline_keyboard", []):
+        for button in row:
+            if not button.get("text"):
+                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+
+def _parse_params(raw: dict[str, Any]) -> dict[str, Any]:
+    """PTB posts form fields; objects are JSON strings, ids and numbers are decimal strings."""
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        text = str(value)
+        if key in JSON_PARAMS:
+            params[key] = json.loads(text)
+        elif key in INT_PARAMS or (key == "chat_id" and re.fullmatch(r"-?\d+", text)):
+            params[key] = int(text)
+        else:
+            params[key] = text
+    return params
