@@ -83,3 +83,22 @@ async def inactive_reason(
     if row is None or row.active:
         return None
     return row.inactive_reason or "inactive"
+
+
+async def reactivate_workspace(
+    sessions: Sessions, platform: str, workspace: str, *, reason_prefix: str
+) -> int:
+    """Lift a workspace-wide stop (e.g. the app was installed again): only the chats whose
+    reason starts with ``reason_prefix``, so a chat that left for its own reason stays off."""
+    async with transaction(sessions) as session:
+        result = await session.execute(
+            update(User)
+            .where(
+                User.platform == platform,
+                User.workspace == workspace,
+                User.active.is_(False),
+                User.inactive_reason.startswith(reason_prefix, autoescape=True),
+            )
+            .values(active=True, inactive_reason=None)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
