@@ -1,0 +1,288 @@
+"""Feed bytes to plain dataclasses, leniently (feedparser), with each episode's dedup key.
+
+Pure and picklable: ingest runs it in a process pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from core.feeds import podcast_namespace
+from core.feeds.errors import FeedError
+from core.feeds.text import html_to_text
+
+MAX_KEY = 700
+MAX_URL = 2048
+AUDIO_VIDEO = ("audio/", "video/")
+PERSON_FIELDS = ("name", "role", "group", "href", "img")
+
+
+class NotAFeedError(FeedError):
+    """The bytes are not an RSS or Atom feed a podcast app could read."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTranscriptLink:
+    url: str
+    mime_type: str | None
+    language: str | None
+    rel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEpisode:
+    dedup_key: str
+    guid: str | None
+    title: str
+    published_at: datetime | None
+    duration_seconds: float | None
+    enclosure_url: str | None
+    enclosure_type: str | None
+    link: str | None
+    description: str | None
+    image_url: str | None
+    chapters_url: str | None
+    persons: list[dict[str, str]] = field(default_factory=list)
+    transcripts: list[ParsedTranscriptLink] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    description: str | None
+    image_url: str | None
+    language: str | None
+    episodes: list[ParsedEpisode]
+    warning: str | None = None  # set when the XML was broken but still readable
+
+
+def parse_feed(body: bytes, *, feed_url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse one feed; raises ``NotAFeedError`` when there is nothing a podcast app would show."""
+    podcast_namespace.install()
+    headers = {"content-location": feed_url}
+    if content_type:
+        headers["content-type"] = content_type
+    data: Any = feedparser.parse(body, response_headers=headers)
+    if not data.get("version") and not data.entries:
+        problem = data.get("bozo_exception")
+        detail = f" ({problem})" if problem else ""
+        raise NotAFeedError(f"this is not an RSS or Atom feed{detail}")
+    meta = data.feed
+    return ParsedFeed(
+        title=_clip(html_to_text(meta.get("title")), 500),
+        link=_url(meta.get("link")),
+        description=html_to_text(meta.get("subtitle") or meta.get("summary")),
+        image_url=_url((meta.get("image") or {}).get("href")),
+        language=_clip(meta.get("language"), 35),
+        episodes=_episodes(data.entries, feed_url),
+        warning=_warning(data),
+    )
+
+
+def _warning(data: Any) -> str | None:
+    problem = data.get("bozo_exception") if data.get("bozo") else None
+    # A missing or overridden content type is normal for files and sloppy servers.
+    benign = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+    if problem is None or isinstance(problem, benign):
+        return None
+    return str(problem)
+
+
+def _episodes(entries: list[Any], feed_url: str) -> list[ParsedEpisode]:
+    seen = DedupIndex()
+    episodes: list[ParsedEpisode] = []
+    for entry in entries:
+        episode = _episode(entry, feed_url)
+        if episode is not None and not seen.contains(episode):
+            seen.add(episode)
+            episodes.append(episode)
+    return episodes
+
+
+class DedupIndex:
+    """GUID first, then enclosure URL, then link+title: the first identity an episode has."""
+
+    def __init__(self) -> None:
+        self.guids: set[str] = set()
+        self.enclosures: set[str] = set()
+        self.link_titles: set[tuple[str, str]] = set()
+
+    def add_identity(
+        self, guid: str | None, enclosure: str | None, link: str | None, title: str
+    ) -> None:
+        if guid:
+            self.guids.add(guid)
+        if enclosure:
+            self.enclosures.add(enclosure)
+        self.link_titles.add((link or "", title))
+
+    def add(self, episode: ParsedEpisode) -> None:
+        self.add_identity(episode.guid, episode.enclosure_url, episode.link, episode.title)
+
+    def contains(self, episode: ParsedEpisode) -> bool:
+        if episode.guid and episode.guid in self.guids:
+            return True
+        # A feed that rewrote its GUIDs still carries the same audio file.
+        if episode.enclosure_url and episode.enclosure_url in self.enclosures:
+            return True
+        if episode.guid or episode.enclosure_url:
+            return False
+        return (episode.link or "", episode.title) in self.link_titles
+
+
+def dedup_key(guid: str | None, enclosure: str | None, link: str | None, title: str) -> str:
+    if guid:
+        return _fit_key("guid:", guid)
+    if enclosure:
+        return _fit_key("enclosure:", enclosure)
+    return _fit_key("link-title:", f"{link or ''}\n{title}")
+
+
+def _fit_key(prefix: str, value: str) -> str:
+    key = prefix + value
+    if len(key) <= MAX_KEY:
+        return key
+    return prefix + "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def _episode(entry: Any, feed_url: str) -> ParsedEpisode | None:
+    guid = _clip((entry.get("id") or "").strip() or None, MAX_URL)
+    enclosure_url, enclosure_type = _enclosure(entry)
+    link = _url(entry.get("link"))
+    title = html_to_text(entry.get("title"))
+    if not (guid or enclosure_url or link or title):
+        return None  # nothing identifies it and nothing could be shown
+    title = _clip(title, 1000) or _untitled(enclosure_url)
+    return ParsedEpisode(
+        dedup_key=dedup_key(guid, enclosure_url, link, title),
+        guid=guid,
+        title=title,
+        published_at=_when(entry),
+        duration_seconds=parse_duration(entry.get("itunes_duration")),
+        enclosure_url=enclosure_url,
+        enclosure_type=enclosure_type,
+        link=link,
+        description=_description(entry),
+        image_url=_image(entry),
+        chapters_url=_fetchable(feed_url, (entry.get("podcast_chapters") or {}).get("url")),
+        persons=_persons(entry.get("podcast_persons") or []),
+        transcripts=_transcripts(entry.get("podcast_transcripts") or [], feed_url),
+    )
+
+
+def _untitled(enclosure_url: str | None) -> str:
+    if enclosure_url:
+        name = urlsplit(enclosure_url).path.rsplit("/", 1)[-1]
+        if name:
+            return name[:1000]
+    return "Untitled episode"
+
+
+def _enclosure(entry: Any) -> tuple[str | None, str | None]:
+    enclosures = [e for e in entry.get("enclosures") or [] if e.get("href")]
+    if not enclosures:
+        return None, None
+    media = [e for e in enclosures if str(e.get("type") or "").startswith(AUDIO_VIDEO)]
+    chosen = (media or enclosures)[0]
+    return _url(chosen.get("href")), _clip(chosen.get("type") or None, 200)
+
+
+def _when(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed"):
+        parsed: time.struct_time | None = entry.get(key)
+        if parsed is not None:
+            try:
+                return datetime(*parsed[:6], tzinfo=UTC)
+            except (ValueError, OverflowError):
+                continue
+    return None
+
+
+DURATION = re.compile(r"^\s*(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)\s*$")
+
+
+def parse_duration(value: Any) -> float | None:
+    """itunes:duration as seconds: "3600", "59:59", "1:02:03", "1:02:03.5"; else None."""
+    if value is None:
+        return None
+    match = DURATION.match(str(value))
+    if not match:
+        return None
+    first, second, seconds = match.groups()
+    hours, minutes = (first, second) if second is not None else (None, first)
+    total = float(seconds) + 60 * int(minutes or 0) + 3600 * int(hours or 0)
+    return total if total > 0 else None
+
+
+def _description(entry: Any) -> str | None:
+    content = entry.get("content") or []
+    richest = max((c.get("value") or "" for c in content), key=len, default="")
+    return html_to_text(richest or entry.get("summary") or entry.get("subtitle"))
+
+
+def _image(entry: Any) -> str | None:
+    image = entry.get("image")
+    if isinstance(image, dict) and image.get("href"):
+        return _url(image["href"])
+    thumbnails = entry.get("media_thumbnail") or []
+    if thumbnails and isinstance(thumbnails[0], dict):
+        return _url(thumbnails[0].get("url"))
+    return None
+
+
+def _persons(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
+    persons = []
+    for person in raw:
+        kept = {k: str(person[k]).strip() for k in PERSON_FIELDS if person.get(k)}
+        if kept.get("name") or kept.get("href"):
+            persons.append(kept)
+    return persons
+
+
+def _transcripts(raw: list[dict[str, Any]], feed_url: str) -> list[ParsedTranscriptLink]:
+    links: list[ParsedTranscriptLink] = []
+    for item in raw:
+        url = _fetchable(feed_url, item.get("url"))
+        if url and all(link.url != url for link in links):
+            links.append(
+                ParsedTranscriptLink(
+                    url=url,
+                    mime_type=_clip((item.get("type") or "").strip().lower() or None, 200),
+                    language=_clip((item.get("language") or "").strip() or None, 35),
+                    rel=_clip((item.get("rel") or "").strip() or None, 50),
+                )
+            )
+    return links
+
+
+def _fetchable(feed_url: str, value: Any) -> str | None:
+    """A URL we may fetch later: relative ones resolved; file: only from a local feed."""
+    if not value or not isinstance(value, str):
+        return None
+    url = _url(urljoin(feed_url, value.strip()))
+    if url is None:
+        return None
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in {"http", "https"} or (scheme == "file" and feed_url.startswith("file:")):
+        return url
+    return None
+
+
+def _url(value: Any) -> str | None:
+    if not value or not isinstance(value, str):
+        return None
+    url = value.strip()
+    return url if url and len(url) <= MAX_URL else None
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else value

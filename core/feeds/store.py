@@ -1,0 +1,125 @@
+"""Writing poll results: parsed feeds stored idempotently, 304s and failures scheduled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain import FetchResult
+from core.feeds.parse import DedupIndex, ParsedEpisode, ParsedFeed
+from core.models import Episode, Feed, TranscriptLink
+
+MAX_ERROR = 2000
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """When a feed is polled next: after ``interval``, or backed off after failures."""
+
+    interval: timedelta = timedelta(minutes=30)
+    backoff_base: timedelta = timedelta(minutes=30)
+    backoff_max: timedelta = timedelta(hours=24)
+
+    def backoff(self, failures: int) -> timedelta:
+        """base * 2^(failures-1), capped: 30 min, 1 h, 2 h, ... 24 h."""
+        exponent = min(max(failures - 1, 0), 30)
+        delay: timedelta = self.backoff_base * (2**exponent)
+        return min(delay, self.backoff_max)
+
+
+async def store_parsed(
+    session: AsyncSession,
+    feed: Feed,
+    parsed: ParsedFeed,
+    result: FetchResult,
+    now: datetime,
+    policy: PollPolicy,
+) -> int:
+    """Update the feed and add the episodes it does not have yet; returns how many."""
+    feed.title = parsed.title or feed.title
+    feed.link = parsed.link or feed.link
+    feed.description = parsed.description or feed.description
+    feed.image_url = parsed.image_url or feed.image_url
+    feed.language = parsed.language or feed.language
+    await mark_polled(session, feed, result, now, policy)
+    known = await known_identities(session, feed.id)
+    new: list[Episode] = []
+    for item in parsed.episodes:
+        if known.contains(item):
+            continue
+        known.add(item)
+        new.append(episode_row(feed.id, item, parsed.language))
+    session.add_all(new)
+    await session.flush()
+    return len(new)
+
+
+async def mark_polled(
+    session: AsyncSession, feed: Feed, result: FetchResult, now: datetime, policy: PollPolicy
+) -> None:
+    """A successful poll (200 or 304): new validators, errors cleared, next poll scheduled."""
+    feed.etag = result.etag[:500] if result.etag else None
+    feed.last_modified = result.last_modified[:100] if result.last_modified else None
+    feed.last_polled_at = now
+    feed.next_poll_at = now + policy.interval
+    feed.error_count = 0
+    feed.last_error = None
+    feed.last_error_at = None
+    await follow_permanent_redirect(session, feed, result)
+
+
+async def follow_permanent_redirect(session: AsyncSession, feed: Feed, result: FetchResult) -> None:
+    target = result.permanent_redirect_to
+    if not target or target == feed.url or len(target) > 2048:
+        return
+    taken = await session.scalar(select(Feed.id).where(Feed.url == target, Feed.id != feed.id))
+    if taken is None:  # else another feed already has that URL: keep ours as it is
+        feed.url = target
+
+
+def mark_failed(feed: Feed, message: str, now: datetime, policy: PollPolicy) -> None:
+    feed.error_count += 1
+    feed.last_error = message[:MAX_ERROR]
+    feed.last_error_at = now
+    feed.last_polled_at = now
+    feed.next_poll_at = now + policy.backoff(feed.error_count)
+
+
+async def known_identities(session: AsyncSession, feed_id: int) -> DedupIndex:
+    index = DedupIndex()
+    rows = await session.execute(
+        select(Episode.guid, Episode.enclosure_url, Episode.link, Episode.title).where(
+            Episode.feed_id == feed_id
+        )
+    )
+    for guid, enclosure, link, title in rows:
+        index.add_identity(guid, enclosure, link, title)
+    return index
+
+
+def episode_row(feed_id: int, item: ParsedEpisode, language: str | None) -> Episode:
+    return Episode(
+        feed_id=feed_id,
+        dedup_key=item.dedup_key,
+        guid=item.guid,
+        title=item.title,
+        published_at=item.published_at,
+        duration_seconds=item.duration_seconds,
+        enclosure_url=item.enclosure_url,
+        enclosure_type=item.enclosure_type,
+        link=item.link,
+        description=item.description,
+        image_url=item.image_url,
+        chapters_url=item.chapters_url,
+        persons=list(item.persons),
+        language=language,
+        transcript_status="pending",
+        insight_status="pending",
+        transcript_links=[
+            TranscriptLink(url=t.url, mime_type=t.mime_type, language=t.language, rel=t.rel)
+            for t in item.transcripts
+        ],
+    )

@@ -1,0 +1,66 @@
+"""HTML show notes to clean plain text."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote"}
+    | {"section", "article", "table", "hr", "pre", "dd", "dt"}
+)
+SKIP_TAGS = frozenset({"script", "style", "head", "title"})
+LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
+SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIP_TAGS:
+            self._skipping += 1
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _strip_once(html: str) -> str:
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return "".join(collector.parts)
+
+
+def html_to_text(value: str | None) -> str | None:
+    """Tags dropped, entities decoded, whitespace tidied; None when nothing is left.
+
+    Runs twice at most because some feeds escape their HTML twice (``&lt;p&gt;``).
+    """
+    if not value:
+        return None
+    text = value
+    for _ in range(2):
+        if not LOOKS_LIKE_HTML.search(text) and "&" not in text:
+            break
+        text = _strip_once(text)
+    text = unescape(text) if "&" in text else text
+    lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    tidy = BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return tidy or None
