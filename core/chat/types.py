@@ -64,6 +64,9 @@ class IncomingMessage:
     reply_to_brief_id: int | None = None  # the user replied to a brief message
     location: tuple[float, float] | None = None  # (latitude, longitude) a user shared
     timezone_hint: str | None = None  # e.g. Slack's users.info tz
+    # A raw button payload the adapter did not decode: the engine decodes it and answers a
+    # malformed or forged one politely.
+    action_data: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
