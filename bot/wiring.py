@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
@@ -19,8 +20,11 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    # Pooled HTTP for feeds and transcripts; clients open lazily on first fetch.
+    fetcher: HttpFetcher = field(default_factory=HttpFetcher)
 
     async def aclose(self) -> None:
+        await self.fetcher.aclose()
         await self.engine.dispose()
 
 
@@ -42,4 +46,15 @@ async def open_services(
         engine=engine,
         sessions=session_factory(engine),
         clock=clock or SystemClock(),
+        fetcher=fetcher_from_settings(settings),
+    )
+
+
+def fetcher_from_settings(settings: Settings) -> HttpFetcher:
+    return HttpFetcher(
+        timeout=settings.fetch_timeout_seconds,
+        max_bytes=settings.max_feed_bytes,
+        max_redirects=settings.max_redirects,
+        max_connections=settings.fetch_concurrency,
+        allowlist=settings.url_allowlist,
     )
