@@ -25,6 +25,8 @@ _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _BRACKETS = re.compile(r"\[([^\[\]\n]{1,80})\]")
 _TRAILING_CLOCK = re.compile(r"(?:^|\s)((?:\d{1,3}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\s*$")
 _STAMP_MARK = "\x01"
+_NOTE_MARK = "\x02"
+_NOTE_BEFORE_PUNCTUATION = re.compile(r"\s*\x02\s*(?=[,.;:!?])")
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -75,11 +77,12 @@ def _clean(block: str) -> tuple[str, list[tuple[int, float]]]:
         clock = _TRAILING_CLOCK.search(inner)
         seconds = clock_to_seconds(clock.group(1)) if clock else None
         if seconds is None:
-            return " "
+            return _NOTE_MARK
         seen.append(seconds)
         return f" {_STAMP_MARK} "
 
-    marked = squash(_BRACKETS.sub(bracket, plain))
+    marked = _NOTE_BEFORE_PUNCTUATION.sub("", _BRACKETS.sub(bracket, plain))
+    marked = squash(marked.replace(_NOTE_MARK, " "))
     return _take_marks(marked, seen)
 
 

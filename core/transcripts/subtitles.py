@@ -30,7 +30,7 @@ def _looks_like_clock(name: str) -> bool:
 
 
 def clean_cue_text(text: str) -> str:
-    return squash(strip_annotations(html.unescape(text)))
+    return squash(strip_annotations(squash(html.unescape(text))))
 
 
 def parse_srt(text: str) -> list[SegmentData]:

@@ -11,6 +11,7 @@ from core.transcripts.errors import TranscriptParseError
 CHARS_PER_SECOND = 15.0
 
 _ANNOTATION = re.compile(r"\[[^\[\]\n]{1,60}\]")
+_ANNOTATION_BEFORE_PUNCTUATION = re.compile(r"\s*\[[^\[\]\n]{1,60}\](?=\s*[,.;:!?])")
 _SPACES = re.compile(r"\s+")
 _WORDISH = re.compile(r"\w")
 _CLOCK = re.compile(r"^(?:(\d{1,3}):)?([0-5]?\d):([0-5]?\d)(?:[.,](\d{1,3}))?$")
@@ -41,7 +42,8 @@ def _reject_binary(text: str) -> str:
 
 def strip_annotations(text: str) -> str:
     """Drop bracketed non-speech notes such as [laughs] or [unintelligible 00:14:47]."""
-    return _ANNOTATION.sub(" ", text)
+    # "know [laughs], that" -> "know, that", not "know , that".
+    return _ANNOTATION.sub(" ", _ANNOTATION_BEFORE_PUNCTUATION.sub("", text))
 
 
 def squash(text: str) -> str:
