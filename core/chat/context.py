@@ -57,7 +57,10 @@ async def save_context(
         for name, value in (
             ("last_brief_id", last_brief_id),
             ("last_insight_id", last_insight_id),
-            ("last_listing", [str(i) for i in last_listing] if last_listing is not _UNSET else _UNSET),
+            (
+                "last_listing",
+                [str(i) for i in last_listing] if last_listing is not _UNSET else _UNSET,
+            ),
             ("pending", pending),
         )
         if value is not _UNSET
@@ -75,7 +78,9 @@ async def _upsert(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> 
     async with transaction(sessions) as session:
         row = (await session.execute(select(ChatContext).where(*_where(chat)))).scalar_one_or_none()
         if row is None:
-            row = ChatContext(platform=chat.platform, workspace=chat.workspace, chat_id=chat.chat_id)
+            row = ChatContext(
+                platform=chat.platform, workspace=chat.workspace, chat_id=chat.chat_id
+            )
             session.add(row)
         for name, value in values.items():
             setattr(row, name, value)

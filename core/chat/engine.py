@@ -1,8 +1,98 @@
-"""The conversation engine: neutral messages in, neutral replies out (being built: issue 3)."""
+"""The conversation engine: neutral messages in, neutral replies out."""
 
 from __future__ import annotations
 
-from core.chat.types import ChatRef, IncomingMessage, Reply
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import people
+from core.chat.context import load_context
+from core.chat.handlers import brief as brief_h
+from core.chat.handlers import help as help_h
+from core.chat.handlers import insights as insights_h
+from core.chat.handlers import prefs as prefs_h
+from core.chat.handlers import settings as settings_h
+from core.chat.handlers import shows as shows_h
+from core.chat.intents import Intent, parse_intent
+from core.chat.timezones import timezone_from_text
+from core.chat.turn import Deps, Handler, Refusal, Turn
+from core.chat.types import Action, ChatRef, IncomingMessage, InvalidAction, Reply, Sender
+from core.feeds.errors import FeedError
+from core.models import User
+from core.ports import Clock, Embedder, Fetcher
+
+log = logging.getLogger(__name__)
+
+IntentParser = Callable[[str], Intent]
+
+HANDLERS: dict[str, Handler] = {
+    "start": settings_h.start,
+    "onboard_done": settings_h.onboard_done,
+    "help": help_h.show_help,
+    "brief": brief_h.brief,
+    "show_item": insights_h.show_item,
+    "related": insights_h.related,
+    "more_episode": insights_h.more_from_episode,
+    "source": insights_h.source,
+    "search": insights_h.search,
+    "topics": prefs_h.topics,
+    "follow": prefs_h.follow,
+    "mute": prefs_h.mute,
+    "unfollow": prefs_h.unfollow,
+    "unmute": prefs_h.unfollow,
+    "up": prefs_h.thumbs_up,
+    "down": prefs_h.thumbs_down,
+    "more_like": prefs_h.more_like,
+    "less_about": prefs_h.less_about,
+    "shows": shows_h.shows,
+    "subscribe": shows_h.subscribe,
+    "time": settings_h.set_time,
+    "timezone": settings_h.set_timezone,
+    "location": settings_h.set_timezone_from_location,
+    "pause": settings_h.pause,
+    "resume": settings_h.resume,
+    "compact": settings_h.compact,
+    "forget": settings_h.forget,
+    "confirm": settings_h.confirm_forget,
+    "confirm_forget": settings_h.confirm_forget,
+    "cancel": settings_h.cancel,
+    "unknown": help_h.not_understood,
+}
+
+# In a group only admins change what the whole group gets (what each is about, for the refusal).
+ADMIN_ONLY: dict[str, str] = {
+    "onboard_done": "finish the setup",
+    "follow": "follow topics for this chat",
+    "mute": "mute topics for this chat",
+    "unfollow": "change this chat's topics",
+    "unmute": "change this chat's topics",
+    "less_about": "change this chat's topics",
+    "subscribe": "add shows",
+    "time": "change the delivery time",
+    "timezone": "change the time zone",
+    "location": "change the time zone",
+    "pause": "pause the briefs",
+    "resume": "resume the briefs",
+    "compact": "change how briefs look",
+    "forget": "delete this chat's data",
+    "confirm": "delete this chat's data",
+    "confirm_forget": "delete this chat's data",
+}
+
+# Button actions the engine itself puts on buttons; anything else is forged or stale.
+BUTTON_ACTIONS = {
+    "related", "source", "up", "down", "more_episode", "follow", "mute", "unmute", "unfollow",
+    "onboard_done", "confirm_forget", "cancel", "brief", "topics", "help",
+}  # fmt: skip
+
+UNKNOWN_BUTTON = (
+    "That button isn't one I recognise (it may be from an old message). "
+    "Say 'brief' for today's insights or 'help'."
+)
+FAILURE = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 class ConversationEngine:
@@ -13,16 +103,103 @@ class ConversationEngine:
     feedback (up/down #N, more like #N, less about X), search ("anything about pricing?"),
     onboarding (start, topic buttons, time HH:MM, timezone NAME or city or shared location),
     pause, resume, forget (after a confirmation button), help. Button presses arrive as
-    ``IncomingMessage.action`` with the ``Action`` the engine itself put on the button.
+    ``IncomingMessage.action`` (or undecoded as ``action_data``) with the ``Action`` the engine
+    itself put on the button.
     """
 
-    async def handle(self, message: IncomingMessage) -> Reply:
-        raise NotImplementedError
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        embedder: Embedder | None = None,
+        fetcher: Fetcher | None = None,
+        parser: IntentParser = parse_intent,
+    ) -> None:
+        self._deps = Deps(sessions=sessions, clock=clock, embedder=embedder, fetcher=fetcher)
+        self._parse = parser
 
-    async def brief_for(self, chat: ChatRef) -> Reply:
+    async def handle(self, message: IncomingMessage) -> Reply:
+        """Answer one message or button press. Never raises: failures become polite replies."""
+        try:
+            return await self._handle(message)
+        except Refusal as exc:
+            return Reply.text(str(exc), notice=_toast(str(exc)))
+        except (people.PeopleError, FeedError) as exc:
+            text = _sentence(str(exc))
+            return Reply.text(text, notice=_toast(text))
+        except Exception:
+            log.exception("chat message from %s failed", message.chat)
+            return Reply.text(FAILURE, notice="Something went wrong")
+
+    async def brief_for(self, chat: ChatRef, *, kind: str = "daily") -> Reply:
         """Today's brief for a chat (the same one if already composed today)."""
-        raise NotImplementedError
+        user = await self._user(chat, Sender(user_id=chat.chat_id), None)
+        return await brief_h.brief_reply_for(self._deps, user, chat, kind=kind)
 
     def commands(self) -> list[tuple[str, str]]:
         """(command, description) pairs an adapter can register (setMyCommands, help)."""
-        raise NotImplementedError
+        return list(help_h.COMMANDS)
+
+    async def _handle(self, message: IncomingMessage) -> Reply:
+        intent = self._understand(message)
+        if intent is None:
+            return Reply.text(UNKNOWN_BUTTON, notice="Unknown button")
+        chat, sender = message.chat, message.sender
+        if chat.is_group and not sender.is_admin and intent.kind in ADMIN_ONLY:
+            return help_h.refused_by_group(ADMIN_ONLY[intent.kind])
+        user = await self._user(chat, sender, message.timezone_hint)
+        context = await load_context(self._deps.sessions, chat)
+        if message.action is None and message.action_data is not None:
+            message = replace(message, action=_decode(message.action_data))
+        turn = Turn(message=message, user=user, context=context, intent=intent)
+        if intent.kind == "confirm" and not settings_h.awaiting_confirmation(
+            turn, self._deps.clock.now()
+        ):
+            return Reply.text("There is nothing waiting for a yes. Say 'help' for what I can do.")
+        return await HANDLERS[intent.kind](self._deps, turn)
+
+    def _understand(self, message: IncomingMessage) -> Intent | None:
+        """The intent of a message; None for a button that is malformed, forged or stale."""
+        action = message.action
+        if action is None and message.action_data is not None:
+            try:
+                action = _decode(message.action_data)
+            except InvalidAction:
+                return None
+        if action is not None:
+            if action.name not in BUTTON_ACTIONS:
+                return None
+            return Intent(action.name, arg=action.value)
+        if message.location is not None:
+            return Intent("location")
+        intent = self._parse(message.text or "")
+        return intent if intent.kind in HANDLERS else Intent("unknown", arg=message.text or "")
+
+    async def _user(self, chat: ChatRef, sender: Sender, timezone_hint: str | None) -> User:
+        hint = timezone_from_text(timezone_hint) if timezone_hint else None
+        return await people.get_or_create_user(
+            self._deps.sessions,
+            chat.platform,
+            chat.workspace,
+            chat.chat_id,
+            kind="group" if chat.is_group else "person",
+            display_name=None if chat.is_group else sender.display_name,
+            timezone=hint,
+        )
+
+
+def _decode(data: str) -> Action:
+    return Action.decode(data)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return FAILURE
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _toast(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "…"

@@ -115,9 +115,7 @@ async def search_insights(
         return SearchResult([], exact=False)
     hits = await _keyword_hits(sessions, terms)
     if hits:
-        sims = (
-            await _similarities(sessions, embedder, query, list(hits)) if embedder else {}
-        )
+        sims = await _similarities(sessions, embedder, query, list(hits)) if embedder else {}
         ranked = sorted(hits, key=lambda i: (hits[i], sims.get(i, 0.0)), reverse=True)
         return SearchResult(ranked[:limit], exact=True)
     if embedder is None:

@@ -1,0 +1,80 @@
+"""Today's brief as a reply: a heading, five numbered cards, and how to follow up."""
+
+from __future__ import annotations
+
+from core.brief import BriefEntry, BriefResult, compose_brief
+from core.chat.cards import insight_buttons
+from core.chat.context import save_context
+from core.chat.turn import Deps, Turn
+from core.chat.types import ChatRef, InsightCard, Reply, Text
+from core.models import User
+
+FOLLOW_UP_HINT = (
+    "Ask 'related 2', 'source 1', 'more like 3', 'more from this episode', "
+    "'anything about <a word>?' or 'help'."
+)
+
+
+def card_from_entry(entry: BriefEntry) -> InsightCard:
+    return InsightCard(
+        insight_id=entry.insight_id,
+        position=entry.position,
+        headline=entry.headline,
+        body=entry.body,
+        quote=entry.quote,
+        speaker=entry.speaker,
+        start_seconds=entry.start_seconds,
+        show_title=entry.show_title or "Untitled show",
+        episode_title=entry.episode_title,
+        episode_url=entry.episode_link or entry.enclosure_url,
+        topics=tuple(entry.topics),
+        is_older=entry.is_older,
+        buttons=insight_buttons(entry.insight_id),
+    )
+
+
+def brief_reply(result: BriefResult, user: User) -> Reply:
+    compact = bool((user.settings or {}).get("compact", False))
+    if result.brief_id is None or not result.items:
+        return Reply(
+            parts=(
+                Text("Nothing new to brief you on yet.", "heading"),
+                Text(
+                    "No insights are stored that you haven't seen. New episodes are checked "
+                    "regularly; 'shows' lists what I follow, 'subscribe <feed URL>' adds one."
+                ),
+            ),
+            compact=compact,
+        )
+    day = f"{result.local_date:%A, %d %B %Y}"
+    heading = Text(f"Your brief for {day}: top {len(result.items)}", "heading")
+    parts: list[Text | InsightCard] = [heading]
+    parts.extend(card_from_entry(entry) for entry in result.items)
+    if result.older_count:
+        parts.append(
+            Text(
+                f"{result.older_count} of these are older insights you haven't seen yet: "
+                "there wasn't enough new today.",
+                "note",
+            )
+        )
+    parts.append(Text(FOLLOW_UP_HINT, "note"))
+    return Reply(parts=tuple(parts), brief_id=result.brief_id, compact=compact)
+
+
+async def brief_reply_for(deps: Deps, user: User, chat: ChatRef, *, kind: str) -> Reply:
+    """Compose (or reuse) today's brief and make it what "#N" means in this chat."""
+    result = await compose_brief(deps.sessions, user.id, deps.clock, kind=kind)
+    if result.brief_id is not None:
+        await save_context(
+            deps.sessions,
+            chat,
+            last_brief_id=result.brief_id,
+            last_insight_id=None,
+            last_listing=[],
+        )
+    return brief_reply(result, user)
+
+
+async def brief(deps: Deps, turn: Turn) -> Reply:
+    return await brief_reply_for(deps, turn.user, turn.message.chat, kind="on_demand")
