@@ -1,9 +1,234 @@
-"""CLI commands: feeds (filled in by its issue)."""
+"""CLI commands: `feeds add|list|remove|import-opml|export-opml`, `ingest`, `stats`.
+
+The operator runs the CLI, so its URLs skip the SSRF guard (file:// and local paths work too).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.asyncrun import run_async
+from bot.wiring import Services, open_services
+from core.feeds.errors import FeedError
+from core.feeds.opml import export_opml, import_opml
+from core.feeds.poll import make_parse_pool
+from core.feeds.service import (
+    FeedSummary,
+    PollPolicy,
+    PollReport,
+    add_feed,
+    list_feeds,
+    poll_due_feeds,
+    remove_feed,
+)
+from core.stats import collect_stats
+
+feeds_app = typer.Typer(help="Add, list, remove, import and export podcast feeds.")
+console = Console()
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+
+def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
+    """Open the services, run ``work``, close them; a FeedError ends the command in plain words."""
+
+    async def _run() -> T:
+        services = await open_services()
+        try:
+            return await work(services)
+        finally:
+            await services.aclose()
+
+    try:
+        return run_async(_run())
+    except FeedError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def policy_of(services: Services) -> PollPolicy:
+    s = services.settings
+    return PollPolicy(
+        interval=timedelta(minutes=s.poll_interval_minutes),
+        backoff_base=timedelta(minutes=s.backoff_base_minutes),
+        backoff_max=timedelta(minutes=s.backoff_max_minutes),
+    )
+
+
+@feeds_app.command("add")
+def feeds_add(url: Annotated[str, typer.Argument(help="http(s) URL, file:// URL or path")]) -> None:
+    """Fetch a feed, check it is one, and store it with its episodes."""
+
+    async def work(services: Services) -> None:
+        added = await add_feed(
+            services.sessions,
+            services.clock,
+            url,
+            fetcher=services.fetcher,
+            policy=policy_of(services),
+        )
+        name = added.feed.title or added.feed.url
+        if added.created:
+            console.print(f"added feed {added.feed.id}: {name} ({added.new_episodes} episodes)")
+        else:
+            console.print(f"already there: feed {added.feed.id}: {name}")
+
+    with_services(work)
+
+
+@feeds_app.command("list")
+def feeds_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+) -> None:
+    """Every feed with its episode count, last poll and last error."""
+    feeds = with_services(lambda services: list_feeds(services.sessions))
+    if as_json:
+        print(json.dumps([feed.to_json() for feed in feeds], indent=2))
+        return
+    if not feeds:
+        console.print("no feeds yet: try `podbrief feeds add URL` or `feeds import-opml FILE`")
+        return
+    console.print(feeds_table(feeds))
+
+
+def feeds_table(feeds: list[FeedSummary]) -> Table:
+    table = Table("id", "title", "episodes", "last polled (UTC)", "status")
+    for feed in feeds:
+        polled = feed.last_polled_at.strftime("%Y-%m-%d %H:%M") if feed.last_polled_at else "never"
+        status = "ok" if not feed.error_count else f"[red]{feed.error_count}x: {feed.last_error}"
+        table.add_row(str(feed.id), feed.title or feed.url, str(feed.episodes), polled, status)
+    return table
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    feed_id: Annotated[int, typer.Argument(help="The id `feeds list` shows.")],
+) -> None:
+    """Delete a feed with its episodes, transcripts and insights."""
+    removed = with_services(lambda services: remove_feed(services.sessions, feed_id))
+    if removed is None:
+        errors.print(f"[red]error:[/red] there is no feed {feed_id} (see `podbrief feeds list`)")
+        raise typer.Exit(1)
+    console.print(f"removed feed {removed.id}: {removed.title or removed.url}")
+
+
+@feeds_app.command("import-opml")
+def feeds_import_opml(file: Annotated[Path, typer.Argument(help="An OPML file.")]) -> None:
+    """Store every feed an OPML file lists (the next `podbrief ingest` polls them)."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        errors.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}")
+        raise typer.Exit(1) from None
+    base = file.resolve().parent
+    report = with_services(lambda services: import_opml(services.sessions, data, base_dir=base))
+    for url, why in report.invalid:
+        errors.print(f"[yellow]skipped[/yellow] {url}: {why}")
+    console.print(
+        f"imported {len(report.added)} feeds ({len(report.already_present)} already there, "
+        f"{len(report.invalid)} skipped)"
+    )
+
+
+@feeds_app.command("export-opml")
+def feeds_export_opml(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+) -> None:
+    """Print (or write) every feed as OPML 2.0."""
+    text = with_services(lambda services: export_opml(services.sessions))
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
+
+
+def ingest(
+    every: Annotated[
+        bool, typer.Option("--all", help="Poll every feed, not only the due ones.")
+    ] = False,
+) -> None:
+    """Poll every due feed once, then fetch the transcripts of new episodes."""
+    with_services(lambda services: run_ingest(services, every=every))
+
+
+async def run_ingest(services: Services, *, every: bool = False) -> PollReport:
+    with (
+        make_parse_pool() as pool,
+        Progress(
+            TextColumn("polling feeds"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("feeds", total=None)
+        report = await poll_due_feeds(
+            services.sessions,
+            services.fetcher,
+            services.clock,
+            concurrency=services.settings.fetch_concurrency,
+            policy=policy_of(services),
+            parse_executor=pool,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            every_feed=every,
+        )
+    console.print(f"ingest: {report.summary()}", soft_wrap=True)
+    for outcome in [o for o in report.outcomes if o.status == "failed"][:20]:
+        errors.print(
+            f"failed: feed {outcome.feed_id} {outcome.url}: {outcome.error}", soft_wrap=True
+        )
+    await fetch_transcripts(services)
+    return report
+
+
+async def fetch_transcripts(services: Services) -> None:
+    try:
+        from core.transcripts.service import fetch_pending_transcripts
+    except ImportError:
+        console.print("transcripts: not available in this build yet, skipped")
+        return
+    with console.status("fetching transcripts"):
+        report = await fetch_pending_transcripts(
+            services.sessions,
+            services.fetcher,
+            services.clock,
+            max_bytes=services.settings.max_transcript_bytes,
+        )
+    console.print(
+        f"transcripts: {report.fetched} fetched, {report.fallback} from show notes, "
+        f"{report.failed} failed ({report.segments} segments)",
+        soft_wrap=True,
+    )
+
+
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Counts: feeds, episodes, episodes with transcripts, transcript segments, errors."""
+    counts = with_services(lambda services: collect_stats(services.sessions))
+    if as_json:
+        print(json.dumps(counts))
+        return
+    table = Table("what", "count")
+    for key, value in counts.items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.add_typer(feeds_app, name="feeds")
+    app.command("ingest")(ingest)
+    app.command("stats")(stats)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -26,6 +28,16 @@ from core.ports import Clock, Fetcher
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]  # (feeds done, feeds due)
+
+
+def make_parse_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """Worker processes for ``parse_feed``, started on first use.
+
+    forkserver, not fork: forking a process that runs an event loop and database threads can
+    copy a held lock into the child.
+    """
+    context = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2, mp_context=context)
 
 
 @dataclass(frozen=True)
@@ -66,13 +78,15 @@ class DueFeed:
     untrusted: bool
 
 
-async def due_feeds(sessions: async_sessionmaker[AsyncSession], now: datetime) -> list[DueFeed]:
+async def due_feeds(
+    sessions: async_sessionmaker[AsyncSession], now: datetime | None
+) -> list[DueFeed]:
+    """Feeds whose next poll time has come (every feed when ``now`` is None)."""
+    query = select(Feed.id, Feed.url, Feed.etag, Feed.last_modified, Feed.untrusted)
+    if now is not None:
+        query = query.where(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
     async with sessions() as session:
-        rows = await session.execute(
-            select(Feed.id, Feed.url, Feed.etag, Feed.last_modified, Feed.untrusted)
-            .where(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
-            .order_by(Feed.id)
-        )
+        rows = await session.execute(query.order_by(Feed.id))
         return [DueFeed(*row) for row in rows]
 
 
@@ -85,6 +99,7 @@ async def poll_due_feeds(
     on_progress: ProgressFn | None = None,
     policy: PollPolicy | None = None,
     parse_executor: Executor | None = None,
+    every_feed: bool = False,
 ) -> PollReport:
     """Poll every due feed once; one failing feed is backed off and never stops the others.
 
@@ -92,7 +107,7 @@ async def poll_due_feeds(
     """
     started = time.perf_counter()
     poller = _Poller(sessions, fetcher, clock, policy or PollPolicy(), parse_executor)
-    due = await due_feeds(sessions, clock.now())
+    due = await due_feeds(sessions, None if every_feed else clock.now())
     total, done = len(due), 0
     if on_progress:
         on_progress(0, total)
