@@ -1,0 +1,81 @@
+"""How much a sentence reads as a claim, a lesson, a number or a recommendation."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+from core.insights.offline.passages import Sentence
+
+LESSON = re.compile(
+    r"\b(the (?:key|trick|secret|lesson|point|problem|challenge|reality|truth|insight|mistake|"
+    r"goal|idea|benefit|downside|risk|difference) (?:is|was|here is)|what (?:i|we) (?:learned|"
+    r"found|realized|discovered)|(?:i|we) (?:learned|realized|discovered|found) that|"
+    r"turns out|the (?:big|main|real|biggest|only) (?:reason|difference|lesson|problem|thing)|"
+    r"the reason (?:is|why)|that's why|which means|the takeaway|in other words|"
+    r"lesson (?:here|is)|rule of thumb)\b",
+    re.IGNORECASE,
+)
+ADVICE = re.compile(
+    r"\b(you (?:should|shouldn't|need to|have to|must|want to make sure|don't want to)|"
+    r"make sure|(?:i|we)(?:'d| would)? (?:recommend|suggest|advise)|my advice|"
+    r"(?:it's|it is) (?:worth|better|important|essential|critical|key) to|"
+    r"best (?:way|practice|approach)|the right (?:way|approach|tool)|"
+    r"(?:^|[.,;] )(?:always|never|avoid|prefer|start (?:with|by)|focus on|don't) \w+)",
+    re.IGNORECASE,
+)
+CLAIM = re.compile(
+    r"\b((?:is|are|was|were) (?:the|a|an) (?:most|best|biggest|only|main|hardest|single)|"
+    r"more (?:important|valuable|effective|reliable|expensive|efficient)|"
+    r"(?:much|way|far|significantly) (?:better|faster|cheaper|easier|harder|slower)|"
+    r"therefore|the problem (?:is|with)|fundamental(?:ly)?|ultimately|in fact|"
+    r"matters?|means that|leads? to|results? in|depends? on|trade-?offs?|the future of|"
+    r"will (?:be|become|replace|change)|is going to (?:be|change|replace)|"
+    r"(?:every|most|all) (?:company|companies|team|teams|developer|developers|people))\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(
+    r"(\d+(?:[.,]\d+)?\s*(?:%|percent|x\b|times|million|billion|thousand|hundred|ms|"
+    r"milliseconds|seconds|minutes|hours|days|weeks|months|years|gb|tb|mb|dollars|users|"
+    r"customers|requests)|[$€£]\s?\d|\b(?:half|twice|double|triple|ten times|a third|"
+    r"a quarter|orders? of magnitude)\b)",
+    re.IGNORECASE,
+)
+HEDGE = re.compile(
+    r"\b(i don't know|i'm not sure|i forget|i can't remember|who knows|i have no idea|"
+    r"wait a minute|hold on|sorry|anyway|whatever)\b",
+    re.IGNORECASE,
+)
+FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my)\b", re.IGNORECASE)
+FILLER = re.compile(r"\b(?:you know|i mean|like,|oh|um|uh|kind of|sort of|stuff)\b", re.IGNORECASE)
+STUTTER = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
+ANNOTATION = re.compile(r"\[[^\]]*\]")
+
+
+def claim_strength(text: str) -> float:
+    """0 for chatter; grows with each kind of signal a sentence carries."""
+    strength = 0.0
+    strength += 1.2 if LESSON.search(text) else 0.0
+    strength += 1.0 if ADVICE.search(text) else 0.0
+    strength += 0.6 * min(2, len(CLAIM.findall(text)))
+    strength += 0.9 if NUMBER.search(text) else 0.0
+    return strength
+
+
+def sentence_score(sentence: Sentence, keyword_weight: Mapping[str, float]) -> float:
+    """A 0–1 score of a sentence as the core of an insight; 0 rules it out."""
+    if sentence.noisy or not 9 <= sentence.n_words <= 70 or sentence.text.endswith("?"):
+        return 0.0
+    if ANNOTATION.search(sentence.text) or len(set(sentence.content)) < 4:
+        return 0.0
+    density = len(sentence.content) / sentence.n_words
+    topical = sum(keyword_weight.get(w, 0.0) for w in set(sentence.content))
+    raw = claim_strength(sentence.text) + 2.0 * density + min(1.5, topical)
+    raw -= 1.0 if HEDGE.search(sentence.text) else 0.0
+    raw -= 0.4 * len(STUTTER.findall(sentence.text))
+    # Anecdotes and hesitant speech make weak insights; general statements make strong ones.
+    raw -= min(1.0, 0.3 * len(FIRST_PERSON.findall(sentence.text)))
+    raw -= min(1.0, 0.25 * len(FILLER.findall(sentence.text)))
+    raw -= 0.5 if sentence.n_words < 12 else 0.0
+    return max(0.0, 1.0 - math.exp(-max(0.0, raw) / 3.0))

@@ -1,0 +1,164 @@
+"""The offline, deterministic insight extractor: no model, no network, same input same output."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.domain import EpisodeInfo, InsightDraft, SegmentData
+from core.insights.offline.claims import sentence_score
+from core.insights.offline.compose import (
+    body_from,
+    fits_headline,
+    headline_from,
+    quote_span,
+    quote_text,
+)
+from core.insights.offline.passages import Sentence, Turn, build_sentences, build_turns
+from core.insights.offline.sections import blocks_of, split_sections
+from core.insights.topics import tags_for
+
+WORDS_PER_SECOND = 2.5  # speech rate used when a transcript carries no usable times
+TRIES_PER_SECTION = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractorLimits:
+    per_hour: float = 7.0  # the most insights per hour of audio
+    min_score: float = 0.45  # a weaker best passage yields no insight
+    min_words: int = 350  # below this a transcript is too thin to say anything
+    fallback_min_words: int = 900  # show notes must be this substantial to be used
+    fallback_max: int = 2
+    edge_share: float = 0.04  # the opening/closing share of an episode, where intros live
+
+
+@dataclass(frozen=True, slots=True)
+class _Episode:
+    """One transcript prepared for extraction."""
+
+    info: EpisodeInfo
+    segments: list[SegmentData]
+    turns: list[Turn]
+    sentences: list[Sentence]
+    duration: float
+
+
+class OfflineInsightExtractor:
+    def __init__(self, limits: ExtractorLimits | None = None) -> None:
+        self._limits = limits or ExtractorLimits()
+
+    @property
+    def name(self) -> str:
+        return "offline"
+
+    async def extract(
+        self, episode: EpisodeInfo, segments: Sequence[SegmentData]
+    ) -> list[InsightDraft]:
+        # Pure CPU work: run it beside the event loop, not on it.
+        return await asyncio.to_thread(self.extract_sync, episode, list(segments))
+
+    def extract_sync(self, info: EpisodeInfo, segments: list[SegmentData]) -> list[InsightDraft]:
+        turns = build_turns(segments)
+        sentences = build_sentences(turns)
+        total_words = sum(s.n_words for s in sentences)
+        ep = _Episode(info, segments, turns, sentences, _duration(info, segments, total_words))
+        limit = self._limit(ep, total_words)
+        if limit == 0:
+            return []
+        sections = split_sections(sentences, max_sections=limit * 2)
+        idf = _idf(sentences)
+        scores = [0.0] * len(sentences)
+        weights: list[dict[str, float]] = []
+        for section in sections:
+            weights.append(_section_weights(sentences, section, idf))
+            for i in section:
+                scores[i] = sentence_score(sentences[i], weights[-1]) * self._position(ep, i)
+        drafts: list[InsightDraft] = []
+        for k, section in enumerate(sections):
+            ranked = sorted(section, key=lambda i: (-scores[i], i))[:TRIES_PER_SECTION]
+            # A near-best sentence that makes a headline without cutting reads better.
+            ranked.sort(key=lambda i: (-(scores[i] + 0.06 * fits_headline(sentences[i].text)), i))
+            for i in ranked:
+                if scores[i] < self._limits.min_score:
+                    break
+                draft = _draft(ep, sentences[i], scores, set(section), weights[k])
+                if draft is not None:
+                    drafts.append(draft)
+                    break
+        drafts.sort(key=lambda d: (-d.score, d.start_seconds))
+        return sorted(drafts[:limit], key=lambda d: d.start_seconds)
+
+    def _limit(self, ep: _Episode, total_words: int) -> int:
+        if ep.info.is_fallback:
+            substantial = total_words >= self._limits.fallback_min_words
+            return self._limits.fallback_max if substantial else 0
+        if total_words < self._limits.min_words:
+            return 0
+        return max(1, math.floor(self._limits.per_hour * ep.duration / 3600 + 0.5))
+
+    def _position(self, ep: _Episode, index: int) -> float:
+        """Openings and closings are where intros and outros live: trust them less."""
+        start = _start_of(ep, ep.sentences[index])
+        edge = self._limits.edge_share * ep.duration
+        return 0.6 if start < max(edge, 30.0) or start > ep.duration - edge else 1.0
+
+
+def _draft(
+    ep: _Episode,
+    core: Sentence,
+    scores: list[float],
+    section: set[int],
+    weights: dict[str, float],
+) -> InsightDraft | None:
+    headline = headline_from(core.text)
+    body = body_from(ep.sentences, core, scores, section)
+    if headline is None or body is None:
+        return None
+    turn = ep.turns[core.turn]
+    span = quote_span(ep.sentences, core)
+    first = ep.segments[turn.segment_at(span[0])]
+    last = ep.segments[turn.segment_at(span[1] - 1)]
+    quote = quote_text(ep.turns, core, span)
+    words = [w for s in ep.sentences if s.start >= 0 and s.index in section for w in s.content]
+    return InsightDraft(
+        headline=headline,
+        body=body,
+        quote=quote,
+        speaker=turn.speaker,
+        start_seconds=first.start,
+        end_seconds=max(first.start, last.end),
+        topics=tags_for(f"{quote} {body}", words, weights, headline),
+        score=round(scores[core.index] * (0.7 if ep.info.is_fallback else 1.0), 4),
+    )
+
+
+def _start_of(ep: _Episode, sentence: Sentence) -> float:
+    return ep.segments[ep.turns[sentence.turn].segment_at(sentence.start)].start
+
+
+def _duration(info: EpisodeInfo, segments: list[SegmentData], total_words: int) -> float:
+    timed = max((s.end for s in segments), default=0.0)
+    return max(info.duration_seconds or 0.0, timed) or total_words / WORDS_PER_SECOND
+
+
+def _idf(sentences: list[Sentence]) -> dict[str, float]:
+    """Inverse document frequency over ~80-word blocks: words everywhere weigh little."""
+    blocks = blocks_of(sentences, 80)
+    df: Counter[str] = Counter()
+    for block in blocks:
+        df.update({w for i in block for w in sentences[i].content})
+    n = len(blocks)
+    return {w: math.log((1 + n) / (1 + c)) for w, c in df.items()}
+
+
+def _section_weights(
+    sentences: list[Sentence], section: list[int], idf: dict[str, float]
+) -> dict[str, float]:
+    """The section's key words, tf-idf scaled so the strongest weighs 0.5."""
+    tf = Counter(w for i in section for w in sentences[i].content)
+    raw = {w: c * idf.get(w, 0.0) for w, c in tf.items() if c >= 2}
+    top = max(raw.values(), default=0.0)
+    return {w: 0.5 * v / top for w, v in raw.items()} if top > 0 else {}

@@ -1,0 +1,89 @@
+"""Vectorised helpers for related insights: running top lists and the other-show-first order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+OTHER_SHOW = 2.0  # ranking bonus over a cosine in [-1, 1]: other shows come first,
+OTHER_EPISODE = 1.0  # then other episodes of the same show, then the same episode.
+
+
+class HasPlace(Protocol):
+    @property
+    def episode_id(self) -> int: ...
+
+    @property
+    def feed_id(self) -> int: ...
+
+    @property
+    def group_id(self) -> int: ...
+
+
+def edge_bonus(rows: Sequence[HasPlace], cols: Sequence[HasPlace]) -> np.ndarray:
+    """(rows, cols) ranking bonus: other show 2, other episode 1, same episode 0."""
+    row_feed = np.array([m.feed_id for m in rows])[:, None]
+    row_episode = np.array([m.episode_id for m in rows])[:, None]
+    col_feed = np.array([m.feed_id for m in cols])[None, :]
+    col_episode = np.array([m.episode_id for m in cols])[None, :]
+    other_show = row_feed != col_feed
+    other_episode = row_episode != col_episode
+    return np.where(other_show, OTHER_SHOW, np.where(other_episode, OTHER_EPISODE, 0.0))
+
+
+def place_bonus(a: HasPlace, b: HasPlace) -> float:
+    if a.feed_id != b.feed_id:
+        return OTHER_SHOW
+    return OTHER_EPISODE if a.episode_id != b.episode_id else 0.0
+
+
+class TopLists:
+    """For each of ``n`` rows, the ``width`` best (key, cosine, id) seen so far."""
+
+    def __init__(self, n: int, width: int) -> None:
+        self.width = width
+        self.keys = np.full((n, 0), -np.inf, dtype=np.float64)
+        self.sims = np.zeros((n, 0), dtype=np.float64)
+        self.ids = np.zeros((n, 0), dtype=np.int64)
+
+    def merge(self, keys: np.ndarray, sims: np.ndarray, ids: np.ndarray) -> None:
+        all_keys = np.concatenate([self.keys, keys], axis=1)
+        all_sims = np.concatenate([self.sims, sims], axis=1)
+        all_ids = np.concatenate([self.ids, np.broadcast_to(ids, keys.shape)], axis=1)
+        if all_keys.shape[1] > self.width:
+            top = np.argpartition(-all_keys, self.width - 1, axis=1)[:, : self.width]
+            all_keys = np.take_along_axis(all_keys, top, axis=1)
+            all_sims = np.take_along_axis(all_sims, top, axis=1)
+            all_ids = np.take_along_axis(all_ids, top, axis=1)
+        self.keys, self.sims, self.ids = all_keys, all_sims, all_ids
+
+    def row(self, k: int) -> list[tuple[float, float, int]]:
+        """Row ``k``'s finite entries as (key, cosine, id), best first, ties by id."""
+        entries = [
+            (float(key), float(sim), int(i))
+            for key, sim, i in zip(self.keys[k], self.sims[k], self.ids[k], strict=True)
+            if np.isfinite(key)
+        ]
+        return sorted(entries, key=lambda e: (-e[0], e[2]))
+
+
+def pick_top(
+    ranked: Iterable[tuple[float, float, int]],
+    own_group: int,
+    group_of: dict[int, int],
+    k: int,
+) -> list[tuple[int, float]]:
+    """At most one insight per near-duplicate group, never the own group: (id, cosine)."""
+    chosen: list[tuple[int, float]] = []
+    seen = {own_group}
+    for _key, sim, insight_id in ranked:
+        group = group_of.get(insight_id, insight_id)
+        if group in seen:
+            continue
+        seen.add(group)
+        chosen.append((insight_id, sim))
+        if len(chosen) == k:
+            break
+    return chosen
