@@ -16,6 +16,7 @@ from core.people import PeopleError, UserProfile, normalise_topic
 from core.ports import Clock
 from core.profile import load_profile
 from core.ranking import CandidateRow, Candidates, Ranker
+from core.topic_match import topic_key
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -163,9 +164,11 @@ def _unseen(profile: UserProfile) -> Select[Insight]:
     )
     stmt = select(Insight).where(~received)
     if profile.muted_topics:
+        plurals = {f"{topic}s" for topic in profile.muted_topics}
         muted = exists().where(
             InsightTopic.insight_id == Insight.id,
-            InsightTopic.topic.in_(sorted(profile.muted_topics)),
+            # Keys are singular-ish; stored tags may be the plural (the ranking checks keys too).
+            InsightTopic.topic.in_(sorted(profile.muted_topics | plurals)),
         )
         stmt = stmt.where(~muted)
     return stmt
@@ -178,7 +181,7 @@ def _row(insight: Insight, *, is_older: bool) -> CandidateRow:
         feed_id=insight.feed_id,
         score=insight.score,
         created_at=insight.created_at,
-        topics=tuple(normalise_topic(t) for t in insight.topics or ()),
+        topics=tuple(topic_key(normalise_topic(t)) for t in insight.topics or ()),
         group_id=insight.group_id,
         is_older=is_older,
     )

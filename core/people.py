@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
+from core.insights.topics import normalise_topic
 from core.models import (
     Brief,
     BriefItem,
@@ -30,69 +31,17 @@ FEEDBACK_KINDS = ("up", "down", "more_like", "less_about")
 DELIVERY_DAYS = ("daily", "weekdays")
 _TIME = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 _TOPIC_MAX = 100
-# Words that end in "s" but are not plurals ("singular-ish" leaves them alone).
-_NOT_PLURAL = frozenset(
-    [
-        "news",
-        "kubernetes",
-        "series",
-        "species",
-        "macos",
-        "ios",
-        "windows",
-        "sales",
-        "gas",
-        "chaos",
-        "bias",
-        "atlas",
-        "canvas",
-        "postgres",
-        "express",
-        "rails",
-        "jenkins",
-        "pandas",
-        "redis",
-        "aws",
-        "dns",
-        "devops",
-        "ops",
-        "mlops",
-    ]
-)
+
+
+__all__ = ["PeopleError", "UserProfile", "normalise_topic"]  # normalise_topic: shared with insights
 
 
 class PeopleError(ValueError):
     """A preference that cannot be stored as given; the message is for the user."""
 
 
-def normalise_topic(raw: str) -> str:
-    """Lower-case, trimmed, single-spaced and singular-ish ("Large Language Models" -> "...model").
-
-    Insight topics go through the same rules so a follow matches the tags on insights.
-    """
-    text = re.sub(r"[^\w\s&+#-]", " ", raw.lower())
-    text = re.sub(r"\s+", " ", text).strip(" -")
-    if not text:
-        return ""
-    words = text.split(" ")
-    words[-1] = _singular(words[-1])
-    return " ".join(words)[:_TOPIC_MAX]
-
-
-def _singular(word: str) -> str:
-    if len(word) <= 3 or word in _NOT_PLURAL or word.endswith(("ss", "us", "is", "ics")):
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes")):
-        return word[:-2]
-    if word.endswith("s"):
-        return word[:-1]
-    return word
-
-
 def _clean_topic(raw: str) -> str:
-    topic = normalise_topic(raw)
+    topic = normalise_topic(raw)[:_TOPIC_MAX]
     if not topic:
         raise PeopleError(
             f"{raw!r} is not a topic I can follow: use a word or two, like 'pricing'."

@@ -1,4 +1,7 @@
-"""Reads a user's preferences, feedback and history into a ``UserProfile`` for ranking."""
+"""Reads a user's preferences, feedback and history into a ``UserProfile`` for ranking.
+
+Topics in the profile are matching keys (``core.topic_match.topic_key``), as are the candidates'.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from core.models import (
     TopicPreference,
     User,
 )
-from core.people import PeopleError, UserProfile
+from core.people import PeopleError, UserProfile, normalise_topic
+from core.topic_match import topic_key
 
 LIKE_KINDS = ("up", "more_like")
 
@@ -48,8 +52,8 @@ async def load_profile(session: AsyncSession, user_id: int) -> UserProfile:
     return UserProfile(
         user_id=user_id,
         timezone=user.timezone,
-        followed_topics=frozenset(t for t, mode in prefs if mode == "follow"),
-        muted_topics=frozenset(t for t, mode in prefs if mode == "mute"),
+        followed_topics=frozenset(topic_key(t) for t, mode in prefs if mode == "follow"),
+        muted_topics=frozenset(topic_key(t) for t, mode in prefs if mode == "mute"),
         less_about_topics=less_about,
         followed_feeds=frozenset(feeds),
         liked_topics=dict(liked),
@@ -75,13 +79,14 @@ async def _feedback(
     liked_ids: set[int] = set()
     less_about: set[str] = set()
     for kind, topic, insight_id, topics in rows:
+        keys = {topic_key(normalise_topic(t)) for t in topics or ()}
         if kind == "less_about" and topic:
-            less_about.add(topic)
+            less_about.add(topic_key(topic))
         elif kind in LIKE_KINDS and insight_id is not None:
-            liked.update(topics or [])
+            liked.update(keys)
             liked_ids.add(insight_id)
         elif kind == "down":
-            disliked.update(topics or [])
+            disliked.update(keys)
     return liked, disliked, liked_ids, frozenset(less_about)
 
 

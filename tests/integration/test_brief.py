@@ -160,3 +160,21 @@ async def test_unknown_user_is_a_plain_error(sessions: Sessions, clock: FakeCloc
         await compose_brief(sessions, 77, clock)
     assert await load_brief(sessions, 77) is None
     assert await latest_brief(sessions, 77) is None
+
+
+async def test_a_follow_matches_the_plural_tag_and_a_mute_the_singular(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    feed = await add_feed(sessions, "Oxide and Friends")
+    tagged = {}
+    for n, (tag, score) in enumerate([("databases", 0.1), ("security", 0.9), ("company", 0.8)]):
+        ep = await add_episode(sessions, feed, f"ep{n}")
+        tagged[tag] = await add_insight(
+            sessions, ep, feed, headline=tag, score=score, created_at=clock.now(), topics=(tag,)
+        )
+    uid = await user(sessions)
+    await people.follow_topic(sessions, uid, "Database")
+    await people.mute_topic(sessions, uid, "companies")
+    brief = await compose_brief(sessions, uid, clock)
+    assert [i.headline for i in brief.items] == ["databases", "security"]
+    assert brief.items[0].topics == ["databases"]  # shown as the insight spells it

@@ -22,6 +22,7 @@ from core.models import (
 )
 from core.people import PeopleError, normalise_topic
 from core.profile import load_profile
+from core.topic_match import topic_key
 from tests.fakes.brief_rows import add_edge, add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock
 
@@ -88,27 +89,32 @@ async def test_pause_and_resume(sessions: Sessions) -> None:
         await people.pause(sessions, 999)
 
 
-def test_topics_are_normalised_like_insight_tags() -> None:
-    assert normalise_topic("  Large   Language Models ") == "large language model"
-    assert normalise_topic("Companies") == "company"
-    assert normalise_topic("business") == "business"
-    assert normalise_topic("AI!") == "ai"
+def test_topics_are_normalised_like_insight_tags_and_matched_singular_ish() -> None:
+    assert normalise_topic("  Large   Language Models ") == "large language models"
+    assert normalise_topic("K8s") == "kubernetes"  # the insight side's aliases apply
     assert normalise_topic("?!") == ""
+    assert topic_key("large language models") == "large language model"
+    assert topic_key("companies") == "company"
+    assert topic_key("business") == "business"
+    assert topic_key("kubernetes") == "kubernetes" and topic_key("ai") == "ai"
 
 
 async def test_follow_mute_and_unfollow_topics(sessions: Sessions) -> None:
     uid = await new_user(sessions)
     assert await people.follow_topic(sessions, uid, "Pricing ") == "pricing"
-    assert await people.mute_topic(sessions, uid, "Cryptocurrencies") == "cryptocurrency"
+    assert await people.mute_topic(sessions, uid, "Cryptocurrencies") == "cryptocurrencies"
     profile = await profile_of(sessions, uid)
     assert profile.followed_topics == {"pricing"} and profile.muted_topics == {"cryptocurrency"}
-    await people.follow_topic(sessions, uid, "cryptocurrency")  # switching un-mutes
+    await people.follow_topic(sessions, uid, "cryptocurrencies")  # switching un-mutes
     assert (await profile_of(sessions, uid)).muted_topics == frozenset()
     assert await people.unfollow(sessions, uid, "PRICING")
     assert not await people.unfollow(sessions, uid, "pricing")
     with pytest.raises(PeopleError, match="not a topic"):
         await people.follow_topic(sessions, uid, "!!!")
     assert (await profile_of(sessions, uid)).followed_topics == {"cryptocurrency"}
+    async with sessions() as session:
+        stored = (await session.scalars(select(TopicPreference.topic))).all()
+    assert stored == ["cryptocurrencies"]  # shown to the user as they (and insights) spell it
 
 
 async def test_follow_and_unfollow_shows(sessions: Sessions) -> None:
