@@ -76,6 +76,8 @@ def sniff_format(text: str) -> str | None:
         return "vtt"
     if head[:1] == "{" and head.rstrip().endswith("}"):
         return "json"
+    if head[:1] == "[" and head[1:].lstrip()[:1] in ("{", "]"):
+        return "json"  # a bare list of segments
     if _SRT_START.match(head):
         return "srt"
     if looks_bracketed(head):

@@ -29,6 +29,8 @@ def load_json(text: str) -> Any:
 
 def json_flavour(document: Any) -> str | None:
     """'podwhisper', 'json' (Podcasting 2.0) or None when the layout is unknown."""
+    if isinstance(document, list):
+        document = {"segments": document}
     if not isinstance(document, dict) or not isinstance(document.get("segments"), list):
         return None
     first = next((s for s in document["segments"] if isinstance(s, dict)), {})
@@ -40,6 +42,8 @@ def json_flavour(document: Any) -> str | None:
 
 
 def parse_json_document(document: Any) -> tuple[str, list[SegmentData]]:
+    if isinstance(document, list):  # some publishers drop the wrapper object
+        document = {"segments": document}
     flavour = json_flavour(document)
     if flavour == "podwhisper":
         return flavour, _podwhisper(document)

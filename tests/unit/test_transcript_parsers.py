@@ -258,6 +258,13 @@ def test_podcasting20_word_segments_become_phrases(shared_data: Path) -> None:
     assert (first.start, first.end, first.text) == (0.5, 2.5, "I am your father.")
 
 
+def test_json_list_of_segments_without_the_wrapper_object() -> None:
+    data = b'[{"speaker": "Ann", "startTime": 1.5, "endTime": 4, "body": "Welcome back."}]'
+    parsed = parse_transcript(data, mime_type="application/octet-stream")
+    assert parsed.format == "json"
+    assert parsed.segments == [SegmentData(start=1.5, end=4.0, text="Welcome back.", speaker="Ann")]
+
+
 def test_html_transcript_with_cite_and_time() -> None:
     html = (
         b"<cite>Kevin:</cite><time>0:00</time><p>Hello, this is Kevin &amp; friends.</p>"
