@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -51,7 +52,7 @@ def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
     try:
         return run_async(_run())
     except FeedError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
 
 
@@ -104,7 +105,11 @@ def feeds_table(feeds: list[FeedSummary]) -> Table:
     table = Table("id", "title", "episodes", "last polled (UTC)", "status")
     for feed in feeds:
         polled = feed.last_polled_at.strftime("%Y-%m-%d %H:%M") if feed.last_polled_at else "never"
-        status = "ok" if not feed.error_count else f"[red]{feed.error_count}x: {feed.last_error}"
+        status = (
+            "ok"
+            if not feed.error_count
+            else f"[red]{feed.error_count}x: {escape(feed.last_error or '')}"
+        )
         table.add_row(str(feed.id), feed.title or feed.url, str(feed.episodes), polled, status)
     return table
 
@@ -132,7 +137,7 @@ def feeds_import_opml(file: Annotated[Path, typer.Argument(help="An OPML file.")
     base = file.resolve().parent
     report = with_services(lambda services: import_opml(services.sessions, data, base_dir=base))
     for url, why in report.invalid:
-        errors.print(f"[yellow]skipped[/yellow] {url}: {why}")
+        errors.print(f"[yellow]skipped[/yellow] {escape(url)}: {escape(why)}")
     console.print(
         f"imported {len(report.added)} feeds ({len(report.already_present)} already there, "
         f"{len(report.invalid)} skipped)"
