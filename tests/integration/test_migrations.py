@@ -8,11 +8,13 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.migrations.external import include_name
 from core.models import Base
 
 
 def _diff(conn: Connection) -> list[object]:
-    ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+    opts = {"compare_type": False, "include_name": include_name}
+    ctx = MigrationContext.configure(conn, opts=opts)
     return list(compare_metadata(ctx, Base.metadata))
 
 
