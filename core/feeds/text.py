@@ -26,7 +26,7 @@ class _TextCollector(HTMLParser):
         if tag in SKIP_TAGS:
             self._skipping += 1
         elif tag in BLOCK_TAGS:
-            self.parts.append("\n")
+            self._newline()
         if tag == "li":
             self.parts.append("- ")
 
@@ -34,6 +34,10 @@ class _TextCollector(HTMLParser):
         if tag in SKIP_TAGS:
             self._skipping = max(0, self._skipping - 1)
         elif tag in BLOCK_TAGS:
+            self._newline()
+
+    def _newline(self) -> None:
+        if self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:

@@ -1,0 +1,185 @@
+"""parse_feed on the shared real feeds (broken ones included) and on small crafted ones."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core.feeds.parse import NotAFeedError, ParsedFeed, parse_duration, parse_feed
+from core.feeds.text import html_to_text
+from tests.fakes.feed_server import episode_items, rss
+
+# Every <item> of each shared feed is an episode a lenient podcast app would show.
+ITEMS = {
+    "node-podcast-parser__libsyn-example-podcast.xml": 6,
+    "node-podcast-parser__no-pubdate.xml": 3,
+    "node-podcast-parser__rtve-podcast.xml": 6,
+    "node-podcast-parser__se-radio.xml": 249,
+    "partytime__dk-podcast.xml": 59,
+    "partytime__no-agenda.MALFORMED.xml": 29,
+    "partytime__pc20rss.xml": 56,
+    "partytime__sentimental-garbage.xml": 138,
+    "partytime__themnshow.xml": 54,
+    "podcastindex__example.xml": 3,
+}
+
+
+def parse_shared(shared_data: Path, name: str) -> ParsedFeed:
+    path = shared_data / "feeds" / name
+    return parse_feed(path.read_bytes(), feed_url=path.as_uri())
+
+
+def test_the_test_data_is_the_one_described(shared_data: Path) -> None:
+    names = {p.name for p in (shared_data / "feeds").glob("*.xml")}
+    assert names == set(ITEMS)
+    for name, count in ITEMS.items():
+        raw = (shared_data / "feeds" / name).read_bytes()
+        assert len(re.findall(rb"<item[ >]", raw)) == count
+
+
+@pytest.mark.parametrize("name", sorted(ITEMS))
+def test_every_shared_feed_yields_every_item_once(shared_data: Path, name: str) -> None:
+    parsed = parse_shared(shared_data, name)
+    assert parsed.title
+    assert len(parsed.episodes) == ITEMS[name]
+    assert len({e.dedup_key for e in parsed.episodes}) == ITEMS[name]
+    assert all(e.title for e in parsed.episodes)
+
+
+def test_the_malformed_feed_is_read_with_a_warning(shared_data: Path) -> None:
+    parsed = parse_shared(shared_data, "partytime__no-agenda.MALFORMED.xml")
+    assert parsed.warning is not None and "undefined entity" in parsed.warning
+    assert all(len(e.transcripts) == 1 for e in parsed.episodes)
+    first = parsed.episodes[0]
+    assert first.transcripts[0].url == "https://mp3s.nashownotes.com/NA-1393-Captions.srt"
+    assert first.transcripts[0].mime_type == "application/srt"
+    # The entity-escaped HTML show notes come out as clean text.
+    assert first.description is not None and "<" not in first.description
+    assert "Executive Producers" in first.description
+    assert {p["name"] for p in first.persons} == {"Adam Curry", "John C Dvorak"}
+
+
+def test_podcasting_2_tags_keep_every_transcript_and_person(shared_data: Path) -> None:
+    parsed = parse_shared(shared_data, "podcastindex__example.xml")
+    ep3 = next(e for e in parsed.episodes if e.guid == "https://example.com/ep0003")
+    assert [(t.url, t.mime_type, t.language, t.rel) for t in ep3.transcripts] == [
+        ("https://example.com/ep3/transcript.txt", "text/plain", None, None),
+        ("https://example.com/episode1/transcript.vtt", "text/vtt", "es", "captions"),
+    ]
+    assert ep3.chapters_url == "https://example.com/ep3_chapters.json"
+    assert ep3.persons[1] == {
+        "name": "Dave Jones",
+        "role": "guest",
+        "href": "https://github.com/daveajones/",
+        "img": "https://example.com/images/davejones.jpg",
+    }
+    assert ep3.published_at == datetime(2020, 10, 9, 4, 30, 38, tzinfo=UTC)
+    assert ep3.enclosure_url == "https://example.com/file-03.mp3"
+    assert ep3.enclosure_type == "audio/mpeg"
+    assert ep3.image_url == "https://example.com/ep0003/artMd.jpg"
+
+
+def test_transcript_counts_match_the_sources_notes(shared_data: Path) -> None:
+    pc20 = parse_shared(shared_data, "partytime__pc20rss.xml")
+    assert sum(1 for e in pc20.episodes if e.transcripts) == 47
+    assert sum(1 for e in pc20.episodes if e.chapters_url) == 48
+    mn = parse_shared(shared_data, "partytime__themnshow.xml")
+    kinds = {(t.mime_type, t.language) for e in mn.episodes for t in e.transcripts}
+    assert ("application/x-subrip", "EN") in kinds
+
+
+def test_missing_dates_are_none_and_durations_are_seconds(shared_data: Path) -> None:
+    parsed = parse_shared(shared_data, "node-podcast-parser__no-pubdate.xml")
+    assert [e.published_at for e in parsed.episodes] == [None, None, None]
+    assert all(e.duration_seconds and e.duration_seconds > 0 for e in parsed.episodes)
+    assert all(e.description and "<" not in e.description for e in parsed.episodes)
+
+
+def test_declaration_after_a_newline_and_german_text(shared_data: Path) -> None:
+    garbage = parse_shared(shared_data, "partytime__sentimental-garbage.xml")
+    assert garbage.title == "Sentimental Garbage"
+    dk = parse_shared(shared_data, "partytime__dk-podcast.xml")
+    assert "Hörverstehen" in (dk.episodes[0].description or "")
+
+
+def test_relative_transcript_links_resolve_against_the_feed_url() -> None:
+    body = rss(
+        "Show",
+        [
+            {
+                "title": "One",
+                "guid": "one",
+                "raw": '<podcast:transcript url="../t/one.vtt" type="text/vtt"/>'
+                '<podcast:transcript url="file:///etc/passwd" type="text/plain"/>'
+                '<podcast:chapters url="/c/one.json" type="application/json+chapters"/>',
+            }
+        ],
+    )
+    remote = parse_feed(body, feed_url="https://host.example/shows/feed.xml").episodes[0]
+    assert [t.url for t in remote.transcripts] == ["https://host.example/t/one.vtt"]
+    assert remote.chapters_url == "https://host.example/c/one.json"
+    local = parse_feed(body, feed_url="file:///srv/shows/feed.xml").episodes[0]
+    assert [t.url for t in local.transcripts] == ["file:///srv/t/one.vtt", "file:///etc/passwd"]
+
+
+def test_dedup_by_guid_then_enclosure_then_link_and_title() -> None:
+    items = episode_items(2)
+    items.append(dict(items[0]))  # the same GUID twice
+    no_guid = episode_items(2, start=10, guids=False)
+    no_guid.append(dict(no_guid[0]))  # the same enclosure twice
+    bare = [{"title": "Bare", "link": "https://example.org/bare"}] * 2
+    parsed = parse_feed(rss("Show", items + no_guid + bare), feed_url="https://x/feed.xml")
+    assert [e.dedup_key for e in parsed.episodes] == [
+        "guid:urn:example:ep:1",
+        "guid:urn:example:ep:2",
+        "enclosure:https://cdn.example.org/ep10.mp3",
+        "enclosure:https://cdn.example.org/ep11.mp3",
+        "link-title:https://example.org/bare\nBare",
+    ]
+
+
+def test_a_very_long_guid_gets_a_hashed_key() -> None:
+    guid = "g" * 1000
+    parsed = parse_feed(rss("Show", [{"title": "T", "guid": guid}]), feed_url="https://x/f")
+    key = parsed.episodes[0].dedup_key
+    assert key.startswith("guid:sha256:") and len(key) <= 700
+
+
+def test_an_html_page_is_not_a_feed() -> None:
+    page = b"<!doctype html><html><head><title>Hi</title></head><body><p>x</p></body></html>"
+    with pytest.raises(NotAFeedError, match="not an RSS or Atom feed"):
+        parse_feed(page, feed_url="https://x/", content_type="text/html")
+    with pytest.raises(NotAFeedError):
+        parse_feed(b"", feed_url="https://x/")
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("3600", 3600.0),
+        ("59:59", 3599.0),
+        ("1:02:03", 3723.0),
+        ("1:02:03.5", 3723.5),
+        (" 45 ", 45.0),
+        ("abc", None),
+        ("", None),
+        (None, None),
+        ("0", None),
+    ],
+)
+def test_parse_duration(raw: str | None, seconds: float | None) -> None:
+    assert parse_duration(raw) == seconds
+
+
+def test_html_to_text() -> None:
+    html = (
+        "<p>Hello&nbsp;<b>world</b> &amp; co</p><ul><li>one</li><li>two</li></ul><style>x</style>"
+    )
+    assert html_to_text(html) == "Hello world & co\n- one\n- two"
+    assert html_to_text("&lt;p&gt;escaped twice&lt;/p&gt;") == "escaped twice"
+    assert html_to_text("plain 3 < 4") == "plain 3 < 4"
+    assert html_to_text("  ") is None
+    assert html_to_text(None) is None
