@@ -101,6 +101,8 @@ class OfflineInsightExtractor:
 
     def _position(self, ep: _Episode, index: int) -> float:
         """Openings and closings are where intros and outros live: trust them less."""
+        if ep.info.is_fallback or ep.segments[-1].start <= ep.segments[0].start:
+            return 1.0  # show notes, or no usable times: position says nothing
         start = _start_of(ep, ep.sentences[index])
         edge = self._limits.edge_share * ep.duration
         return 0.6 if start < max(edge, 30.0) or start > ep.duration - edge else 1.0

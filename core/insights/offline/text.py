@@ -29,7 +29,7 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9'+#.-]*[a-z0-9+#]|[a-z0-9]", re.IGNORECASE)
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) and whitespace.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _BRACKETED = re.compile(r"\s*\[[^\]]*\]\s*|\s*\((?:laughs?|laughter|silence|crosstalk)\)\s*", re.I)
-_REPEATS = re.compile(r"\b(\w+(?:'\w+)?)(?:[\s,]+\1\b)+", re.IGNORECASE)
+_REPEATS = re.compile(r"\b([A-Za-z]+(?:'[a-z]+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
 _LEADING = re.compile(
     r"^(?:(?:and|but|so|well|yeah|yes|okay|ok|right|oh|um|uh|now|look|like|alright|and so|"
     r"i mean|you know|i think|i guess|i feel like|honestly|basically|actually)\b[,.]?\s+)+",

@@ -1,0 +1,131 @@
+"""extract_pending_insights over real transcripts, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db import transaction
+from core.embeddings import WordLlamaEmbedder
+from core.insights.offline import OfflineInsightExtractor
+from core.insights.service import extract_pending_insights, related_insights
+from core.models.feeds import Episode, Feed
+from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
+from core.models.transcripts import Segment, Transcript
+from core.transcripts.parse import parse_transcript
+from tests.fakes.clock import FakeClock
+from tests.fakes.insights import FailingExtractor, InventingExtractor
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def store_episode(sessions: Sessions, show: str, path: Path) -> int:
+    data = await asyncio.to_thread(path.read_bytes)
+    parsed = parse_transcript(data, url=path.name)
+    async with transaction(sessions) as session:
+        feed = (await session.execute(select(Feed).where(Feed.url == show))).scalar_one_or_none()
+        if feed is None:
+            feed = Feed(url=show, title=show)
+            session.add(feed)
+            await session.flush()
+        episode = Episode(
+            feed_id=feed.id,
+            dedup_key=f"guid:{path.name}",
+            title=path.name,
+            transcript_status="fetched",
+        )
+        session.add(episode)
+        await session.flush()
+        transcript = Transcript(
+            episode_id=episode.id,
+            format=parsed.format,
+            content_hash=path.name,
+            duration_seconds=parsed.duration_seconds,
+        )
+        transcript.segments = [
+            Segment(idx=i, start=s.start, end=s.end, speaker=s.speaker, text=s.text)
+            for i, s in enumerate(parsed.segments)
+        ]
+        session.add(transcript)
+        return episode.id
+
+
+async def count(sessions: Sessions, model: type) -> int:
+    async with sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_pending_episodes_get_stored_linked_insights(
+    sessions: Sessions, shared_data: Path, clock: FakeClock
+) -> None:
+    transcripts = shared_data / "transcripts"
+    json_ep = await store_episode(sessions, "aws-json", transcripts / "awsbites__150.json")
+    vtt_ep = await store_episode(sessions, "aws-vtt", transcripts / "awsbites__150.vtt")
+    oxide = transcripts / "oxide__2021_coders-block_transcript.txt"
+    oxide_ep = await store_episode(sessions, "oxide", oxide)
+
+    report = await extract_pending_insights(
+        sessions, OfflineInsightExtractor(), WordLlamaEmbedder(), clock
+    )
+    assert (report.episodes_done, report.episodes_failed) == (3, 0)
+    assert report.insights_created == await count(sessions, Insight) > 0
+    assert await count(sessions, InsightEmbedding) == report.insights_created
+    assert await count(sessions, InsightTopic) > 0
+    async with sessions() as session:
+        insights = list((await session.execute(select(Insight).order_by(Insight.id))).scalars())
+        statuses = set((await session.execute(select(Episode.insight_status))).scalars())
+    assert statuses == {"done"}
+    assert all(i.created_at == clock.now() and i.extractor == "offline" for i in insights)
+    # The same episode published by two shows: each insight is grouped with its twin.
+    by_episode = {e: [i for i in insights if i.episode_id == e] for e in (json_ep, vtt_ep)}
+    assert [i.group_id for i in by_episode[vtt_ep]] == [i.id for i in by_episode[json_ep]]
+    first, own_twin = by_episode[json_ep][0], by_episode[vtt_ep][0]
+    oxide_first = next(i for i in insights if i.episode_id == oxide_ep)
+    related = await related_insights(sessions, first.id, limit=10)
+    assert related and own_twin.id not in {r.id for r in related}
+    groups = [r.group_id for r in related]
+    assert len(groups) == len(set(groups)), "a near-duplicate group was listed twice"
+    # Other shows first: the other copy of this episode, then Oxide, before its own episode.
+    assert related[0].feed_id != first.feed_id
+    assert await count(sessions, RelatedEdge) > 0
+    assert oxide_first.topics
+
+    again = await extract_pending_insights(
+        sessions, OfflineInsightExtractor(), WordLlamaEmbedder(), clock
+    )
+    assert again.insights_created == 0 and again.episodes_done == 0
+
+
+async def test_a_failing_episode_is_recorded_and_the_batch_goes_on(
+    sessions: Sessions, shared_data: Path, clock: FakeClock
+) -> None:
+    transcripts = shared_data / "transcripts"
+    bad = await store_episode(sessions, "aws", transcripts / "awsbites__10.json")
+    good = await store_episode(sessions, "vc", transcripts / "virtualcoffee__7_4.srt")
+    extractor = FailingExtractor(OfflineInsightExtractor(), fail_for={bad})
+
+    report = await extract_pending_insights(sessions, extractor, WordLlamaEmbedder(), clock)
+
+    assert (report.episodes_done, report.episodes_failed) == (1, 1)
+    assert report.failures == [(bad, "could not extract insights: the insight engine timed out")]
+    async with sessions() as session:
+        failed = await session.get(Episode, bad)
+        done = await session.get(Episode, good)
+    assert failed is not None and failed.insight_status == "failed"
+    assert failed.insight_error == "could not extract insights: the insight engine timed out"
+    assert done is not None and done.insight_status == "done"
+
+
+async def test_a_quote_not_in_the_transcript_is_never_stored(
+    sessions: Sessions, shared_data: Path, clock: FakeClock
+) -> None:
+    path = shared_data / "transcripts" / "awsbites__10.json"
+    episode = await store_episode(sessions, "aws", path)
+    report = await extract_pending_insights(
+        sessions, InventingExtractor(), WordLlamaEmbedder(), clock, episode_ids=[episode]
+    )
+    assert (report.insights_created, report.dropped_drafts, report.episodes_skipped) == (0, 1, 1)
+    assert await count(sessions, Insight) == 0
