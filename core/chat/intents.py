@@ -249,7 +249,7 @@ _RULE_TEXT: list[tuple[str, list[str]]] = [
         [
             r"/shows",
             rf"{_SHOW}(?:my\s+|the\s+|all\s+)?(?:shows|podcasts|feeds)",
-            r"what\s+(?:shows|podcasts)(?:\s+do\s+you\s+(?:follow|know|have))?\??",
+            r"(?:what|which)\s+(?:shows|podcasts)(?:\s+do\s+(?:you|i)\s+(?:follow|know|have))?\??",
         ],
     ),
     (
@@ -307,7 +307,8 @@ _SEARCH_PATTERNS = [
     r"look\s+(?:up|for)\s+(?P<arg>.+)",
     r"(?:is\s+there\s+)?anything\s+(?:about|on|regarding|re)\s+(?P<arg>.+)",
     r"any\s+(?:insights?|news|thing|mentions?)\s+(?:about|on|of|regarding)\s+(?P<arg>.+)",
-    r"what\s+(?:did|do|does|have)\s+(?:they|people|anyone|someone|the\s+shows?|hosts?)"
+    r"what\s+(?:did|do|does|have)\s+(?:they|people|anyone|someone|(?:the\s+)?(?:shows?|hosts?"
+    r"|guests?|podcasts?|experts?))"
     r"(?:\s+\w+)?\s+(?:say|said|think|talk(?:ed)?)\s+(?:about|on|of)\s+(?P<arg>.+)",
     r"(?:who|what)\s+(?:talked|talks|said\s+something)\s+about\s+(?P<arg>.+)",
     r"tell\s+me\s+(?:more\s+)?about\s+(?P<arg>.+)",

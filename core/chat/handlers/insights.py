@@ -8,7 +8,8 @@ from core.chat.cards import cards_for, load_rows, source_text
 from core.chat.search import search_insights
 from core.chat.turn import Deps, Refusal, Turn, remember, target_insight
 from core.chat.types import Action, Button, Buttons, Reply, Text
-from core.models import Insight, RelatedEdge
+from core.insights.service import related_insights
+from core.models import Insight
 
 RELATED_LIMIT = 5
 EPISODE_LIMIT = 5
@@ -38,14 +39,7 @@ async def show_item(deps: Deps, turn: Turn) -> Reply:
 
 async def related_ids(deps: Deps, insight_id: int, limit: int = RELATED_LIMIT) -> list[int]:
     """The precomputed related insights, best first (see core.insights)."""
-    stmt = (
-        select(RelatedEdge.related_id)
-        .where(RelatedEdge.insight_id == insight_id)
-        .order_by(RelatedEdge.rank)
-        .limit(limit)
-    )
-    async with deps.sessions() as session:
-        return [row[0] for row in (await session.execute(stmt)).all()]
+    return [ins.id for ins in await related_insights(deps.sessions, insight_id, limit=limit)]
 
 
 async def related(deps: Deps, turn: Turn) -> Reply:
