@@ -3,6 +3,7 @@
 from core.models.base import Base, utcnow
 from core.models.feeds import Episode, Feed, TranscriptLink
 from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
+from core.models.llm import ExtractionCache, LlmCall
 from core.models.messages import SentMessage
 from core.models.transcripts import Segment, Transcript
 from core.models.users import (
@@ -21,11 +22,13 @@ __all__ = [
     "BriefItem",
     "ChatContext",
     "Episode",
+    "ExtractionCache",
     "Feed",
     "Feedback",
     "Insight",
     "InsightEmbedding",
     "InsightTopic",
+    "LlmCall",
     "RelatedEdge",
     "Segment",
     "SentMessage",
