@@ -1,0 +1,182 @@
+"""Build the Bolt ``AsyncApp``: HTTP (events on /slack/events, OAuth) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.slack.delivery import (
+    ChannelPacer,
+    Poster,
+    Sessions,
+    SlackMessenger,
+    Sleep,
+    TokenSource,
+    make_client,
+)
+from adapters.slack.handlers import Engine, SlackHandlers, UserDirectory
+from adapters.slack.home import AppHome
+from adapters.slack.oauth import (
+    WORKSPACE_REASON,
+    StaticToken,
+    StoreTokens,
+    installation_store,
+    oauth_settings,
+)
+from adapters.slack.translate import PLATFORM, team_of
+from core.people_status import deactivate_workspace
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+class SlackConfigError(ValueError):
+    """Slack variables that do not make a working setup; the message says what is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlackConfig:
+    bot_token: str | None = None
+    app_token: str | None = None
+    signing_secret: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str = ""  # Web API base URL override (tests)
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def mode(self) -> str | None:
+        """"socket", "http", or None when Slack is not configured at all."""
+        if not (self.bot_token or self.oauth or self.app_token or self.signing_secret):
+            return None
+        if self.app_token:
+            mode = "socket"
+        elif self.signing_secret:
+            mode = "http"
+        else:
+            raise SlackConfigError(
+                "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
+            )
+        if not (self.bot_token or self.oauth):
+            raise SlackConfigError(
+                "Slack needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for "
+                "installs to many workspaces"
+            )
+        if self.oauth and not self.signing_secret:
+            raise SlackConfigError("the Slack install flow needs SLACK_SIGNING_SECRET as well")
+        return mode
+
+    @property
+    def base_url(self) -> str:
+        url = self.api_url.strip()
+        return url if not url or url.endswith("/") else url + "/"
+
+
+@dataclass
+class SlackBot:
+    """The built app with what `podbrief run` and the scheduler need from it."""
+
+    config: SlackConfig
+    app: AsyncApp
+    messenger: SlackMessenger
+    installations: AsyncSQLAlchemyInstallationStore | None
+
+    def routes(self) -> list[BaseRoute]:
+        if self.config.mode != "http" and not self.config.oauth:
+            return []
+        handler = AsyncSlackRequestHandler(self.app)
+
+        async def endpoint(request: Request) -> Response:
+            response: Response = await handler.handle(request)
+            return response
+
+        routes: list[BaseRoute] = []
+        if self.config.mode == "http":
+            routes.append(Route(EVENTS_PATH, endpoint, methods=["POST"]))
+        if self.config.oauth:
+            routes += [
+                Route(INSTALL_PATH, endpoint, methods=["GET"]),
+                Route(REDIRECT_PATH, endpoint, methods=["GET"]),
+            ]
+        return routes
+
+
+def build_slack_bot(
+    config: SlackConfig,
+    engine: Engine,
+    sessions: Sessions,
+    db_engine: AsyncEngine,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    pacer: ChannelPacer | None = None,
+) -> SlackBot:
+    """Wire Bolt to the conversation engine; raises ``SlackConfigError`` on a bad setup."""
+    config.mode  # noqa: B018 - validates the combination before anything is built
+    store = installation_store(config.client_id or "", db_engine) if config.oauth else None
+    client = make_client(None if store else config.bot_token, config.base_url, sleep=sleep)
+    app = AsyncApp(
+        client=client,
+        signing_secret=config.signing_secret or "",
+        request_verification_enabled=bool(config.signing_secret),
+        installation_store=store,
+        oauth_settings=(
+            oauth_settings(
+                client_id=config.client_id or "",
+                client_secret=config.client_secret or "",
+                engine=db_engine,
+                sessions=sessions,
+                store=store,
+            )
+            if store is not None
+            else None
+        ),
+    )
+    poster = Poster(sessions, pacer or ChannelPacer(sleep=sleep))
+    users = UserDirectory()
+    SlackHandlers(engine, poster, sessions, users=users).register(app)
+    AppHome(sessions, users).register(app)
+    _register_revocations(app, sessions, store)
+    tokens: TokenSource = StoreTokens(store) if store else StaticToken(config.bot_token or "")
+    messenger = SlackMessenger(tokens, poster, config.base_url, sleep=sleep)
+    return SlackBot(config=config, app=app, messenger=messenger, installations=store)
+
+
+def _register_revocations(
+    app: AsyncApp, sessions: Sessions, store: AsyncSQLAlchemyInstallationStore | None
+) -> None:
+    """Uninstall / revoked tokens: delete that workspace's tokens and stop its deliveries."""
+    listeners = AsyncTokenRevocationListeners(store) if store is not None else None
+
+    async def uninstalled(context: Any, body: dict[str, Any]) -> None:
+        if listeners is not None:
+            await listeners.handle_app_uninstalled_events(context)
+        team = context.team_id or team_of(body)
+        await deactivate_workspace(sessions, PLATFORM, team, WORKSPACE_REASON + "app uninstalled")
+
+    async def revoked(event: dict[str, Any], context: Any, body: dict[str, Any]) -> None:
+        if listeners is not None:
+            await listeners.handle_tokens_revoked_events(event, context)
+        if (event.get("tokens") or {}).get("bot"):
+            team = context.team_id or team_of(body)
+            reason = WORKSPACE_REASON + "tokens revoked"
+            await deactivate_workspace(sessions, PLATFORM, team, reason)
+
+    app.event("app_uninstalled")(uninstalled)
+    app.event("tokens_revoked")(revoked)

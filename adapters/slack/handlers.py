@@ -1,0 +1,229 @@
+"""Bolt listeners: Slack commands, messages and button presses go to the conversation engine."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import translate as tr
+from adapters.slack.blocks import ACTION_ID_PREFIX, render_reply
+from adapters.slack.delivery import PostedMessage, Poster, RecipientUnreachable, Sessions
+from core.chat.channels import handle_channel_command, is_channel_command
+from core.chat.types import ChatRef, IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+
+Ack = Callable[..., Awaitable[None]]
+Respond = Callable[..., Awaitable[Any]]
+SORRY = "Sorry, something went wrong on my side; please try again in a moment."
+
+
+class Engine(Protocol):
+    async def handle(self, message: IncomingMessage) -> Reply: ...
+
+
+class UserDirectory:
+    """Time zones and names from users.info, asked once per person (needs users:read)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+
+    async def lookup(
+        self, client: AsyncWebClient, team_id: str, user_id: str
+    ) -> tuple[str | None, str | None]:
+        key = (team_id, user_id)
+        if key not in self._known:
+            try:
+                response = await client.users_info(user=user_id)
+                user = response.get("user") or {}
+                profile = user.get("profile") or {}
+                name = profile.get("display_name") or user.get("real_name") or user.get("name")
+                self._known[key] = (user.get("tz"), name)
+            except SlackApiError as exc:
+                log.info("users.info failed for %s: %s", user_id, exc.response.get("error"))
+                return None, None
+        return self._known[key]
+
+
+class SlackHandlers:
+    """Translate, call the engine, render: the whole adapter, one listener per Slack surface."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        poster: Poster,
+        sessions: Sessions,
+        *,
+        threads: tr.BriefThreads | None = None,
+        users: UserDirectory | None = None,
+        command: str = "/podbrief",
+    ) -> None:
+        self.engine = engine
+        self.poster = poster
+        self.sessions = sessions
+        self.threads = threads or tr.BriefThreads()
+        self.users = users or UserDirectory()
+        self.command = command
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(self.command)(self.on_command)
+        app.event("message")(self.on_message)
+        app.event("app_mention")(self.on_mention)
+        app.action(re.compile("^" + re.escape(ACTION_ID_PREFIX)))(self.on_button)
+
+    # --- the slash command ---------------------------------------------------------------
+
+    async def on_command(
+        self, ack: Ack, command: dict[str, Any], client: AsyncWebClient, respond: Respond
+    ) -> None:
+        await ack()  # within Slack's 3 s; the work follows
+        team, user = str(command.get("team_id", "")), str(command.get("user_id", ""))
+        channel = str(command.get("channel_id", ""))
+        text = tr.unescape(tr.plain_links(str(command.get("text") or ""))).strip() or "help"
+        tz, name = await self.users.lookup(client, team, user)
+        if is_channel_command(text):
+            chat = tr.chat_for(team, channel, user, None)
+            reply = await handle_channel_command(self.sessions, chat, text, timezone_hint=tz)
+            await _respond(respond, reply)
+            return
+        chat = tr.person_chat(team, user)
+        message = IncomingMessage(chat, tr.sender(user, name), text, timezone_hint=tz)
+        reply = await self._ask(message)
+        if tr.is_dm(channel):
+            await self._post(client, chat, reply, channel=channel)
+        elif reply.cards or reply.brief_id is not None:
+            # Briefs go to the person's DM so they can be followed up in a thread there.
+            await self._post(client, chat, reply, channel=user)
+            await _respond(respond, Reply.text("Sent to our DM (Apps › podbrief)."))
+        else:
+            await _respond(respond, reply)
+
+    # --- messages: DMs, threads and @mentions -------------------------------------------
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # channel chatter is not for us unless it @mentions the app
+        await self._on_text(event, body, client)
+
+    async def on_mention(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
+        await self._on_text(event, body, client)
+
+    async def _on_text(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
+        team = str(event.get("team") or tr.team_of(body))
+        user, channel = str(event.get("user", "")), str(event.get("channel", ""))
+        thread = event.get("thread_ts")
+        text = tr.message_text(str(event.get("text") or ""))
+        if not user or not text:
+            return
+        tz, name = await self.users.lookup(client, team, user)
+        chat = tr.chat_for(team, channel, user, thread)
+        if is_channel_command(text) and chat.is_group:
+            reply = await handle_channel_command(self.sessions, chat, text, timezone_hint=tz)
+        else:
+            message = IncomingMessage(
+                chat,
+                tr.sender(user, name),
+                text,
+                reply_to_brief_id=self.threads.brief_of(channel, thread),
+                timezone_hint=tz,
+            )
+            reply = await self._ask(message)
+        await self._post(client, chat, reply, channel=channel, thread_ts=thread)
+
+    # --- buttons ---------------------------------------------------------------------------
+
+    async def on_button(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any
+    ) -> None:
+        await ack()  # acknowledged at once; the engine works after
+        origin = tr.action_origin(body)
+        if not origin.channel_id:  # a card on the App Home: answer in the DM
+            origin = tr.ActionOrigin(origin.team_id, origin.user_id, origin.user_id, None, None)
+        chat = tr.chat_for(origin.team_id, origin.channel_id, origin.user_id, origin.thread_ts)
+        message = IncomingMessage(
+            chat,
+            tr.sender(origin.user_id),
+            # Undecoded: the engine answers a forged or stale payload politely.
+            action_data=str(action.get("value", "")),
+            reply_to_brief_id=self.threads.brief_of(origin.channel_id, origin.thread_ts),
+        )
+        reply = await self._ask(message)
+        if reply.parts:
+            # Follow-ups to a message stay in its thread.
+            await self._post(
+                client, chat, reply, channel=origin.channel_id, thread_ts=origin.thread_ts
+            )
+        elif reply.notice:  # Slack has no toast: a note only the presser sees
+            await self._ephemeral(
+                client, origin.channel_id, origin.user_id, Reply.text(reply.notice),
+                thread_ts=origin.thread_ts,
+            )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _ask(self, message: IncomingMessage) -> Reply:
+        try:
+            return await self.engine.handle(message)
+        except Exception:
+            log.exception("the conversation engine failed on a Slack message")
+            return Reply.text(SORRY)
+
+    async def _post(
+        self,
+        client: AsyncWebClient,
+        chat: ChatRef,
+        reply: Reply,
+        *,
+        channel: str,
+        thread_ts: str | None = None,
+    ) -> list[PostedMessage]:
+        if not reply.parts:
+            return []
+        try:
+            posted = await self.poster.post(
+                client, chat, reply, channel=channel, thread_ts=thread_ts
+            )
+        except (SlackApiError, RecipientUnreachable) as exc:
+            log.warning("could not answer in %s: %s", channel, exc)
+            return []
+        if reply.brief_id is not None and posted and thread_ts is None:
+            self.threads.remember(posted[0].channel, posted[0].ts, reply.brief_id)
+        return posted
+
+    async def _ephemeral(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        user: str,
+        reply: Reply,
+        *,
+        thread_ts: str | None = None,
+    ) -> None:
+        for message in render_reply(reply):
+            try:
+                await client.chat_postEphemeral(
+                    channel=channel,
+                    user=user,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=thread_ts,
+                )
+            except SlackApiError as exc:
+                log.info("ephemeral to %s failed: %s", channel, exc.response.get("error"))
+                return
+
+
+async def _respond(respond: Respond, reply: Reply) -> None:
+    """An ephemeral answer through the command's response_url (works in any channel)."""
+    for message in render_reply(reply):
+        try:
+            await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+        except Exception as exc:  # the response_url expired or Slack is unreachable
+            log.info("response_url answer failed: %s", exc)
+            return

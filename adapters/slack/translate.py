@@ -1,0 +1,112 @@
+"""Slack payloads become neutral chat references and messages (no product logic here)."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from core.chat.types import ChatRef, Sender
+
+PLATFORM = "slack"
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def is_dm(channel_id: str) -> bool:
+    return channel_id.startswith("D")
+
+
+def person_chat(team_id: str, user_id: str, thread_ts: str | None = None) -> ChatRef:
+    """A person is keyed by their user id; posting to it lands in the app's DM with them."""
+    return ChatRef(platform=PLATFORM, chat_id=user_id, workspace=team_id, thread_id=thread_ts)
+
+
+def channel_chat(team_id: str, channel_id: str, thread_ts: str | None = None) -> ChatRef:
+    return ChatRef(
+        platform=PLATFORM, chat_id=channel_id, workspace=team_id, is_group=True, thread_id=thread_ts
+    )
+
+
+def chat_for(team_id: str, channel_id: str, user_id: str, thread_ts: str | None) -> ChatRef:
+    """The DM with a person is that person; anything else is the channel."""
+    if is_dm(channel_id) or channel_id == user_id:
+        return person_chat(team_id, user_id, thread_ts)
+    return channel_chat(team_id, channel_id, thread_ts)
+
+
+def sender(user_id: str, name: str | None = None) -> Sender:
+    return Sender(user_id=user_id, display_name=name or None)
+
+
+def strip_mentions(text: str) -> str:
+    """``<@UBOT> show related`` -> ``show related``."""
+    return re.sub(r"\s+", " ", _MENTION.sub(" ", text)).strip()
+
+
+def unescape(text: str) -> str:
+    """Slack sends ``&amp; &lt; &gt;`` in message text; the engine wants the characters."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain_links(text: str) -> str:
+    """``<https://x.y/feed|x.y/feed>`` (Slack's auto-linking) -> ``https://x.y/feed``."""
+    return re.sub(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>", r"\1", text)
+
+
+def message_text(raw: str) -> str:
+    return unescape(plain_links(strip_mentions(raw)))
+
+
+def team_of(body: dict[str, Any]) -> str:
+    team = body.get("team_id") or body.get("team") or ""
+    if isinstance(team, dict):
+        team = team.get("id", "")
+    return str(team or body.get("user", {}).get("team_id", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOrigin:
+    """Where a pressed button sits: its channel and the thread its answer belongs in."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    thread_ts: str | None
+    message_ts: str | None
+
+
+def action_origin(body: dict[str, Any]) -> ActionOrigin:
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+    message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    thread_ts = container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
+    return ActionOrigin(
+        team_id=team_of(body),
+        channel_id=str(channel),
+        user_id=str((body.get("user") or {}).get("id", "")),
+        thread_ts=thread_ts or message_ts,
+        message_ts=message_ts,
+    )
+
+
+class BriefThreads:
+    """Which brief a Slack message (thread parent) shows, so a thread reply refers to it.
+
+    Bounded and in memory: after a restart the engine falls back to the chat's last brief.
+    """
+
+    def __init__(self, size: int = 5000) -> None:
+        self._size = size
+        self._by_ts: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def remember(self, channel: str, ts: str, brief_id: int) -> None:
+        self._by_ts[(channel, ts)] = brief_id
+        self._by_ts.move_to_end((channel, ts))
+        while len(self._by_ts) > self._size:
+            self._by_ts.popitem(last=False)
+
+    def brief_of(self, channel: str, thread_ts: str | None) -> int | None:
+        if not thread_ts:
+            return None
+        return self._by_ts.get((channel, thread_ts))

@@ -1,0 +1,67 @@
+"""The Slack side of `podbrief run`, switched on by Bolt's usual SLACK_* variables."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from starlette.routing import BaseRoute
+
+from adapters.slack.app import SlackBot, SlackConfig, build_slack_bot
+from adapters.slack.delivery import SlackMessenger
+from adapters.slack.handlers import Engine
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+def slack_config(services: Services) -> SlackConfig:
+    secrets = services.secrets
+    return SlackConfig(
+        bot_token=secrets.slack_bot_token,
+        app_token=secrets.slack_app_token,
+        signing_secret=secrets.slack_signing_secret,
+        client_id=secrets.slack_client_id,
+        client_secret=secrets.slack_client_secret,
+        api_url=services.settings.slack_api_url,
+    )
+
+
+class SlackComponent:
+    """Socket Mode connects out to Slack; HTTP mode serves routes on the shared server."""
+
+    name = "slack"
+
+    def __init__(self, bot: SlackBot) -> None:
+        self.bot = bot
+        self._socket: AsyncSocketModeHandler | None = None
+
+    @property
+    def messenger(self) -> SlackMessenger:
+        return self.bot.messenger
+
+    def routes(self) -> list[BaseRoute]:
+        return self.bot.routes()
+
+    async def start(self) -> None:
+        config = self.bot.config
+        if config.mode == "socket":
+            self._socket = AsyncSocketModeHandler(self.bot.app, config.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack: connected in Socket Mode")
+        else:
+            log.info("slack: serving events on /slack/events")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+
+
+def slack_component(services: Services, engine: Engine) -> SlackComponent | None:
+    """None when no Slack variable is set; a ``SlackConfigError`` names what is missing."""
+    config = slack_config(services)
+    if config.mode is None:
+        return None
+    bot = build_slack_bot(config, engine, services.sessions, services.engine)
+    return SlackComponent(bot)

@@ -1,0 +1,275 @@
+"""A fake Slack Web API over real HTTP: records every call and keeps the posted messages.
+
+It answers the methods podbrief uses (auth.test, chat.postMessage, chat.postEphemeral,
+conversations.open, conversations.info, views.publish, users.info, oauth.v2.access) plus the
+``response_url`` endpoint, checks bearer tokens, and can be scripted to answer one call with a
+429 + Retry-After or with a Slack error code, or to hold a call until the test releases it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Handler = Callable[["Call"], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Call:
+    method: str
+    token: str | None
+    params: dict[str, Any]
+
+
+@dataclass
+class Posted:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    user: str | None = None  # for ephemeral messages
+
+    def block_text(self) -> str:
+        """All text in the blocks, flattened (for assertions)."""
+        return json.dumps(self.blocks, ensure_ascii=False)
+
+    def buttons(self) -> list[dict[str, Any]]:
+        return [
+            element
+            for block in self.blocks
+            if block.get("type") == "actions"
+            for element in block.get("elements", [])
+        ]
+
+
+@dataclass
+class Workspace:
+    team_id: str
+    bot_token: str
+    bot_user_id: str = "UBOT"
+    team_name: str = "Test Team"
+
+
+@dataclass
+class FakeSlack:
+    """State and scripting of the fake; ``app()`` is the aiohttp application."""
+
+    workspaces: dict[str, Workspace] = field(default_factory=dict)  # by bot token
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    oauth_codes: dict[str, Workspace] = field(default_factory=dict)
+    client_id: str = "111.222"
+    client_secret: str = "oauth-secret"
+    calls: list[Call] = field(default_factory=list)
+    messages: list[Posted] = field(default_factory=list)
+    ephemeral: list[Posted] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # via response_url
+    views: list[dict[str, Any]] = field(default_factory=list)
+    _scripted: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(
+        default_factory=dict
+    )
+    _holds: dict[str, asyncio.Event] = field(default_factory=dict)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # --- scripting ------------------------------------------------------------------------
+
+    def add_workspace(self, team_id: str, bot_token: str) -> Workspace:
+        workspace = Workspace(team_id=team_id, bot_token=bot_token)
+        self.workspaces[bot_token] = workspace
+        return workspace
+
+    def add_user(self, user_id: str, *, tz: str = "Europe/Berlin", name: str = "Ada") -> None:
+        self.users[user_id] = {"id": user_id, "name": name, "tz": tz, "real_name": name}
+
+    def rate_limit_next(self, method: str, retry_after: int) -> None:
+        self._script(method, 429, {"ok": False, "error": "ratelimited"}, retry_after)
+
+    def fail_next(self, method: str, error: str) -> None:
+        self._script(method, 200, {"ok": False, "error": error})
+
+    def _script(self, method: str, status: int, body: dict[str, Any], retry: int = 0) -> None:
+        headers = {"Retry-After": str(retry)} if status == 429 else {}
+        self._scripted.setdefault(method, []).append((status, body, headers))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls to ``method`` wait until the returned event is set."""
+        gate = asyncio.Event()
+        self._holds[method] = gate
+        return gate
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def in_channel(self, channel: str, thread_ts: str | None = None) -> list[Posted]:
+        return [m for m in self.messages if m.channel == channel and m.thread_ts == thread_ts]
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Wait (no polling) until ``predicate`` holds after some call; gives up after 10 s."""
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_calls(self, method: str, count: int = 1) -> list[Call]:
+        await self.wait_for(lambda: len(self.calls_to(method)) >= count)
+        return self.calls_to(method)
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        application = web.Application()
+        application.router.add_route("*", "/api/{method}", self._api)
+        application.router.add_post("/respond/{key}", self._respond)
+        return application
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        call = Call(method, _bearer(request), await _params(request))
+        if method == "oauth.v2.access":
+            call.params["_basic"] = request.headers.get("Authorization", "")
+        self.calls.append(call)
+        gate = self._holds.get(method)
+        if gate is not None:
+            await gate.wait()
+        scripted = self._scripted.get(method)
+        if scripted:
+            status, body, headers = scripted.pop(0)
+            await self._notify()
+            return web.json_response(body, status=status, headers=headers)
+        body = await self._answer(call)
+        await self._notify()
+        return web.json_response(body)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _answer(self, call: Call) -> dict[str, Any]:
+        if call.method == "oauth.v2.access":
+            return self._oauth(call)
+        workspace = self.workspaces.get(call.token or "")
+        if workspace is None:
+            return {"ok": False, "error": "invalid_auth"}
+        handler = getattr(self, "_" + call.method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        answer: dict[str, Any] = handler(call, workspace)
+        return answer
+
+    # --- methods --------------------------------------------------------------------------
+
+    def _auth_test(self, call: Call, ws: Workspace) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": ws.team_name,
+            "team_id": ws.team_id,
+            "user_id": ws.bot_user_id,
+            "bot_id": "BBOT",
+            "is_enterprise_install": False,
+        }
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _chat_postMessage(self, call: Call, ws: Workspace) -> dict[str, Any]:
+        channel = _dm_channel(str(call.params.get("channel", "")))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        posted = Posted(
+            channel=channel,
+            ts=self._next_ts(),
+            text=str(call.params.get("text", "")),
+            blocks=list(call.params.get("blocks") or []),
+            thread_ts=call.params.get("thread_ts"),
+        )
+        self.messages.append(posted)
+        return {"ok": True, "channel": channel, "ts": posted.ts, "message": {"text": posted.text}}
+
+    def _chat_postEphemeral(self, call: Call, ws: Workspace) -> dict[str, Any]:
+        posted = Posted(
+            channel=str(call.params.get("channel", "")),
+            ts=self._next_ts(),
+            text=str(call.params.get("text", "")),
+            blocks=list(call.params.get("blocks") or []),
+            user=call.params.get("user"),
+        )
+        self.ephemeral.append(posted)
+        return {"ok": True, "message_ts": posted.ts}
+
+    def _conversations_open(self, call: Call, ws: Workspace) -> dict[str, Any]:
+        users = str(call.params.get("users", ""))
+        return {"ok": True, "channel": {"id": _dm_channel(users)}}
+
+    def _conversations_info(self, call: Call, ws: Workspace) -> dict[str, Any]:
+        channel = str(call.params.get("channel", ""))
+        return {"ok": True, "channel": {"id": channel, "is_im": channel.startswith("D")}}
+
+    def _views_publish(self, call: Call, ws: Workspace) -> dict[str, Any]:
+        view = call.params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        record = {"user_id": call.params.get("user_id"), "view": view}
+        self.views.append(record)
+        return {"ok": True, "view": {"id": f"V{len(self.views)}", **(view or {})}}
+
+    def _users_info(self, call: Call, ws: Workspace) -> dict[str, Any]:
+        user = self.users.get(str(call.params.get("user", "")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _oauth(self, call: Call) -> dict[str, Any]:
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if call.params.get("_basic") != f"Basic {expected}":
+            return {"ok": False, "error": "invalid_client_id"}
+        workspace = self.oauth_codes.pop(str(call.params.get("code", "")), None)
+        if workspace is None:
+            return {"ok": False, "error": "invalid_code"}
+        self.workspaces[workspace.bot_token] = workspace
+        return {
+            "ok": True,
+            "app_id": "A0PODBRIEF",
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": "chat:write,commands",
+            "token_type": "bot",
+            "access_token": workspace.bot_token,
+            "bot_user_id": workspace.bot_user_id,
+            "team": {"id": workspace.team_id, "name": workspace.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+
+def _dm_channel(channel: str) -> str:
+    # Posting to a user id lands in the app's DM with that user, as on real Slack.
+    return "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        params.update(await request.json())
+    elif request.can_read_body:
+        form = await request.post()
+        params.update({key: str(value) for key, value in form.items()})
+    token = params.pop("token", None)
+    if token and "Authorization" not in request.headers:
+        params["_form_token"] = token
+    return params
