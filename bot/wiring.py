@@ -10,7 +10,7 @@ from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
-from core.ports import Clock
+from core.ports import Clock, Embedder, InsightExtractor
 
 
 @dataclass
@@ -58,3 +58,24 @@ def fetcher_from_settings(settings: Settings) -> HttpFetcher:
         max_connections=settings.fetch_concurrency,
         allowlist=settings.url_allowlist,
     )
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name; "auto" is the offline WordLlama one for now."""
+    from core.embeddings import LsaEmbedder, WordLlamaEmbedder
+
+    if settings.embedder in {"auto", "wordllama"}:
+        return WordLlamaEmbedder()
+    if settings.embedder == "lsa":
+        # Without a corpus LSA fits on the first texts it embeds (see core/embeddings/lsa.py).
+        return LsaEmbedder()
+    raise ValueError(f"embedder {settings.embedder!r} is not available: use wordllama or lsa")
+
+
+def build_extractor(settings: Settings) -> InsightExtractor:
+    """The insight extractor the settings name; "auto" is the offline one for now."""
+    from core.insights.offline import OfflineInsightExtractor
+
+    if settings.extractor in {"auto", "offline"}:
+        return OfflineInsightExtractor()
+    raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")
