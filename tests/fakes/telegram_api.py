@@ -75,8 +75,8 @@ class Attempt:
 def visible_text(html_text: str) -> str:
     """What a user sees of an HTML message (tags gone, entities decoded)."""
     plain = _TAG.sub("", html_text)
-    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace(
-        "&amp;", "&"
+    return (
+        plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     )
 
 
@@ -143,6 +143,7 @@ class TelegramApiEmulator:
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.confirmed_offset = 0
+        self.last_update_id = 0
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -235,20 +236,20 @@ class TelegramApiEmulator:
 
     # --- what a test waits on -------------------------------------------------------------
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-        async with asyncio.timeout(timeout), self._changed:
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 15.0) -> None:
+        async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(predicate)
 
-    async def wait_messages(self, chat_id: int, count: int, timeout: float = 15.0) -> list[Sent]:
+    async def wait_messages(self, chat_id: int, count: int, within: float = 15.0) -> list[Sent]:
         """Wait until the bot has sent ``count`` new messages to the chat; returns all of them."""
-        await self.wait_for(lambda: len(self.messages_to(chat_id)) >= count, timeout)
+        await self.wait_for(lambda: len(self.messages_to(chat_id)) >= count, within)
         return self.messages_to(chat_id)
 
     def messages_to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id and s.method == "sendMessage"]
 
-    async def wait_answer(self, query_id: str, timeout: float = 15.0) -> dict[str, Any]:
-        await self.wait_for(lambda: query_id in self.answers, timeout)
+    async def wait_answer(self, query_id: str, within: float = 15.0) -> dict[str, Any]:
+        await self.wait_for(lambda: query_id in self.answers, within)
         return self.answers[query_id]
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -411,6 +412,7 @@ class TelegramApiEmulator:
 
     async def _push(self, payload: dict[str, Any]) -> None:
         update = {"update_id": next(self._update_ids), **payload}
+        self.last_update_id = update["update_id"]
         if self.webhook_url:
             task = asyncio.create_task(self._deliver(update))
             self._tasks.add(task)
@@ -421,9 +423,10 @@ class TelegramApiEmulator:
 
     async def _deliver(self, update: dict[str, Any]) -> None:
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
-        async with aiohttp.ClientSession() as session, session.post(
-            self.webhook_url, json=update, headers=headers
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.webhook_url, json=update, headers=headers) as response,
+        ):
             self.webhook_statuses.append(response.status)
         await self._notify()
 
@@ -444,7 +447,7 @@ def _check_markup(markup: dict[str, Any] | None) -> None:
     for row in (markup or {}).get("inline_keyboard", []):
         for button in row:
             if not button.get("text"):
-                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+                raise ApiError(400, "Bad Request: inline keyboard button text is empty")
             data = button.get("callback_data")
             if data is not None and not 1 <= len(data.encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
