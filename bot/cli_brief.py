@@ -1,9 +1,208 @@
-"""CLI commands: brief (filled in by its issue)."""
+"""CLI commands: `demo`, `brief --user NAME [--json]`, `chat --user NAME`, `insights list`."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from sqlalchemy import select
+
+from adapters.console.chat import chat_loop, console_chat
+from adapters.console.render import render_reply
+from bot.asyncrun import run_async
+from bot.settings import CONFIG_DIR
+from bot.wiring import Services, build_embedder, build_engine, build_extractor, open_services
+from core.chat.types import InsightCard, Reply
+from core.feeds.errors import FeedError
+from core.feeds.service import add_feed
+from core.models import Episode, Feed, Insight
+from core.pipeline import PipelineReport, run_pipeline
+from core.ports import Embedder
+
+SAMPLES_DIR = CONFIG_DIR / "samples"
+DEMO_USER = "demo"
+console = Console()
+errors = Console(stderr=True)
+insights_app = typer.Typer(help="Look at the stored insights.", no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Services], Awaitable[T]]) -> T:
+    async def _go() -> T:
+        services = await open_services()
+        try:
+            return await work(services)
+        finally:
+            await services.aclose()
+
+    try:
+        return run_async(_go())
+    except FeedError as exc:
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
+def sample_feeds(directory: Path = SAMPLES_DIR) -> list[Path]:
+    return sorted(directory.glob("*.xml"))
+
+
+async def ingest_samples(
+    services: Services, embedder: Embedder, directory: Path = SAMPLES_DIR
+) -> PipelineReport:
+    """Add the bundled sample shows (once) and run the pipeline over whatever is pending."""
+    feeds = sample_feeds(directory)
+    if not feeds:
+        raise FeedError(f"no sample feeds found in {directory}")
+    for path in feeds:
+        await add_feed(services.sessions, services.clock, str(path))  # a file:// URL
+    with Progress(
+        TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total or None)
+            progress.update(tasks[stage], completed=done, total=total or None)
+
+        report = await run_pipeline(
+            services.sessions,
+            services.fetcher,
+            build_extractor(services.settings),
+            embedder,
+            services.clock,
+            on_progress=on_progress,
+            feed_concurrency=services.settings.fetch_concurrency,
+            max_transcript_bytes=services.settings.max_transcript_bytes,
+        )
+        for task in progress.tasks:  # stages with nothing to do show 0/0, not 0/?
+            progress.update(task.id, total=task.completed)
+        return report
+
+
+async def _demo(services: Services) -> None:
+    console.print("[bold]podbrief demo[/bold]: ingesting the sample shows in config/samples …")
+    embedder = build_embedder(services.settings)
+    report = await ingest_samples(services, embedder)
+    console.print(f"[dim]{escape(report.summary())}[/dim]\n")
+    engine = build_engine(services, embedder=embedder)
+    chat = console_chat(DEMO_USER)
+    reply = await engine.brief_for(chat, kind="on_demand")
+    render_reply(console, reply)
+    console.print()
+    await chat_loop(engine, chat, console, last_reply=reply)
+
+
+def card_json(card: InsightCard) -> dict[str, Any]:
+    return {
+        "position": card.position,
+        "insight_id": card.insight_id,
+        "headline": card.headline,
+        "body": card.body,
+        "quote": card.quote,
+        "speaker": card.speaker,
+        "start": card.start_seconds,
+        "topics": list(card.topics),
+        "show": card.show_title,
+        "episode": card.episode_title,
+        "link": card.episode_url,
+        "is_older": card.is_older,
+    }
+
+
+def brief_json(reply: Reply) -> dict[str, Any]:
+    return {"brief_id": reply.brief_id, "items": [card_json(c) for c in reply.cards]}
+
+
+async def _insights(services: Services, episode: int | None, limit: int) -> list[dict[str, Any]]:
+    stmt = (
+        select(Insight, Episode, Feed)
+        .join(Episode, Episode.id == Insight.episode_id)
+        .join(Feed, Feed.id == Insight.feed_id)
+        .order_by(Insight.episode_id, Insight.start_seconds)
+        .limit(limit)
+    )
+    if episode is not None:
+        stmt = stmt.where(Insight.episode_id == episode)
+    async with services.sessions() as session:
+        rows = (await session.execute(stmt)).all()
+    return [
+        {
+            "id": ins.id,
+            "headline": ins.headline,
+            "body": ins.body,
+            "quote": ins.quote,
+            "speaker": ins.speaker,
+            "start": ins.start_seconds,
+            "end": ins.end_seconds,
+            "topics": list(ins.topics or []),
+            "score": ins.score,
+            "episode": {"id": ep.id, "title": ep.title, "link": ep.link},
+            "show": {"id": feed.id, "title": feed.title},
+        }
+        for ins, ep, feed in rows
+    ]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+
+    @app.command("demo")
+    def demo() -> None:
+        """Ingest the bundled sample shows, print the demo user's brief, then chat ('quit')."""
+        _run(_demo)
+
+    @app.command("brief")
+    def brief(
+        user: Annotated[str, typer.Option("--user", help="The console user's name.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Today's brief for a console user (the same one all day)."""
+
+        async def work(services: Services) -> Reply:
+            return await build_engine(services).brief_for(console_chat(user), kind="on_demand")
+
+        reply = _run(work)
+        if as_json:
+            print(json.dumps(brief_json(reply), indent=2, ensure_ascii=False))
+        else:
+            render_reply(console, reply)
+
+    @app.command("chat")
+    def chat(
+        user: Annotated[str, typer.Option("--user", help="The console user's name.")],
+    ) -> None:
+        """Chat with podbrief as a console user: line by line, 'quit' leaves."""
+
+        async def work(services: Services) -> int:
+            return await chat_loop(build_engine(services), console_chat(user), console)
+
+        _run(work)
+
+    @insights_app.command("list")
+    def insights_list(
+        episode: Annotated[int | None, typer.Option("--episode", help="Episode id.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
+    ) -> None:
+        """Stored insights (headline, body, quote, speaker, start, topics, episode)."""
+        rows = _run(lambda services: _insights(services, episode, limit))
+        if as_json:
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        for row in rows:
+            console.print(
+                f"[bold]{row['id']}[/bold] {escape(row['headline'])} "
+                f"[dim]({escape(row['show']['title'] or '')} · {escape(row['episode']['title'])}"
+                f", {row['speaker'] or '?'} @ {row['start']:.0f}s)[/dim]"
+            )
+        if not rows:
+            console.print("No insights stored yet: `podbrief demo` or `podbrief ingest` adds some.")
+
+    app.add_typer(insights_app, name="insights")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -11,6 +12,9 @@ from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
 from core.ports import Clock, Embedder, InsightExtractor
+
+if TYPE_CHECKING:
+    from core.chat.engine import ConversationEngine
 
 
 @dataclass
@@ -79,3 +83,15 @@ def build_extractor(settings: Settings) -> InsightExtractor:
     if settings.extractor in {"auto", "offline"}:
         return OfflineInsightExtractor()
     raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")
+
+
+def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:
+    """The conversation engine every chat platform (and the console) talks to."""
+    from core.chat.engine import ConversationEngine
+
+    return ConversationEngine(
+        services.sessions,
+        services.clock,
+        embedder=embedder or build_embedder(services.settings),
+        fetcher=services.fetcher,
+    )
