@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
+from itertools import pairwise
 
 from core.insights.offline.passages import Sentence
+from core.insights.offline.text import words
 
 LESSON = re.compile(
     r"\b(the (?:key|trick|secret|lesson|point|problem|challenge|reality|truth|insight|mistake|"
@@ -49,6 +52,13 @@ HEDGE = re.compile(
 )
 FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my)\b", re.IGNORECASE)
 FILLER = re.compile(r"\b(?:you know|i mean|like,|oh|um|uh|kind of|sort of|stuff)\b", re.IGNORECASE)
+# Speech that restarts mid-sentence ("Sam Altman So Sam Altman said", "It but importantly").
+RUN_ON = re.compile(r"[a-z,] (?:So|And|But|There|Then|It|We|You|They|That|This)\s+[a-z]")
+RESTART = re.compile(
+    r"^\W*(?:\w+\W+)?(?:you|it|we|they|he|she|that) (?:there|it's|we|they|i|but|and|so|you)\b"
+    r"|\s--?\s",
+    re.IGNORECASE,
+)
 STUTTER = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
 ANNOTATION = re.compile(r"\[[^\]]*\]")
 
@@ -61,6 +71,12 @@ def claim_strength(text: str) -> float:
     strength += 0.6 * min(2, len(CLAIM.findall(text)))
     strength += 0.9 if NUMBER.search(text) else 0.0
     return strength
+
+
+def repeated_bigrams(text: str) -> int:
+    tokens = words(text)
+    counts = Counter(pairwise(tokens))
+    return sum(c - 1 for c in counts.values() if c > 1)
 
 
 def sentence_score(sentence: Sentence, keyword_weight: Mapping[str, float]) -> float:
@@ -78,4 +94,6 @@ def sentence_score(sentence: Sentence, keyword_weight: Mapping[str, float]) -> f
     raw -= min(1.0, 0.3 * len(FIRST_PERSON.findall(sentence.text)))
     raw -= min(1.0, 0.25 * len(FILLER.findall(sentence.text)))
     raw -= 0.5 if sentence.n_words < 12 else 0.0
+    raw -= 0.6 * min(2, len(RUN_ON.findall(sentence.text)) + len(RESTART.findall(sentence.text)))
+    raw -= 0.3 * min(3, repeated_bigrams(sentence.text))
     return max(0.0, 1.0 - math.exp(-max(0.0, raw) / 3.0))

@@ -6,11 +6,17 @@ import re
 from collections.abc import Sequence
 
 from core.insights.offline.passages import Sentence, Turn
-from core.insights.offline.text import STOPWORDS, as_sentence, content_words, tidy
+from core.insights.offline.text import as_sentence, content_words, tidy
 
 HEADLINE_MAX = 90
-_CLAUSE_BREAK = re.compile(r"(?:[,;:]| -| —| because| but| and| which| so| when| where| if)\s")
-_TRAILING_WEAK = STOPWORDS | {"the", "a", "an", "and", "or", "of", "to", "in", "on", "with"}
+_STRONG_BREAK = re.compile(r"(?:[;:]| -+| —|,? because|, but|, and|, which|, so|, when|, where)\s")
+_COMMA = re.compile(r",\s")
+_TRAILING_WEAK_TEXT = """
+    a an the and or but of to in on with for at by from that which so because as if is are
+    was were be been like just really very this these those my your our their its his her
+    than then when where while who whom whose into about over under had has have would will
+    can could should do does did being"""
+_TRAILING_WEAK = frozenset(_TRAILING_WEAK_TEXT.split())
 
 
 _LEAD_IN = re.compile(
@@ -36,9 +42,10 @@ def fits_headline(text: str) -> bool:
 
 
 def _shorten(text: str) -> str | None:
-    cuts = [m.start() for m in _CLAUSE_BREAK.finditer(text) if 40 <= m.start() <= HEADLINE_MAX]
-    if cuts:
-        return _drop_weak_tail(text[: cuts[-1]])
+    for breaks in (_STRONG_BREAK, _COMMA):
+        cuts = [m.start() for m in breaks.finditer(text) if 40 <= m.start() <= HEADLINE_MAX]
+        if cuts:
+            return _drop_weak_tail(text[: cuts[-1]])
     # No clause fits: cut at the last word boundary that does.
     cut = text.rfind(" ", 0, HEADLINE_MAX + 1)
     return _drop_weak_tail(text[:cut]) if cut >= 40 else None

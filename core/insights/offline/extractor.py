@@ -28,7 +28,9 @@ TRIES_PER_SECTION = 4
 @dataclass(frozen=True, slots=True)
 class ExtractorLimits:
     per_hour: float = 7.0  # the most insights per hour of audio
-    min_score: float = 0.45  # a weaker best passage yields no insight
+    min_score: float = 0.45  # a weaker best passage yields no insight...
+    floor_per_hour: float = 3.0  # ...unless the episode would fall below this many per hour,
+    relaxed_min_score: float = 0.35  # when passages down to this score may fill the gap
     min_words: int = 350  # below this a transcript is too thin to say anything
     fallback_min_words: int = 900  # show notes must be this substantial to be used
     fallback_max: int = 2
@@ -82,14 +84,17 @@ class OfflineInsightExtractor:
             # A near-best sentence that makes a headline without cutting reads better.
             ranked.sort(key=lambda i: (-(scores[i] + 0.06 * fits_headline(sentences[i].text)), i))
             for i in ranked:
-                if scores[i] < self._limits.min_score:
+                if scores[i] < self._limits.relaxed_min_score:
                     break
                 draft = _draft(ep, sentences[i], scores, set(section), weights[k])
                 if draft is not None:
                     drafts.append(draft)
                     break
         drafts.sort(key=lambda d: (-d.score, d.start_seconds))
-        return sorted(drafts[:limit], key=lambda d: d.start_seconds)
+        strong = [d for d in drafts if d.score >= self._limits.min_score]
+        wanted = math.floor(self._limits.floor_per_hour * ep.duration / 3600)
+        chosen = drafts[: max(len(strong), min(wanted, len(drafts)))]
+        return sorted(chosen[:limit], key=lambda d: d.start_seconds)
 
     def _limit(self, ep: _Episode, total_words: int) -> int:
         if ep.info.is_fallback:
