@@ -46,7 +46,7 @@ def parse_channel_command(text: str) -> ChannelRequest:
     if _STOP.match(text):
         return ChannelRequest(days="daily", time=None, topics=(), stop=True)
     match = _COMMAND.match(text)
-    if match is None:
+    if match is None or not (match["days"] or match["time"]):
         raise people.PeopleError(CHANNEL_HELP)
     time = people.validate_delivery_time(match["time"]) if match["time"] else None
     raw_topics = re.split(r"\s*,\s*|\s+and\s+", match["topics"] or "")
