@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from adapters.slack import translate as tr
 from adapters.slack.delivery import Sessions
@@ -114,7 +114,9 @@ class AppHome:
     async def _settings(self, user: User) -> HomeSettings:
         async with self.sessions() as session:
             known = await session.scalars(
-                select(distinct(InsightTopic.topic)).order_by(InsightTopic.topic)
+                select(InsightTopic.topic)
+                .distinct()
+                .order_by(InsightTopic.topic)
                 .limit(KNOWN_TOPICS_MAX)
             )
             shows = (await session.execute(select(Feed.id, Feed.title).order_by(Feed.title))).all()
