@@ -296,6 +296,15 @@ _RULE_TEXT: list[tuple[str, list[str]]] = [
     ),
 ]
 
+# A command without its argument: the handler asks for it ("Which topic?").
+_BARE = {
+    "/follow": "follow", "follow": "follow", "/mute": "mute", "mute": "mute",
+    "/unfollow": "unfollow", "unfollow": "unfollow", "/unmute": "unmute", "unmute": "unmute",
+    "/less": "less_about", "/subscribe": "subscribe", "subscribe": "subscribe",
+    "/time": "time", "/timezone": "timezone", "timezone": "timezone", "/tz": "timezone",
+    "/search": "search", "search": "search",
+}  # fmt: skip
+
 RULES: list[tuple[str, re.Pattern[str]]] = [
     (kind, _re(alternative)) for kind, alternatives in _RULE_TEXT for alternative in alternatives
 ]
@@ -344,6 +353,9 @@ def parse_intent(text: str) -> Intent:
     line = normalise(text)
     if not line:
         return Intent("unknown")
+    bare = _BARE.get(line.lower())
+    if bare is not None:
+        return Intent(bare)
     for kind, pattern in RULES:
         match = pattern.match(line)
         if match:

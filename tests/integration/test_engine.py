@@ -384,3 +384,22 @@ async def test_brief_for_a_chat_is_what_numbers_refer_to(engine: ConversationEng
 async def _count(sessions: Sessions, model: type[object]) -> int:
     async with sessions() as session:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_commands_without_their_argument_ask_for_it(engine: ConversationEngine) -> None:
+    chat = alice(engine)
+    assert "Which topic?" in text_of(await chat.say("/follow"))
+    assert "less about pricing" in text_of(await chat.say("/less"))
+    assert "time 08:00" in text_of(await chat.say("/time"))
+    assert "timezone Europe/Berlin" in text_of(await chat.say("/timezone"))
+    assert "Which feed?" in text_of(await chat.say("/subscribe"))
+    assert "What should I look for?" in text_of(await chat.say("/search"))
+
+
+@pytest.mark.parametrize("query", ["100%_off", "a\\b", "'; drop table insights; --", "ünïcødé"])
+async def test_search_with_odd_characters_answers_plainly(
+    engine: ConversationEngine, query: str
+) -> None:
+    reply = await alice(engine).say(f"search {query}")
+    assert "Nothing in the stored insights" in text_of(reply) or reply.cards
+    assert "went wrong" not in text_of(reply)

@@ -78,7 +78,8 @@ async def _tagged_count(deps: Deps, topic: str) -> int:
 def _topic_arg(turn: Turn) -> str:
     topic = turn.message.action.value if turn.message.action else turn.intent.arg
     if not topic.strip():
-        raise Refusal(f"Which topic? Say it like '{turn.intent.kind} pricing'.")
+        example = {"less_about": "less about", "unmute": "unmute"}.get(turn.intent.kind)
+        raise Refusal(f"Which topic? Say it like '{example or turn.intent.kind} pricing'.")
     return topic
 
 

@@ -67,6 +67,8 @@ async def onboard_done(deps: Deps, turn: Turn) -> Reply:
 
 async def set_time(deps: Deps, turn: Turn) -> Reply:
     raw = turn.intent.arg
+    if not raw.strip():
+        raise Refusal("When should your brief arrive? Say it like 'time 08:00' or 'time 7pm'.")
     hhmm = time_from_text(raw)
     if hhmm is None:
         raise Refusal(f"“{raw}” isn't a time of day I understand. Try 'time 08:00' or 'time 7pm'.")
@@ -78,6 +80,8 @@ async def set_time(deps: Deps, turn: Turn) -> Reply:
 
 async def set_timezone(deps: Deps, turn: Turn) -> Reply:
     raw = turn.intent.arg
+    if not raw.strip():
+        raise Refusal("Which time zone? Say it like 'timezone Europe/Berlin' or 'timezone Tokyo'.")
     zone = timezone_from_text(raw)
     if zone is None:
         raise Refusal(
