@@ -1,9 +1,83 @@
-"""CLI commands: run (filled in by its issue)."""
+"""CLI command: `podbrief run`, the long-running bot on every configured chat platform."""
 
 from __future__ import annotations
 
+import logging
+
 import typer
+from rich.console import Console
+from telegram.error import InvalidToken, TelegramError
+
+from adapters.slack.app import SlackConfigError
+from bot import run_slack
+from bot.asyncrun import run_async
+from bot.run_telegram import telegram_component
+from bot.runtime import Component, run_components
+from bot.wiring import Services, build_engine, open_services
+from core.chat.engine import ConversationEngine
+
+console = Console(stderr=True)
+
+RUN_HELP = (
+    "Run the chat bot on every platform whose keys are set, until Ctrl-C or SIGTERM.\n\n"
+    "Telegram is on when PODBRIEF_TELEGRAM_TOKEN is set (the token from @BotFather). "
+    "It uses long polling, or a webhook when PODBRIEF_TELEGRAM_WEBHOOK_URL is set (your public "
+    "https URL; served on PODBRIEF_HTTP_HOST:PODBRIEF_HTTP_PORT, every request checked against "
+    "PODBRIEF_TELEGRAM_WEBHOOK_SECRET, a random secret when unset). "
+    "PODBRIEF_TELEGRAM_BASE_URL points it at a local Bot API server.\n\n"
+    "Slack is on when SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) is set: "
+    "Socket Mode with SLACK_APP_TOKEN, else HTTP events on the same server, checked with "
+    "SLACK_SIGNING_SECRET."
+)
+
+
+def collect_components(services: Services, engine: ConversationEngine) -> list[Component]:
+    """The platform sides the environment switches on."""
+    components: list[Component] = []
+    telegram = telegram_component(services, engine)
+    if telegram is not None:
+        components.append(telegram)
+    slack = run_slack.slack_component(services, engine)
+    if slack is not None:
+        components.append(slack)
+    return components
+
+
+async def _run() -> int:
+    services = await open_services()
+    try:
+        try:
+            components = collect_components(services, build_engine(services))
+        except SlackConfigError as exc:
+            console.print(f"Slack is not set up completely: {exc}")
+            return 1
+        if not components:
+            console.print(
+                "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN "
+                "(see `podbrief run --help`)."
+            )
+            return 2
+        await run_components(services, components)
+        return 0
+    except InvalidToken:
+        console.print("Telegram refused PODBRIEF_TELEGRAM_TOKEN: check the token @BotFather gave.")
+        return 1
+    except TelegramError as exc:
+        console.print(f"Could not start the Telegram bot: {exc}")
+        return 1
+    finally:
+        await services.aclose()
+
+
+def run() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    code = run_async(_run())
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("run", help=RUN_HELP)(run)

@@ -120,7 +120,9 @@ class FloodAwareRateLimiter(BaseRateLimiter[int]):
             yield
             return
         key = str(chat_id)
-        await self._limiter(self._chats, key, self.limits.per_chat_per_second, 1).acquire()
+        # Capacity 1: messages to one chat are paced evenly, never burst.
+        pace = 1 / self.limits.per_chat_per_second
+        await self._limiter(self._chats, key, 1, pace).acquire()
         if is_group_chat(chat_id):
             group = self._limiter(
                 self._groups, key, self.limits.group_max, self.limits.group_period_seconds

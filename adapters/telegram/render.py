@@ -88,9 +88,9 @@ def _card_drafts(reply: Reply) -> list[Draft]:
         last = drafts[-1] if drafts else None
         if isinstance(part, Text):
             if last is not None and not last.rows and not last.is_card:
-                last.paragraphs.append(text_paragraph(part))
+                last.paragraphs.extend(text_paragraphs(part))
             else:
-                drafts.append(Draft([text_paragraph(part)], []))
+                drafts.append(Draft(text_paragraphs(part), []))
         elif isinstance(part, InsightCard):
             drafts.append(Draft(card_paragraphs(part), _rows(card_buttons(part)), is_card=True))
         elif isinstance(part, Buttons):
@@ -106,7 +106,7 @@ def _compact_draft(reply: Reply) -> list[Draft]:
     rows: list[list[Button]] = []
     for part in reply.parts:
         if isinstance(part, Text):
-            paragraphs.append(text_paragraph(part))
+            paragraphs.extend(text_paragraphs(part))
         elif isinstance(part, InsightCard):
             paragraphs.extend(compact_card(part))
             rows.append(list(card_buttons(part, numbered=True)))
@@ -115,9 +115,10 @@ def _compact_draft(reply: Reply) -> list[Draft]:
     return [Draft(paragraphs, rows)]
 
 
-def text_paragraph(part: Text) -> Paragraph:
+def text_paragraphs(part: Text) -> list[Paragraph]:
+    """A text's paragraphs (split at blank lines), styled alike."""
     tag = {"heading": "b", "note": "i"}.get(part.style)
-    return Paragraph((Span(part.text, tag),))
+    return [Paragraph((Span(chunk, tag),)) for chunk in part.text.split(PARAGRAPH_GAP) if chunk]
 
 
 def _number(card: InsightCard) -> str:

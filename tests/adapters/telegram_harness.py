@@ -6,8 +6,11 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import pytest
 import uvicorn
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from telegram import Update
@@ -16,9 +19,16 @@ from telegram.ext import TypeHandler
 from adapters.telegram.app import TelegramConfig, TelegramService
 from adapters.telegram.limits import RateLimits
 from core.chat.engine import ConversationEngine
+from core.db import create_engine, migrate, session_factory, transaction
+from core.insights.related import RelatedConfig, link_new_insights
+from core.models import RelatedEdge
 from core.ports import Clock, Embedder
+from tests.fakes.chat_library import Library, build_library
+from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import Sent, TelegramApiEmulator
 from tests.http_server import serve
+
+Sessions = async_sessionmaker[AsyncSession]
 
 # Telegram's real pacing (1 message a second per chat) would make every test slow; the limits
 # themselves are tested with their own small numbers.
@@ -121,3 +131,33 @@ async def _webhook_server(enabled: bool) -> AsyncIterator[tuple[str, Starlette |
         server.should_exit = True
         await task
         sock.close()
+
+
+@pytest.fixture(name="tg_sessions")
+async def tg_sessions_fixture(tmp_path: Path) -> AsyncIterator[Sessions]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'telegram.sqlite3'}")
+    await migrate(engine)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(name="library")
+async def library_fixture(tg_sessions: Sessions, clock: FakeClock) -> Library:
+    """The shared chat library, with related edges computed by the real related-insight code."""
+    lib = await build_library(tg_sessions, clock.now())
+    async with transaction(tg_sessions) as session:
+        await session.execute(delete(RelatedEdge))
+        await link_new_insights(
+            session, lib.insight_ids, lib.embedder.name, RelatedConfig(min_similarity=-1.0)
+        )
+    return lib
+
+
+@pytest.fixture(name="bot")
+async def bot_fixture(
+    tg_sessions: Sessions, clock: FakeClock, library: Library
+) -> AsyncIterator[Harness]:
+    async with running_bot(tg_sessions, clock, library.embedder) as harness:
+        yield harness

@@ -3,20 +3,20 @@ stored library in a real database. Onboarding, the brief, every button, follow-u
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.types import Action
-from core.db import create_engine, migrate, session_factory, transaction
-from core.insights.related import RelatedConfig, link_new_insights
-from core.models import RelatedEdge, SentMessage, User
-from tests.adapters.telegram_harness import Harness, running_bot
-from tests.fakes.chat_library import EPISODES, INSIGHTS, Library, build_library
+from core.models import SentMessage, User
+from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
+    Harness,
+    bot_fixture,
+    library_fixture,
+    tg_sessions_fixture,
+)
+from tests.fakes.chat_library import EPISODES, INSIGHTS
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import Sent
 
@@ -24,34 +24,6 @@ Sessions = async_sessionmaker[AsyncSession]
 ADA = 5001
 GROUP, ADMIN, MEMBER = -4242, 7001, 7002
 CARD_BUTTONS = ["Related", "Source", "👍", "👎"]
-
-
-@pytest.fixture
-async def tg_sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'telegram.sqlite3'}")
-    await migrate(engine)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-async def library(tg_sessions: Sessions, clock: FakeClock) -> Library:
-    """The shared chat library, with related edges computed by the real related-insight code."""
-    lib = await build_library(tg_sessions, clock.now())
-    async with transaction(tg_sessions) as session:
-        await session.execute(delete(RelatedEdge))
-        await link_new_insights(
-            session, lib.insight_ids, lib.embedder.name, RelatedConfig(min_similarity=-1.0)
-        )
-    return lib
-
-
-@pytest.fixture
-async def bot(tg_sessions: Sessions, clock: FakeClock, library: Library) -> AsyncIterator[Harness]:
-    async with running_bot(tg_sessions, clock, library.embedder) as harness:
-        yield harness
 
 
 def episode_of(headline_html: str) -> str:

@@ -229,6 +229,13 @@ class TelegramApiEmulator:
         self.chats[new_id] = chat
         self.admins[new_id] = self.admins.get(old_id, set())
 
+    async def announce_migration(self, old_id: int, new_id: int) -> None:
+        """The service message Telegram posts in a group that became a supergroup."""
+        self.migrate_group(old_id, new_id)
+        message = self._user_message(old_id, None)
+        message["migrate_to_chat_id"] = new_id
+        await self._push({"message": message})
+
     def script(self, method: str, status: int, description: str, *, chat_id: int | None = None,
                times: int = 1, **parameters: Any) -> None:  # fmt: skip
         """Answer the next ``times`` matching requests with this error."""
