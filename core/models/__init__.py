@@ -1,6 +1,7 @@
 """All tables. Importing this package registers every model on ``Base.metadata``."""
 
 from core.models.base import Base, utcnow
+from core.models.delivery import Delivery, DeliveryAttempt
 from core.models.feeds import Episode, Feed, TranscriptLink
 from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
 from core.models.llm import ExtractionCache, LlmCall
@@ -21,6 +22,8 @@ __all__ = [
     "Brief",
     "BriefItem",
     "ChatContext",
+    "Delivery",
+    "DeliveryAttempt",
     "Episode",
     "ExtractionCache",
     "Feed",
