@@ -186,7 +186,7 @@ async def _store(
         Insight(
             episode_id=info.episode_id,
             feed_id=info.feed_id,
-            headline=d.headline[:HEADLINE_MAX],
+            headline=_fit_headline(d.headline),
             body=d.body,
             quote=d.quote,
             speaker=d.speaker,
@@ -204,6 +204,15 @@ async def _store(
     session.add_all(InsightTopic(insight_id=r.id, topic=t) for r in rows for t in r.topics)
     await session.flush()
     return [r.id for r in rows]
+
+
+def _fit_headline(headline: str) -> str:
+    """At most 90 characters, cut at a word boundary (another engine may write longer)."""
+    headline = " ".join(headline.split())
+    if len(headline) <= HEADLINE_MAX:
+        return headline
+    cut = headline.rfind(" ", 0, HEADLINE_MAX)
+    return headline[: cut if cut > 0 else HEADLINE_MAX - 1].rstrip(" ,;:-") + "…"
 
 
 def _topics(raw: list[str]) -> list[str]:

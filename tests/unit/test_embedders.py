@@ -78,3 +78,15 @@ async def test_lsa_cannot_link_paraphrases_without_shared_words() -> None:
     vectors = await LsaEmbedder(texts, dim=16).embed(texts)
     ranks = rank_of_partner(vectors, len(PAIRS))
     assert sum(r == 1 for r in ranks) <= 2, ranks
+
+
+def test_wiring_builds_the_offline_engines_by_default() -> None:
+    from bot.settings import Settings
+    from bot.wiring import build_embedder, build_extractor
+    from core.insights.offline import OfflineInsightExtractor
+
+    assert isinstance(build_embedder(Settings(embedder="auto")), WordLlamaEmbedder)
+    assert isinstance(build_embedder(Settings(embedder="lsa")), LsaEmbedder)
+    assert isinstance(build_extractor(Settings(extractor="auto")), OfflineInsightExtractor)
+    with pytest.raises(ValueError, match="not available"):
+        build_embedder(Settings(embedder="nonsense"))

@@ -47,6 +47,12 @@ class _Episode:
     sentences: list[Sentence]
     duration: float
 
+    @property
+    def people(self) -> frozenset[str]:
+        """Lower-case parts of the speakers' names (hosts and guests are not topics)."""
+        names = {s.speaker for s in self.segments if s.speaker}
+        return frozenset(part.lower() for name in names for part in name.split())
+
 
 class OfflineInsightExtractor:
     def __init__(self, limits: ExtractorLimits | None = None) -> None:
@@ -137,7 +143,7 @@ def _draft(
         speaker=turn.speaker,
         start_seconds=first.start,
         end_seconds=max(first.start, last.end),
-        topics=tags_for(f"{quote} {body}", words, weights, headline),
+        topics=tags_for(f"{quote} {body}", words, weights, headline, ep.people),
         score=round(scores[core.index] * (0.7 if ep.info.is_fallback else 1.0), 4),
     )
 
