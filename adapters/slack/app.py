@@ -161,22 +161,33 @@ def build_slack_bot(
 def _register_revocations(
     app: AsyncApp, sessions: Sessions, store: AsyncSQLAlchemyInstallationStore | None
 ) -> None:
-    """Uninstall / revoked tokens: delete that workspace's tokens and stop its deliveries."""
+    """Uninstall / revoked tokens: delete that workspace's tokens and stop its deliveries.
+
+    Done in a middleware, before Slack gets its answer, so a retry never finds a half-done
+    cleanup; both are a few quick deletes and updates.
+    """
     listeners = AsyncTokenRevocationListeners(store) if store is not None else None
 
-    async def uninstalled(context: Any, body: dict[str, Any]) -> None:
-        if listeners is not None:
-            await listeners.handle_app_uninstalled_events(context)
+    async def on_revocation(body: dict[str, Any], context: Any, next: Any) -> Any:
+        event = body.get("event") or {}
+        kind = event.get("type") if body.get("type") == "event_callback" else None
         team = context.team_id or team_of(body)
-        await deactivate_workspace(sessions, PLATFORM, team, WORKSPACE_REASON + "app uninstalled")
-
-    async def revoked(event: dict[str, Any], context: Any, body: dict[str, Any]) -> None:
-        if listeners is not None:
-            await listeners.handle_tokens_revoked_events(event, context)
-        if (event.get("tokens") or {}).get("bot"):
-            team = context.team_id or team_of(body)
-            reason = WORKSPACE_REASON + "tokens revoked"
+        if kind == "app_uninstalled":
+            if listeners is not None:
+                await listeners.handle_app_uninstalled_events(context)
+            reason = WORKSPACE_REASON + "app uninstalled"
             await deactivate_workspace(sessions, PLATFORM, team, reason)
+        elif kind == "tokens_revoked":
+            if listeners is not None:
+                await listeners.handle_tokens_revoked_events(event, context)
+            if (event.get("tokens") or {}).get("bot"):
+                reason = WORKSPACE_REASON + "tokens revoked"
+                await deactivate_workspace(sessions, PLATFORM, team, reason)
+        return await next()
 
-    app.event("app_uninstalled")(uninstalled)
-    app.event("tokens_revoked")(revoked)
+    async def done() -> None:
+        """The middleware did the work; a listener must exist or Bolt answers 404."""
+
+    app.middleware(on_revocation)
+    app.event("app_uninstalled")(done)
+    app.event("tokens_revoked")(done)
