@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import FetchResult
 from core.feeds.parse import DedupIndex, ParsedEpisode, ParsedFeed
-from core.models import Episode, Feed, TranscriptLink
+from core.models import Episode, Feed, TranscriptLink, utcnow
 
 MAX_ERROR = 2000
 
@@ -46,15 +47,35 @@ async def store_parsed(
     feed.language = parsed.language or feed.language
     await mark_polled(session, feed, result, now, policy)
     known = await known_identities(session, feed.id)
-    new: list[Episode] = []
+    new: list[ParsedEpisode] = []
     for item in parsed.episodes:
-        if known.contains(item):
-            continue
-        known.add(item)
-        new.append(episode_row(feed.id, item, parsed.language))
-    session.add_all(new)
-    await session.flush()
+        if not known.contains(item):
+            known.add(item)
+            new.append(item)
+    await insert_episodes(session, feed.id, new, parsed.language)
     return len(new)
+
+
+async def insert_episodes(
+    session: AsyncSession, feed_id: int, items: list[ParsedEpisode], language: str | None
+) -> None:
+    """Bulk INSERT ... RETURNING (ingest's hot path: ORM objects cost 3x as much)."""
+    if not items:
+        return
+    ids = list(
+        await session.scalars(
+            insert(Episode).returning(Episode.id, sort_by_parameter_order=True),
+            [episode_values(feed_id, item, language) for item in items],
+        )
+    )
+    links = [
+        {"episode_id": episode_id, "url": t.url, "mime_type": t.mime_type}
+        | {"language": t.language, "rel": t.rel}
+        for episode_id, item in zip(ids, items, strict=True)
+        for t in item.transcripts
+    ]
+    if links:
+        await session.execute(insert(TranscriptLink), links)
 
 
 async def mark_polled(
@@ -100,26 +121,23 @@ async def known_identities(session: AsyncSession, feed_id: int) -> DedupIndex:
     return index
 
 
-def episode_row(feed_id: int, item: ParsedEpisode, language: str | None) -> Episode:
-    return Episode(
-        feed_id=feed_id,
-        dedup_key=item.dedup_key,
-        guid=item.guid,
-        title=item.title,
-        published_at=item.published_at,
-        duration_seconds=item.duration_seconds,
-        enclosure_url=item.enclosure_url,
-        enclosure_type=item.enclosure_type,
-        link=item.link,
-        description=item.description,
-        image_url=item.image_url,
-        chapters_url=item.chapters_url,
-        persons=list(item.persons),
-        language=language,
-        transcript_status="pending",
-        insight_status="pending",
-        transcript_links=[
-            TranscriptLink(url=t.url, mime_type=t.mime_type, language=t.language, rel=t.rel)
-            for t in item.transcripts
-        ],
-    )
+def episode_values(feed_id: int, item: ParsedEpisode, language: str | None) -> dict[str, Any]:
+    return {
+        "feed_id": feed_id,
+        "dedup_key": item.dedup_key,
+        "guid": item.guid,
+        "title": item.title,
+        "published_at": item.published_at,
+        "duration_seconds": item.duration_seconds,
+        "enclosure_url": item.enclosure_url,
+        "enclosure_type": item.enclosure_type,
+        "link": item.link,
+        "description": item.description,
+        "image_url": item.image_url,
+        "chapters_url": item.chapters_url,
+        "persons": list(item.persons),
+        "language": language,
+        "transcript_status": "pending",
+        "insight_status": "pending",
+        "created_at": utcnow(),
+    }
