@@ -1,0 +1,1 @@
+"""The LLM path: extraction, question answering and routing behind the ``LLM`` port."""
