@@ -136,3 +136,24 @@ def test_topics_are_normalised() -> None:
     assert normalise_topic("  Open-Source ") == "open source"
     assert normalise_topic("K8s") == "kubernetes"
     assert normalise_topic("Café  Culture!") == "cafe culture"
+
+
+async def test_unpunctuated_captions_still_give_grounded_insights(shared_data: Path) -> None:
+    # Auto captions often come without punctuation or case: the quote must still be verbatim.
+    segments = load(shared_data / "transcripts" / "awsbites__150.vtt")
+    bare = [
+        SegmentData(s.start, s.end, re.sub(r"[.,!?;:]", "", s.text).lower(), s.speaker)
+        for s in segments
+    ]
+    drafts = await OfflineInsightExtractor().extract(episode_info("bare", 1611), bare)
+    assert drafts
+    for draft in drafts:
+        assert quote_found_in_run(draft, bare)
+        assert len(draft.headline) <= 90
+
+
+async def test_empty_and_blank_transcripts_give_nothing() -> None:
+    extractor = OfflineInsightExtractor()
+    assert await extractor.extract(episode_info("empty", 0), []) == []
+    blank = [SegmentData(float(i), i + 1.0, "  ", None) for i in range(50)]
+    assert await extractor.extract(episode_info("blank", 50), blank) == []

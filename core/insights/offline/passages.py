@@ -16,6 +16,9 @@ from core.domain import SegmentData
 from core.insights.offline.noise import is_ad_break_speaker, is_noise, is_sponsor_read
 from core.insights.offline.text import collapse, content_words, sentence_spans, words
 
+LONGEST_SENTENCE_WORDS = 80  # beyond this a "sentence" is really unpunctuated speech
+PIECE_WORDS = 25
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:
@@ -68,7 +71,7 @@ def build_sentences(turns: Sequence[Turn]) -> list[Sentence]:
     sentences: list[Sentence] = []
     for t, turn in enumerate(turns):
         ad_turn = is_ad_break_speaker(turn.speaker)
-        spans = sentence_spans(turn.text)
+        spans = [piece for span in sentence_spans(turn.text) for piece in _pieces(turn, span)]
         sponsor_spans = {k for k, (a, b) in enumerate(spans) if is_sponsor_read(turn.text[a:b])}
         for k, (start, end) in enumerate(spans):
             text = turn.text[start:end]
@@ -87,3 +90,18 @@ def build_sentences(turns: Sequence[Turn]) -> list[Sentence]:
                 )
             )
     return sentences
+
+
+def _pieces(turn: Turn, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """An unpunctuated run (auto captions) cut at segment boundaries into sentence-sized parts."""
+    start, end = span
+    if len(turn.text[start:end].split()) <= LONGEST_SENTENCE_WORDS:
+        return [span]
+    pieces: list[tuple[int, int]] = []
+    cuts = [o - 1 for o in turn.seg_offsets if start < o - 1 < end] + [end]
+    for cut in cuts:
+        if len(turn.text[start:cut].split()) >= PIECE_WORDS or cut == end:
+            if turn.text[start:cut].strip():
+                pieces.append((start, cut))
+            start = cut + 1
+    return pieces
