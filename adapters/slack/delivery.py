@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.slack.blocks import render_reply
 from core.chat.types import ChatRef, Reply
+from core.delivery.errors import MaybeSent, RateLimited, RecipientGone, TransientSendError
 from core.people_status import deactivate_recipient, deactivate_workspace
 
 log = logging.getLogger(__name__)
@@ -121,12 +123,8 @@ class PostedMessage:
     ts: str
 
 
-class RecipientUnreachable(Exception):
+class RecipientUnreachable(RecipientGone):
     """Slack refused a chat for good; the recipient was paused with ``reason``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Poster:
@@ -162,7 +160,14 @@ class Poster:
                 )
             except SlackApiError as exc:
                 await self._handle_error(chat, exc)
-                raise
+                error = _send_error(exc)
+                if error is exc:
+                    raise
+                raise error from exc
+            except TimeoutError as exc:  # handed over, answer lost: a retry could post twice
+                raise MaybeSent(f"slack did not answer in time: {exc}") from exc
+            except aiohttp.ClientError as exc:
+                raise TransientSendError(f"could not reach slack: {exc}") from exc
             posted.append(PostedMessage(str(response["channel"]), str(response["ts"])))
         return posted
 
@@ -180,6 +185,18 @@ class Poster:
             return
         log.warning("slack stopped delivering to %s/%s: %s", chat.workspace, chat.chat_id, error)
         raise RecipientUnreachable(reason) from exc
+
+
+def _send_error(exc: SlackApiError) -> Exception:
+    """What delivery should make of a Slack error that did not stop the recipient."""
+    status = int(getattr(exc.response, "status_code", 200) or 200)
+    if status == 429:  # still limited after slack_sdk's own retries
+        headers = getattr(exc.response, "headers", {}) or {}
+        retry_after = headers.get("Retry-After") or headers.get("retry-after") or 1
+        return RateLimited(float(retry_after), f"slack rate limit: {exc.response.get('error')}")
+    if status >= 500:
+        return TransientSendError(f"slack answered {status}")
+    return exc
 
 
 class TokenSource(Protocol):

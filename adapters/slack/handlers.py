@@ -13,9 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate as tr
 from adapters.slack.blocks import ACTION_ID_PREFIX, render_reply
-from adapters.slack.delivery import PostedMessage, Poster, RecipientUnreachable, Sessions
+from adapters.slack.delivery import PostedMessage, Poster, Sessions
 from core.chat.channels import handle_channel_command, is_channel_command
 from core.chat.types import ChatRef, IncomingMessage, Reply
+from core.delivery.errors import SendError
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ class SlackHandlers:
             posted = await self.poster.post(
                 client, chat, reply, channel=channel, thread_ts=thread_ts
             )
-        except (SlackApiError, RecipientUnreachable) as exc:
+        except (SlackApiError, SendError) as exc:
             log.warning("could not answer in %s: %s", channel, exc)
             return []
         if reply.brief_id is not None and posted and thread_ts is None:

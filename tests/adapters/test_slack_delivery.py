@@ -12,6 +12,7 @@ from adapters.slack.delivery import RecipientUnreachable
 from adapters.slack.translate import channel_chat, person_chat
 from core import people
 from core.chat.types import Reply
+from core.delivery.errors import RateLimited, TransientSendError
 from core.models import TopicPreference, User
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_harness import TEAM, USER, Stack, slack_stack
@@ -58,6 +59,18 @@ async def test_a_429_is_retried_after_retry_after(stack: Stack) -> None:
     ids = await stack.bot.messenger.send(person_chat(TEAM, USER), Reply.text("hello"))
     assert len(ids) == 1 and len(stack.fake.calls_to("chat.postMessage")) == 2
     assert 7.0 in stack.sleep.waits
+
+
+async def test_persistent_429s_and_5xx_are_handed_to_delivery_to_retry(stack: Stack) -> None:
+    for _ in range(3):  # the first attempt and slack_sdk's two retries
+        stack.fake.rate_limit_next("chat.postMessage", retry_after=30)
+    with pytest.raises(RateLimited) as limited:
+        await stack.bot.messenger.send(person_chat(TEAM, USER), Reply.text("hello"))
+    assert limited.value.retry_after == 30.0
+    assert len(stack.fake.calls_to("chat.postMessage")) == 3
+    stack.fake.server_error_next("chat.postMessage")
+    with pytest.raises(TransientSendError):
+        await stack.bot.messenger.send(person_chat(TEAM, USER), Reply.text("hello"))
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel"])

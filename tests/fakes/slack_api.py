@@ -92,6 +92,9 @@ class FakeSlack:
     def rate_limit_next(self, method: str, retry_after: int) -> None:
         self._script(method, 429, {"ok": False, "error": "ratelimited"}, retry_after)
 
+    def server_error_next(self, method: str) -> None:
+        self._script(method, 503, {"ok": False, "error": "service_unavailable"})
+
     def fail_next(self, method: str, error: str) -> None:
         self._script(method, 200, {"ok": False, "error": error})
 
