@@ -161,12 +161,17 @@ def ingest(
     every: Annotated[
         bool, typer.Option("--all", help="Poll every feed, not only the due ones.")
     ] = False,
+    transcripts: Annotated[
+        bool, typer.Option("--transcripts/--no-transcripts", help="Then fetch transcripts.")
+    ] = True,
 ) -> None:
     """Poll every due feed once, then fetch the transcripts of new episodes."""
-    with_services(lambda services: run_ingest(services, every=every))
+    with_services(lambda services: run_ingest(services, every=every, transcripts=transcripts))
 
 
-async def run_ingest(services: Services, *, every: bool = False) -> PollReport:
+async def run_ingest(
+    services: Services, *, every: bool = False, transcripts: bool = True
+) -> PollReport:
     with (
         make_parse_pool() as pool,
         Progress(
@@ -194,7 +199,8 @@ async def run_ingest(services: Services, *, every: bool = False) -> PollReport:
         errors.print(
             f"failed: feed {outcome.feed_id} {outcome.url}: {outcome.error}", soft_wrap=True
         )
-    await fetch_transcripts(services)
+    if transcripts:
+        await fetch_transcripts(services)
     return report
 
 

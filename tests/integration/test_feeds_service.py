@@ -76,6 +76,17 @@ async def test_every_shared_feed_is_ingested_once(
             select(func.count(Episode.id)).where(Episode.transcript_status == "pending")
         )
     assert links == 47 + 29 + 56 + 4  # pc20, no-agenda, Mike Neumann, the namespace example
+    async with sessions() as session:
+        ep3_links = await session.scalars(
+            select(TranscriptLink.url)
+            .join(Episode, Episode.id == TranscriptLink.episode_id)
+            .where(Episode.guid == "https://example.com/ep0003")
+            .order_by(TranscriptLink.id)
+        )
+        assert list(ep3_links) == [
+            "https://example.com/ep3/transcript.txt",
+            "https://example.com/episode1/transcript.vtt",
+        ]
     assert pending == sum(ITEMS.values())
 
 
