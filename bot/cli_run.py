@@ -59,6 +59,9 @@ async def _run() -> int:
             return 2
         await run_components(services, components)
         return 0
+    except SlackConfigError as exc:  # e.g. Slack refused the token at start
+        console.print(f"Could not start the Slack app: {exc}")
+        return 1
     except InvalidToken:
         console.print("Telegram refused PODBRIEF_TELEGRAM_TOKEN: check the token @BotFather gave.")
         return 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 from starlette.routing import BaseRoute
 
-from adapters.slack.app import SlackBot, SlackConfig, build_slack_bot
+from adapters.slack.app import SlackBot, SlackConfig, SlackConfigError, build_slack_bot
 from adapters.slack.delivery import SlackMessenger
 from adapters.slack.handlers import Engine
 from bot.wiring import Services
@@ -45,12 +46,23 @@ class SlackComponent:
 
     async def start(self) -> None:
         config = self.bot.config
+        if config.bot_token and not config.oauth:
+            await self._check_token()
         if config.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.bot.app, config.app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("slack: connected in Socket Mode")
         else:
             log.info("slack: serving events on /slack/events")
+
+    async def _check_token(self) -> None:
+        """Fail at start, in plain words, rather than on the first message."""
+        try:
+            answer = await self.bot.app.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            raise SlackConfigError(f"Slack refused SLACK_BOT_TOKEN ({error})") from exc
+        log.info("slack: connected to workspace %s as %s", answer.get("team"), answer.get("user"))
 
     async def stop(self) -> None:
         if self._socket is not None:

@@ -1,0 +1,115 @@
+"""`podbrief run` as a real process: Bolt's variables switch Slack on in HTTP mode."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, USER, SlackSide
+from tests.http_server import serve
+
+PODBRIEF = Path(sys.executable).parent / "podbrief"
+DM = "D" + USER[1:]
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PODBRIEF_", "SLACK_", "OPENAI_"))}  # fmt: skip
+    env.update(
+        PODBRIEF_DATA_DIR=str(tmp_path / "data"),
+        PODBRIEF_CONFIG=str(tmp_path / "absent.toml"),
+        PODBRIEF_EMBEDDER="lsa",
+        PODBRIEF_HTTP_HOST="127.0.0.1",
+        **extra,
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def until_listening(port: int) -> None:
+    """uvicorn starts right after the components: connect as soon as it accepts."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0)  # refused at once; just yield to the loop
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+
+
+async def start(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        str(PODBRIEF), "run", env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+
+
+async def test_run_serves_slack_events_over_http_and_stops_on_sigterm(tmp_path: Path) -> None:
+    fake = FakeSlack()
+    fake.add_workspace(TEAM, BOT_TOKEN)
+    fake.add_user(USER)
+    port = free_port()
+    async with serve(fake.app()) as url:
+        env = clean_env(
+            tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            PODBRIEF_SLACK_API_URL=f"{url}/api/",
+            PODBRIEF_HTTP_PORT=str(port),
+        )
+        process = await start(env)
+        try:
+            await fake.wait_calls("auth.test")  # the token is checked at start
+            await until_listening(port)
+            async with httpx.AsyncClient() as http:
+                side = SlackSide(http, f"http://127.0.0.1:{port}", url)
+                assert (await side.command("help", channel=DM)).status_code == 200
+                body, form = side.command_body("help"), "application/x-www-form-urlencoded"
+                assert (await side.send(body, form, secret="wrong")).status_code == 401
+            await fake.wait_for(lambda: len(fake.in_channel(DM)) >= 1)
+            assert "brief" in fake.in_channel(DM)[0].block_text().lower()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+
+
+async def test_run_with_a_refused_token_says_so(tmp_path: Path) -> None:
+    fake = FakeSlack()  # knows no workspace: every token is invalid_auth
+    async with serve(fake.app()) as url:
+        env = clean_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-revoked",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            PODBRIEF_SLACK_API_URL=f"{url}/api/",
+            PODBRIEF_HTTP_PORT=str(free_port()),
+        )
+        process = await start(env)
+        async with asyncio.timeout(60):
+            output, _ = await process.communicate()
+    assert process.returncode == 1
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in output.decode()
+
+
+async def test_run_with_half_a_slack_setup_names_what_is_missing(tmp_path: Path) -> None:
+    process = await start(clean_env(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN))
+    async with asyncio.timeout(60):
+        output, _ = await process.communicate()
+    assert process.returncode == 1
+    assert "SLACK_APP_TOKEN" in output.decode() and "SLACK_SIGNING_SECRET" in output.decode()
