@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +15,7 @@ from core.chat.handlers import insights as insights_h
 from core.chat.handlers import prefs as prefs_h
 from core.chat.handlers import settings as settings_h
 from core.chat.handlers import shows as shows_h
-from core.chat.intents import Intent, parse_intent
+from core.chat.intents import Intent, IntentRouter, RuleRouter, parse_intent
 from core.chat.timezones import timezone_from_text
 from core.chat.turn import Deps, Handler, Refusal, Turn
 from core.chat.types import Action, ChatRef, IncomingMessage, InvalidAction, Reply, Sender
@@ -25,8 +24,6 @@ from core.models import User
 from core.ports import Clock, Embedder, Fetcher
 
 log = logging.getLogger(__name__)
-
-IntentParser = Callable[[str], Intent]
 
 HANDLERS: dict[str, Handler] = {
     "start": settings_h.start,
@@ -114,10 +111,10 @@ class ConversationEngine:
         *,
         embedder: Embedder | None = None,
         fetcher: Fetcher | None = None,
-        parser: IntentParser = parse_intent,
+        router: IntentRouter | None = None,
     ) -> None:
         self._deps = Deps(sessions=sessions, clock=clock, embedder=embedder, fetcher=fetcher)
-        self._parse = parser
+        self._router = router or RuleRouter()
 
     async def handle(self, message: IncomingMessage) -> Reply:
         """Answer one message or button press. Never raises: failures become polite replies."""
@@ -142,7 +139,12 @@ class ConversationEngine:
         return list(help_h.COMMANDS)
 
     async def _handle(self, message: IncomingMessage) -> Reply:
-        intent = self._understand(message)
+        if message.action is None and message.action_data is not None:
+            try:
+                message = replace(message, action=Action.decode(message.action_data))
+            except InvalidAction:
+                return Reply.text(UNKNOWN_BUTTON, notice="Unknown button")
+        intent = await self._understand(message)
         if intent is None:
             return Reply.text(UNKNOWN_BUTTON, notice="Unknown button")
         chat, sender = message.chat, message.sender
@@ -150,8 +152,6 @@ class ConversationEngine:
             return help_h.refused_by_group(ADMIN_ONLY[intent.kind])
         user = await self._user(chat, sender, message.timezone_hint)
         context = await load_context(self._deps.sessions, chat)
-        if message.action is None and message.action_data is not None:
-            message = replace(message, action=_decode(message.action_data))
         turn = Turn(message=message, user=user, context=context, intent=intent)
         if intent.kind == "confirm" and not settings_h.awaiting_confirmation(
             turn, self._deps.clock.now()
@@ -159,22 +159,21 @@ class ConversationEngine:
             return Reply.text("There is nothing waiting for a yes. Say 'help' for what I can do.")
         return await HANDLERS[intent.kind](self._deps, turn)
 
-    def _understand(self, message: IncomingMessage) -> Intent | None:
-        """The intent of a message; None for a button that is malformed, forged or stale."""
-        action = message.action
-        if action is None and message.action_data is not None:
-            try:
-                action = _decode(message.action_data)
-            except InvalidAction:
+    async def _understand(self, message: IncomingMessage) -> Intent | None:
+        """The intent of a message; None for a button the engine never made (forged or old)."""
+        if message.action is not None:
+            if message.action.name not in BUTTON_ACTIONS:
                 return None
-        if action is not None:
-            if action.name not in BUTTON_ACTIONS:
-                return None
-            return Intent(action.name, arg=action.value)
+            return Intent(message.action.name, arg=message.action.value)
         if message.location is not None:
             return Intent("location")
-        intent = self._parse(message.text or "")
-        return intent if intent.kind in HANDLERS else Intent("unknown", arg=message.text or "")
+        text = message.text or ""
+        try:
+            intent = await self._router.route(text)
+        except Exception:  # a remote router failing must not cost the user an answer
+            log.warning("intent router failed; using the rules", exc_info=True)
+            intent = parse_intent(text)
+        return intent if intent.kind in HANDLERS else Intent("unknown", arg=text)
 
     async def _user(self, chat: ChatRef, sender: Sender, timezone_hint: str | None) -> User:
         hint = timezone_from_text(timezone_hint) if timezone_hint else None
@@ -187,10 +186,6 @@ class ConversationEngine:
             display_name=None if chat.is_group else sender.display_name,
             timezone=hint,
         )
-
-
-def _decode(data: str) -> Action:
-    return Action.decode(data)
 
 
 def _sentence(text: str) -> str:

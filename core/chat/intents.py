@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from core.chat.phrases import BARE, RULE_TEXT, SEARCH_PATTERNS
 
@@ -109,3 +110,16 @@ def _question_keywords(line: str) -> str:
     words = re.findall(r"[\w'+#.-]+", line.lower())
     kept = [w.strip(".") for w in words if w not in _STOP and len(w) > 1]
     return " ".join(kept)
+
+
+class IntentRouter(Protocol):
+    """The port an LLM-backed router will implement; the rule-based one is the default."""
+
+    async def route(self, text: str) -> Intent: ...
+
+
+class RuleRouter:
+    """``parse_intent`` behind the ``IntentRouter`` port."""
+
+    async def route(self, text: str) -> Intent:
+        return parse_intent(text)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.engine import ConversationEngine
+from core.chat.intents import Intent
 from core.chat.types import (
     Action,
     Buttons,
@@ -84,7 +85,7 @@ def fetcher(shared_data: Path) -> FakeFetcher:
 
 
 @pytest.fixture
-def engine(
+def bot(
     sessions: Sessions, clock: FakeClock, lib: Library, fetcher: FakeFetcher
 ) -> ConversationEngine:
     return ConversationEngine(sessions, clock, embedder=lib.embedder, fetcher=fetcher)
@@ -94,8 +95,8 @@ def alice(engine: ConversationEngine) -> Chat:
     return Chat(engine, ALICE, Sender("alice", "Alice"))
 
 
-async def test_brief_is_five_numbered_cards_with_buttons(engine: ConversationEngine) -> None:
-    reply = await alice(engine).say("today's brief")
+async def test_brief_is_five_numbered_cards_with_buttons(bot: ConversationEngine) -> None:
+    reply = await alice(bot).say("today's brief")
     assert reply.brief_id is not None
     assert [c.position for c in reply.cards] == [1, 2, 3, 4, 5]
     for card in reply.cards:
@@ -103,15 +104,15 @@ async def test_brief_is_five_numbered_cards_with_buttons(engine: ConversationEng
         assert names == ["related", "source", "up", "down"]
         assert all(b.action.insight_id == card.insight_id for b in card.buttons)
         assert all(len(b.action.encode().encode()) <= 64 for b in card.buttons)
-    again = await alice(engine).say("/brief")
+    again = await alice(bot).say("/brief")
     assert again.brief_id == reply.brief_id  # the same brief all day
     assert [c.insight_id for c in again.cards] == [c.insight_id for c in reply.cards]
 
 
 async def test_related_source_and_follow_ups_use_this_chats_brief(
-    engine: ConversationEngine, lib: Library
+    bot: ConversationEngine, lib: Library
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     brief = await chat.say("brief")
     second = brief.cards[1].insight_id
     related = await chat.say("related 2")
@@ -129,9 +130,9 @@ async def test_related_source_and_follow_ups_use_this_chats_brief(
 
 
 async def test_more_from_this_episode_lists_its_other_insights(
-    engine: ConversationEngine, lib: Library
+    bot: ConversationEngine, lib: Library
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     await chat.say("brief")
     await chat.say("search Usage-based pricing")
     reply = await chat.say("more from this episode")
@@ -139,9 +140,9 @@ async def test_more_from_this_episode_lists_its_other_insights(
     assert "Pricing in the age of agents" in text_of(reply)
 
 
-async def test_numbers_are_per_chat(engine: ConversationEngine) -> None:
-    a = await alice(engine).say("brief")
-    bob = Chat(engine, BOB, Sender("bob"))
+async def test_numbers_are_per_chat(bot: ConversationEngine) -> None:
+    a = await alice(bot).say("brief")
+    bob = Chat(bot, BOB, Sender("bob"))
     no_brief = await bob.say("source 2")
     assert "no brief yet" in text_of(no_brief)
     await bob.say("mute pricing")
@@ -154,9 +155,9 @@ async def test_numbers_are_per_chat(engine: ConversationEngine) -> None:
 
 
 async def test_feedback_by_text_and_by_button(
-    engine: ConversationEngine, sessions: Sessions
+    bot: ConversationEngine, sessions: Sessions
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     brief = await chat.say("brief")
     up = await chat.say("👍 #2")
     assert "Noted" in text_of(up)
@@ -180,9 +181,9 @@ async def test_feedback_by_text_and_by_button(
 
 
 async def test_topics_follow_mute_and_the_next_brief_respects_the_mute(
-    engine: ConversationEngine, sessions: Sessions, clock: FakeClock
+    bot: ConversationEngine, sessions: Sessions, clock: FakeClock
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     listing = await chat.say("topics")
     assert "pricing" in text_of(listing)
     assert any(a.name == "follow" for a in buttons_of(listing))
@@ -200,8 +201,8 @@ async def test_topics_follow_mute_and_the_next_brief_respects_the_mute(
     assert "Unmuted" in text_of(undo)
 
 
-async def test_search_answers_from_stored_insights(engine: ConversationEngine) -> None:
-    chat = alice(engine)
+async def test_search_answers_from_stored_insights(bot: ConversationEngine) -> None:
+    chat = alice(bot)
     found = await chat.say("anything about pricing?")
     assert found.cards and all("pric" in text_of(Reply(parts=(c,))).lower() for c in found.cards)
     said = await chat.say("what did they say about stablecoins?")
@@ -210,16 +211,16 @@ async def test_search_answers_from_stored_insights(engine: ConversationEngine) -
     assert not nothing.cards and "zebras" in text_of(nothing)
 
 
-async def test_help_and_unknown_input_suggest_what_works(engine: ConversationEngine) -> None:
-    chat = alice(engine)
+async def test_help_and_unknown_input_suggest_what_works(bot: ConversationEngine) -> None:
+    chat = alice(bot)
     assert "related 2" in text_of(await chat.say("help"))
     unknown = await chat.say("purple monkey dishwasher")
     assert "didn't understand" in text_of(unknown) and "brief" in text_of(unknown)
-    assert [c for c, _ in engine.commands()][:2] == ["start", "brief"]
+    assert [c for c, _ in bot.commands()][:2] == ["start", "brief"]
 
 
-async def test_every_card_button_works(engine: ConversationEngine, lib: Library) -> None:
-    chat = alice(engine)
+async def test_every_card_button_works(bot: ConversationEngine, lib: Library) -> None:
+    chat = alice(bot)
     card = (await chat.say("brief")).cards[0]
     related, source, up, down = (b.action for b in card.buttons)
     assert [c.insight_id for c in (await chat.press(related)).cards] == related_in_library(
@@ -238,9 +239,9 @@ async def test_every_card_button_works(engine: ConversationEngine, lib: Library)
      "confirm_forget||wrongtoken", "source|1|" + "y" * 70],
 )  # fmt: skip
 async def test_forged_malformed_and_stale_buttons_get_a_polite_reply(
-    engine: ConversationEngine, payload: str
+    bot: ConversationEngine, payload: str
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     await chat.say("brief")
     reply = await chat.press_raw(payload)
     body = text_of(reply)
@@ -249,10 +250,10 @@ async def test_forged_malformed_and_stale_buttons_get_a_polite_reply(
 
 
 async def test_in_groups_only_admins_change_settings(
-    engine: ConversationEngine, sessions: Sessions
+    bot: ConversationEngine, sessions: Sessions
 ) -> None:
-    member = Chat(engine, GROUP, Sender("u1", "Member", is_admin=False))
-    admin = Chat(engine, GROUP, Sender("u2", "Admin", is_admin=True))
+    member = Chat(bot, GROUP, Sender("u1", "Member", is_admin=False))
+    admin = Chat(bot, GROUP, Sender("u2", "Admin", is_admin=True))
     refused = await member.say("mute crypto")
     assert "admins" in text_of(refused)
     assert "admins" in text_of(await member.say("forget"))
@@ -270,8 +271,8 @@ async def test_in_groups_only_admins_change_settings(
     assert brief.cards[1].headline in text_of(await admin.say("source 2"))
 
 
-async def test_forget_needs_a_confirmation(engine: ConversationEngine, sessions: Sessions) -> None:
-    chat = alice(engine)
+async def test_forget_needs_a_confirmation(bot: ConversationEngine, sessions: Sessions) -> None:
+    chat = alice(bot)
     await chat.say("brief")
     await chat.say("👍 1")
     ask = await chat.say("forget me")
@@ -288,9 +289,9 @@ async def test_forget_needs_a_confirmation(engine: ConversationEngine, sessions:
 
 
 async def test_forget_by_typing_yes_and_cancel(
-    engine: ConversationEngine, sessions: Sessions
+    bot: ConversationEngine, sessions: Sessions
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     assert "nothing waiting" in text_of(await chat.say("yes"))
     await chat.say("forget")
     assert "Cancelled" in text_of(await chat.say("cancel"))
@@ -301,9 +302,9 @@ async def test_forget_by_typing_yes_and_cancel(
 
 
 async def test_forget_confirmation_expires(
-    engine: ConversationEngine, sessions: Sessions, clock: FakeClock
+    bot: ConversationEngine, sessions: Sessions, clock: FakeClock
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     confirm = next(a for a in buttons_of(await chat.say("forget")) if a.name == "confirm_forget")
     clock.advance(timedelta(minutes=11))
     assert "expired" in text_of(await chat.press(confirm))
@@ -311,9 +312,9 @@ async def test_forget_confirmation_expires(
 
 
 async def test_onboarding_topics_time_and_timezone(
-    engine: ConversationEngine, sessions: Sessions
+    bot: ConversationEngine, sessions: Sessions
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     welcome = await chat.say("/start")
     follows = [a for a in buttons_of(welcome) if a.name == "follow"]
     assert "pricing" in [a.value for a in follows]
@@ -335,8 +336,8 @@ async def test_onboarding_topics_time_and_timezone(
     assert (user.delivery_time, user.timezone, user.onboarded) == ("07:30", "Asia/Tokyo", True)
 
 
-async def test_pause_resume(engine: ConversationEngine, sessions: Sessions) -> None:
-    chat = alice(engine)
+async def test_pause_resume(bot: ConversationEngine, sessions: Sessions) -> None:
+    chat = alice(bot)
     assert "Paused" in text_of(await chat.say("pause"))
     async with sessions() as session:
         assert (await session.execute(select(User.paused))).scalar_one() is True
@@ -346,9 +347,9 @@ async def test_pause_resume(engine: ConversationEngine, sessions: Sessions) -> N
 
 
 async def test_reply_to_an_older_brief_refers_to_that_brief(
-    engine: ConversationEngine, clock: FakeClock
+    bot: ConversationEngine, clock: FakeClock
 ) -> None:
-    chat = alice(engine)
+    chat = alice(bot)
     first = await chat.say("brief")
     clock.advance(timedelta(days=1))
     second = await chat.say("brief")
@@ -356,14 +357,14 @@ async def test_reply_to_an_older_brief_refers_to_that_brief(
     reply = await chat.say("source 1", reply_to_brief_id=first.brief_id)
     assert first.cards[0].quote in text_of(reply)
     # Someone else's brief id cannot be used to read their items.
-    other = Chat(engine, BOB, Sender("bob"))
+    other = Chat(bot, BOB, Sender("bob"))
     assert "isn't one of them" in text_of(
         await other.say("source 1", reply_to_brief_id=first.brief_id)
     )
 
 
-async def test_shows_and_subscribe(engine: ConversationEngine) -> None:
-    chat = alice(engine)
+async def test_shows_and_subscribe(bot: ConversationEngine) -> None:
+    chat = alice(bot)
     assert "The Pricing Pod" in text_of(await chat.say("shows"))
     added = await chat.say("subscribe https://feeds.example.org/show.xml")
     assert "Subscribed" in text_of(added)
@@ -374,10 +375,10 @@ async def test_shows_and_subscribe(engine: ConversationEngine) -> None:
     assert "couldn't add that feed" in text_of(missing) and "404" in text_of(missing)
 
 
-async def test_brief_for_a_chat_is_what_numbers_refer_to(engine: ConversationEngine) -> None:
-    reply = await engine.brief_for(BOB)
+async def test_brief_for_a_chat_is_what_numbers_refer_to(bot: ConversationEngine) -> None:
+    reply = await bot.brief_for(BOB)
     assert len(reply.cards) == 5 and reply.brief_id is not None
-    chat = Chat(engine, BOB, Sender("bob"))
+    chat = Chat(bot, BOB, Sender("bob"))
     assert reply.cards[2].headline in text_of(await chat.say("source 3"))
 
 
@@ -386,8 +387,8 @@ async def _count(sessions: Sessions, model: type[object]) -> int:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
 
 
-async def test_commands_without_their_argument_ask_for_it(engine: ConversationEngine) -> None:
-    chat = alice(engine)
+async def test_commands_without_their_argument_ask_for_it(bot: ConversationEngine) -> None:
+    chat = alice(bot)
     assert "Which topic?" in text_of(await chat.say("/follow"))
     assert "less about pricing" in text_of(await chat.say("/less"))
     assert "time 08:00" in text_of(await chat.say("/time"))
@@ -398,8 +399,29 @@ async def test_commands_without_their_argument_ask_for_it(engine: ConversationEn
 
 @pytest.mark.parametrize("query", ["100%_off", "a\\b", "'; drop table insights; --", "ünïcødé"])
 async def test_search_with_odd_characters_answers_plainly(
-    engine: ConversationEngine, query: str
+    bot: ConversationEngine, query: str
 ) -> None:
-    reply = await alice(engine).say(f"search {query}")
+    reply = await alice(bot).say(f"search {query}")
     assert "Nothing in the stored insights" in text_of(reply) or reply.cards
     assert "went wrong" not in text_of(reply)
+
+
+class _BrokenRouter:
+    """The far side of the router port failing, as a remote LLM can."""
+
+    async def route(self, text: str) -> Intent:
+        raise TimeoutError("the model did not answer")
+
+
+class _OddRouter:
+    async def route(self, text: str) -> Intent:
+        return Intent("launch_rockets")
+
+
+async def test_a_failing_or_odd_router_falls_back(
+    sessions: Sessions, clock: FakeClock, lib: Library
+) -> None:
+    broken = ConversationEngine(sessions, clock, embedder=lib.embedder, router=_BrokenRouter())
+    assert len((await alice(broken).say("brief")).cards) == 5
+    odd = ConversationEngine(sessions, clock, router=_OddRouter())
+    assert "didn't understand" in text_of(await alice(odd).say("brief"))
