@@ -55,7 +55,11 @@ async def test_every_shared_feed_is_ingested_once(
     imported = await import_opml(sessions, opml, base_dir=feeds_dir)
     assert (len(imported.added), imported.invalid) == (10, [])
 
-    report = await poll_due_feeds(sessions, fetcher, clock, concurrency=4)
+    progress: list[tuple[int, int]] = []
+    report = await poll_due_feeds(
+        sessions, fetcher, clock, concurrency=4, on_progress=lambda *p: progress.append(p)
+    )
+    assert progress == [(n, 10) for n in range(11)]
     assert (report.count("updated"), report.count("failed")) == (10, 0)
     assert report.new_episodes == sum(ITEMS.values()) == await episode_count(sessions)
     by_url = {f.url: f.episodes for f in await list_feeds(sessions)}
