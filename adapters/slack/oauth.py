@@ -21,10 +21,8 @@ from core.people_status import reactivate_workspace
 # The scopes the app asks for on install (also in the README's manifest).
 BOT_SCOPES = (
     "app_mentions:read",
-    "channels:history",
     "chat:write",
     "commands",
-    "groups:history",
     "im:history",
     "im:write",
     "users:read",
