@@ -74,8 +74,10 @@ async def _run() -> int:
 
 def run() -> None:
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for ours in ("adapters", "bot", "core"):
+        logging.getLogger(ours).setLevel(logging.INFO)
     code = run_async(_run())
     if code:
         raise typer.Exit(code)

@@ -130,7 +130,7 @@ class TelegramService:
             return PlainTextResponse("wrong or missing secret token", status_code=403)
         try:
             update = Update.de_json(await request.json(), self.application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return PlainTextResponse(f"not a Telegram update: {exc}", status_code=400)
         await self.application.update_queue.put(update)
         return Response(status_code=200)

@@ -174,3 +174,23 @@ async def test_a_stale_action_for_a_deleted_insight_is_answered(bot: Harness) ->
     answer, said = await bot.press_data(ADA, cards(brief)[0], stale)
     assert answer.get("text")
     assert said[0].visible_text
+
+
+async def test_a_shared_location_sets_the_time_zone(bot: Harness, tg_sessions: Sessions) -> None:
+    await bot.say(ADA, "/start")
+    await bot.api.send_location(ADA, 52.52, 13.405)
+    await bot.handled(bot.api.last_update_id)
+    assert "Europe/Berlin" in bot.api.messages_to(ADA)[-1].visible_text
+    async with tg_sessions() as session:
+        zone = await session.scalar(select(User.timezone).where(User.external_id == str(ADA)))
+    assert zone == "Europe/Berlin"
+
+
+async def test_the_compact_setting_makes_the_brief_one_message(bot: Harness) -> None:
+    await bot.say(ADA, "compact on")
+    [brief] = await bot.say(ADA, "/brief")
+    assert all(f"#{n} · " in brief.visible_text for n in range(1, 6))
+    rows = brief.reply_markup["inline_keyboard"] if brief.reply_markup else []
+    assert [row[0]["text"] for row in rows] == [f"Related #{n}" for n in range(1, 6)]
+    _, related = await bot.press(ADA, brief, "Related #2")
+    assert "Related to" in related[0].visible_text

@@ -272,6 +272,7 @@ class TelegramApiEmulator:
         method = request.match_info["method"]
         params = _parse_params(dict(await request.post()))
         self.calls.append((method, params))
+        await self._notify()  # a test may wait for a call that is still in progress
         chat_id = params.get("chat_id")
         try:
             self._raise_scripted(method, chat_id)
@@ -429,13 +430,22 @@ class TelegramApiEmulator:
         await self._notify()
 
     async def _deliver(self, update: dict[str, Any]) -> None:
+        """POST the update like Telegram: retried until the bot's server answers 2xx."""
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(self.webhook_url, json=update, headers=headers) as response,
-        ):
-            self.webhook_statuses.append(response.status)
-        await self._notify()
+        for attempt in range(50):
+            try:
+                async with (
+                    aiohttp.ClientSession() as session,
+                    session.post(self.webhook_url, json=update, headers=headers) as response,
+                ):
+                    status = response.status
+            except aiohttp.ClientConnectionError:
+                status = 0  # the bot's server is not listening (yet)
+            self.webhook_statuses.append(status)
+            await self._notify()
+            if 200 <= status < 300 or self._closing:
+                return
+            await asyncio.sleep(0.05 * (attempt + 1))  # Telegram's own backoff, much shortened
 
     async def _notify(self) -> None:
         async with self._changed:

@@ -1,0 +1,105 @@
+"""`podbrief run` as a real process: the token switches Telegram on, it long-polls the Bot API
+(the emulator via PODBRIEF_TELEGRAM_BASE_URL), answers, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from tests.fakes.telegram_api import TelegramApiEmulator
+from tests.http_server import serve
+
+PODBRIEF = Path(sys.executable).parent / "podbrief"
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PODBRIEF_", "SLACK_", "OPENAI_"))}  # fmt: skip
+    env.update(
+        PODBRIEF_DATA_DIR=str(tmp_path / "data"),
+        PODBRIEF_CONFIG=str(tmp_path / "absent.toml"),
+        PODBRIEF_EMBEDDER="lsa",
+        PODBRIEF_HTTP_HOST="127.0.0.1",
+        **extra,
+    )
+    return env
+
+
+async def test_run_polls_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    api = TelegramApiEmulator()
+    async with serve(api.app()) as url:
+        env = clean_env(
+            tmp_path,
+            PODBRIEF_TELEGRAM_TOKEN=api.token,
+            PODBRIEF_TELEGRAM_BASE_URL=api.base_url(url),
+        )
+        process = await asyncio.create_subprocess_exec(
+            str(PODBRIEF), "run", env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            await api.wait_for(lambda: bool(api.called("getUpdates")), within=60)
+            assert {c["command"] for c in api.commands} >= {"brief", "forget", "help"}
+            await api.send_text(9001, "/help")
+            [answer] = await api.wait_messages(9001, 1, within=30)
+            assert "brief" in answer.visible_text.lower()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                output, _ = await process.communicate()
+            await api.close()
+    assert process.returncode == 0, output.decode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_run_serves_the_webhook_on_the_shared_http_server(tmp_path: Path) -> None:
+    api = TelegramApiEmulator()
+    port = free_port()
+    async with serve(api.app()) as url:
+        env = clean_env(
+            tmp_path,
+            PODBRIEF_TELEGRAM_TOKEN=api.token,
+            PODBRIEF_TELEGRAM_BASE_URL=api.base_url(url),
+            PODBRIEF_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook/telegram",
+            PODBRIEF_TELEGRAM_WEBHOOK_SECRET="s3cret-token_for-the-webhook",
+            PODBRIEF_HTTP_PORT=str(port),
+        )
+        process = await asyncio.create_subprocess_exec(
+            str(PODBRIEF), "run", env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            await api.wait_for(lambda: bool(api.webhook_url), within=60)
+            assert api.webhook_secret == "s3cret-token_for-the-webhook"
+            # The server starts right after setWebhook; like Telegram, the emulator retries.
+            await api.send_text(9002, "/help")
+            [answer] = await api.wait_messages(9002, 1, within=30)
+            assert "brief" in answer.visible_text.lower()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                output, _ = await process.communicate()
+            await api.close()
+    assert process.returncode == 0, output.decode()
+    assert api.called("getUpdates") == []
+    assert api.webhook_statuses[-1] == 200
+
+
+async def test_run_without_any_token_says_what_to_set(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        str(PODBRIEF), "run", env=clean_env(tmp_path), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    async with asyncio.timeout(60):
+        output, _ = await process.communicate()
+    assert process.returncode == 2
+    assert "PODBRIEF_TELEGRAM_TOKEN" in output.decode()

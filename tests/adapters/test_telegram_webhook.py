@@ -1,0 +1,64 @@
+"""Webhook mode: Telegram POSTs updates to the shared HTTP server; the secret token is checked
+on every request, and the same conversation works as with long polling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
+    Harness,
+    Sessions,
+    library_fixture,
+    running_bot,
+    tg_sessions_fixture,
+)
+from tests.fakes.chat_library import Library
+from tests.fakes.clock import FakeClock
+
+ADA = 5001
+
+
+@pytest.fixture
+async def hooked(
+    tg_sessions: Sessions, clock: FakeClock, library: Library
+) -> AsyncIterator[Harness]:
+    async with running_bot(tg_sessions, clock, library.embedder, webhook=True) as harness:
+        yield harness
+
+
+async def test_updates_arrive_by_webhook_with_the_secret(hooked: Harness) -> None:
+    api = hooked.api
+    assert api.webhook_url.endswith("/telegram/webhook")
+    assert api.webhook_secret and len(api.webhook_secret) >= 32
+    assert api.called("getUpdates") == []
+    welcome = await hooked.say(ADA, "/start")
+    assert "Welcome" in welcome[0].visible_text
+    _, done = await hooked.press(ADA, welcome[0], "Done")
+    _, brief = await hooked.press(ADA, done[0], "Today's brief")
+    assert len([m for m in brief if "<blockquote>" in m.text]) == 5
+    assert api.webhook_statuses and set(api.webhook_statuses) == {200}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({}, {"update_id": 1}, 403),
+        ({"X-Telegram-Bot-Api-Secret-Token": "guess"}, {"update_id": 1}, 403),
+        (None, "not json at all", 400),
+    ],
+)
+async def test_requests_without_the_right_secret_or_body_are_refused(
+    hooked: Harness, headers: dict[str, str] | None, body: object, status: int
+) -> None:
+    secret = {"X-Telegram-Bot-Api-Secret-Token": hooked.api.webhook_secret or ""}
+    async with aiohttp.ClientSession() as session:
+        payload = {"data": body} if isinstance(body, str) else {"json": body}
+        async with session.post(
+            hooked.api.webhook_url, headers=secret if headers is None else headers, **payload
+        ) as response:
+            assert response.status == status
+    # Nothing reached the bot: it answered nobody.
+    assert hooked.api.sent == []
