@@ -129,7 +129,7 @@ class Ranker:
         if len(self.c) == 0 or k <= 0:
             return []
         personal, excluded = self._personal(profile)
-        short, values = self._shortlist(personal, excluded)
+        short, values = self._shortlist(personal, excluded, k)
         chosen = mmr_select(self.c, short, values, k)
         return sorted(chosen, key=lambda i: bool(self.c.older[i]))  # stable: keeps MMR order
 
@@ -167,20 +167,32 @@ class Ranker:
         excluded[rows] = True
         return excluded
 
-    def _shortlist(self, personal: Floats, excluded: npt.NDArray[np.bool_]) -> tuple[Ints, Floats]:
-        """The SHORTLIST best eligible rows by total, plus the best row of further episodes."""
+    def _shortlist(
+        self, personal: Floats, excluded: npt.NDArray[np.bool_], k: int
+    ) -> tuple[Ints, Floats]:
+        """The SHORTLIST best eligible rows by total (plus, rarely, more episodes' best)."""
         total = self.base + personal
         total[excluded] = -np.inf
-        # Only rows the user touched or the best by base can be near the top; score just those.
-        pool = np.union1d(self.order[:STATIC_WINDOW], np.flatnonzero(personal))
-        pool = pool[np.isfinite(total[pool])]
         window = self.order[:STATIC_WINDOW]
         safe = np.count_nonzero(~excluded[window] & (personal[window] >= 0))
-        if safe < SHORTLIST and len(window) < len(self.c):
-            pool = np.flatnonzero(np.isfinite(total))  # too much removed: look at everything
+        # Untouched rows outside the best-by-base window cannot beat `safe` rows inside it.
+        if safe >= SHORTLIST or window.size == len(self.c):
+            mask = personal != 0
+            mask[window] = True
+            mask &= ~excluded
+        else:
+            mask = ~excluded  # too much removed: look at everything
+        pool = np.flatnonzero(mask)
+        top = pool
+        if pool.size > SHORTLIST:
+            top = pool[np.argpartition(-total[pool], SHORTLIST - 1)[:SHORTLIST]]
+        top = top[np.argsort(-total[top], kind="stable")]
+        episodes, groups = self.c.episodes[top].tolist(), self.c.groups[top].tolist()
+        if top.size == pool.size or min(len(set(episodes)), len(set(groups))) >= k:
+            return top, total[top]
+        # The best rows crowd into few episodes: add the best row of each other episode so the
+        # diversity rule has its alternatives.
         ranked = pool[np.argsort(-total[pool], kind="stable")]
-        top = ranked[:SHORTLIST]
-        # The first row of each other episode, so the diversity rule always has alternatives.
         _, first = np.unique(self.c.episodes[ranked], return_index=True)
         extra = ranked[np.sort(first)]
         short = np.concatenate([top, extra[~np.isin(extra, top)][:SHORTLIST]])
@@ -215,13 +227,14 @@ def topic_weights(p: UserProfile) -> dict[str, float]:
     return weights
 
 
-def topic_similarity(c: Candidates, rows: Ints) -> Floats:
-    """Cosine similarity of the rows' topic sets (shared topics / sqrt of the two counts)."""
-    t = c.topic_ids[rows]
-    same = (t[:, None, :, None] == t[None, :, None, :]) & (t[:, None, :, None] >= 0)
-    shared = same.sum(axis=(2, 3)).astype(np.float64)
-    counts = np.maximum((t >= 0).sum(axis=1), 1).astype(np.float64)
-    sim: Floats = shared / np.sqrt(counts[:, None] * counts[None, :])
+def topic_similarity(topic_ids: npt.NDArray[np.int32], row: int) -> Floats:
+    """Cosine similarity of one row's topic set to every row's (shared / sqrt of both counts)."""
+    mine = topic_ids[row]
+    shared = ((topic_ids[:, :, None] == mine[None, None, :]) & (mine >= 0)[None, None, :]).sum(
+        axis=(1, 2)
+    )
+    counts = np.maximum((topic_ids >= 0).sum(axis=1), 1)
+    sim: Floats = shared / np.sqrt(counts * counts[row])
     return sim
 
 
@@ -230,7 +243,7 @@ def mmr_select(c: Candidates, rows: Ints, values: Floats, k: int) -> list[int]:
     a row from an unused episode is still available."""
     if rows.size == 0:
         return []
-    sim = topic_similarity(c, rows)
+    topic_ids = c.topic_ids[rows]
     episodes, groups = c.episodes[rows], c.groups[rows]
     alive = np.ones(rows.size, dtype=np.bool_)
     max_sim = np.zeros(rows.size)
@@ -244,7 +257,7 @@ def mmr_select(c: Candidates, rows: Ints, values: Floats, k: int) -> list[int]:
         picked.append(int(rows[best]))
         alive &= groups != groups[best]  # near-duplicates (and the pick itself) are gone
         used_episode |= episodes == episodes[best]
-        np.maximum(max_sim, sim[best], out=max_sim)
+        np.maximum(max_sim, topic_similarity(topic_ids, best), out=max_sim)
     return picked
 
 
