@@ -144,7 +144,7 @@ async def run(args: argparse.Namespace, port: int, db_url: str) -> dict[str, obj
         "warm_unchanged": warm.count("unchanged"),
         "episodes_stored": stats["episodes"],
         "peak_rss_mb": round(own_peak_rss()[1], 1),
-        "parse_workers": len(workers),
+        "parse_workers_probed": len(workers),
         "parse_worker_peak_rss_mb": round(max(workers.values(), default=0.0), 1),
     }
 
