@@ -14,6 +14,7 @@ import asyncio
 import logging
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ from core.ports import InsightExtractor
 
 log = logging.getLogger(__name__)
 HEADLINE_MAX = 90
+RECENT_RESULTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,9 @@ class LlmInsightExtractor:
         self._fallback = fallback
         self._config = config or LlmExtractorConfig()
         self.stats = ExtractionStats()
+        # The last few results, so asking again for the same transcript (prepare, then store)
+        # costs nothing even when the result was the offline fallback, which is not cached.
+        self._recent: OrderedDict[str, list[InsightDraft]] = OrderedDict()
 
     @property
     def name(self) -> str:
@@ -86,6 +91,17 @@ class LlmInsightExtractor:
         if sum(len(s.text.split()) for s in segments) < self._config.min_words:
             return []
         key = content_hash(PROMPT_VERSION, segments_fingerprint(segments))
+        if key in self._recent:
+            return list(self._recent[key])
+        drafts = await self._extract_uncached(key, episode, segments)
+        self._recent[key] = drafts
+        while len(self._recent) > RECENT_RESULTS:
+            self._recent.popitem(last=False)
+        return list(drafts)
+
+    async def _extract_uncached(
+        self, key: str, episode: EpisodeInfo, segments: list[SegmentData]
+    ) -> list[InsightDraft]:
         cached = await self._store.get(key, self._llm.model)
         if cached is not None:
             self.stats.cache_hits += 1
@@ -93,7 +109,7 @@ class LlmInsightExtractor:
         index = TranscriptIndex(segments)
         chunks = self.chunks_of(segments)
         try:
-            found = await self._all_chunks(episode, chunks, segments, index)
+            found = await self._all_chunks(episode, chunks, index)
         except LlmBadAnswer as exc:
             log.warning("episode %s: %s; using the offline engine", episode.episode_id, exc)
             self.stats.fallbacks += 1
@@ -107,7 +123,6 @@ class LlmInsightExtractor:
         self,
         episode: EpisodeInfo,
         chunks: list[Chunk],
-        segments: list[SegmentData],
         index: TranscriptIndex,
     ) -> list[InsightDraft]:
         results = await asyncio.gather(

@@ -19,6 +19,7 @@ from core.domain import SegmentData
 # A word; apostrophes inside it are punctuation, so "don't" and "dont" compare equal.
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _TRAILING = re.compile(r"[^\w\s]{1,3}")  # a sentence's closing punctuation, kept in the quote
+MIN_QUOTE_WORDS = 4  # a word or two proves nothing, even when it was said
 MIN_REPAIR_WORDS = 6
 MIN_REPAIR_SHARE = 0.6
 
@@ -58,7 +59,7 @@ class TranscriptIndex:
     def ground(self, quote: str) -> Match | None:
         """The transcript passage a quote stands for, or None when it is not in the transcript."""
         words = [_key(w) for w in _WORD.findall(quote)]
-        if not words:
+        if len(words) < MIN_QUOTE_WORDS:
             return None
         exact = self._find_exact(words)
         if exact is not None:

@@ -45,7 +45,12 @@ class Hang:
     """Never answer: the client's timeout must fire."""
 
 
-Step = Reply | Status | Hang
+@dataclass
+class Answer:
+    """Answer this request with ``responder``, whichever request it is."""
+
+
+Step = Reply | Status | Hang | Answer
 Responder = Callable[[Json], Reply]
 
 
@@ -128,7 +133,9 @@ class FakeOpenAI:
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append((request.path, body))
-        step: Step = self.script.pop(0) if self.script else self.responder(body)
+        step: Step = self.script.pop(0) if self.script else Answer()
+        if isinstance(step, Answer):
+            step = self.responder(body)
         if isinstance(step, Hang):
             await self._release.wait()
             return _error(500, "released")

@@ -59,6 +59,7 @@ def test_an_invented_quote_is_dropped() -> None:
     assert index.ground("Our competitors are all going bankrupt next quarter.") is None
     assert index.ground("") is None
     assert index.ground("!!! ...") is None
+    assert index.ground("Pricing") is None  # said, but a word proves nothing
 
 
 def test_a_quote_with_words_added_is_repaired_to_what_was_really_said() -> None:

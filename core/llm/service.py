@@ -1,0 +1,124 @@
+"""LLM extraction runs: each pending episode is extracted first (all API calls happen here),
+then stored by ``core.insights.service`` in one transaction, from the extractor's cache.
+
+When the daily budget is spent or the server stays unavailable, the run stops cleanly: the
+episode in hand stays pending, nothing of it is stored, and the next run resumes it (chunks
+already answered come from the cache, so nothing is paid twice).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.domain import EpisodeInfo, SegmentData
+from core.insights.related import RelatedConfig
+from core.insights.service import InsightReport, extract_pending_insights
+from core.llm.extractor import LlmInsightExtractor
+from core.llm.port import BudgetExhausted, LlmUnavailable
+from core.models.feeds import Episode, Feed
+from core.models.transcripts import Segment, Transcript
+from core.ports import Clock, Embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LlmRunReport:
+    insights: InsightReport = field(default_factory=InsightReport)
+    deferred: list[int] = field(default_factory=list)  # left pending for the next run
+    stopped: str | None = None  # why the run stopped early, in plain words
+    quotes_dropped: int = 0
+    quotes_repaired: int = 0
+    fallbacks: int = 0
+
+
+async def extract_with_llm(
+    sessions: async_sessionmaker[AsyncSession],
+    extractor: LlmInsightExtractor,
+    embedder: Embedder,
+    clock: Clock,
+    *,
+    episode_ids: Sequence[int] | None = None,
+    related_config: RelatedConfig | None = None,
+) -> LlmRunReport:
+    report = LlmRunReport()
+    before = (extractor.stats.quotes_dropped, extractor.stats.quotes_repaired)
+    fallbacks_before = extractor.stats.fallbacks
+    pending = await pending_episodes(sessions, episode_ids)
+    for position, episode_id in enumerate(pending):
+        info, segments = await load_episode(sessions, episode_id)
+        try:
+            await extractor.extract(info, segments)
+        except (BudgetExhausted, LlmUnavailable) as exc:
+            report.stopped = str(exc)
+            report.deferred = pending[position:]
+            log.warning("LLM extraction stopped: %s", exc)
+            break
+        part = await extract_pending_insights(
+            sessions, extractor, embedder, clock,
+            episode_ids=[episode_id], related_config=related_config,
+        )  # fmt: skip
+        _add(report.insights, part)
+    report.quotes_dropped = extractor.stats.quotes_dropped - before[0]
+    report.quotes_repaired = extractor.stats.quotes_repaired - before[1]
+    report.fallbacks = extractor.stats.fallbacks - fallbacks_before
+    report.insights.dropped_drafts += report.quotes_dropped
+    return report
+
+
+def _add(total: InsightReport, part: InsightReport) -> None:
+    total.episodes_done += part.episodes_done
+    total.episodes_skipped += part.episodes_skipped
+    total.episodes_failed += part.episodes_failed
+    total.insights_created += part.insights_created
+    total.dropped_drafts += part.dropped_drafts
+    total.failures += part.failures
+
+
+async def pending_episodes(
+    sessions: async_sessionmaker[AsyncSession], episode_ids: Sequence[int] | None = None
+) -> list[int]:
+    query = (
+        select(Episode.id)
+        .join(Transcript, Transcript.episode_id == Episode.id)
+        .where(Episode.insight_status == "pending")
+        .order_by(Episode.id)
+    )
+    if episode_ids is not None:
+        query = query.where(Episode.id.in_(list(episode_ids)))
+    async with sessions() as session:
+        return list((await session.execute(query)).scalars())
+
+
+async def load_episode(
+    sessions: async_sessionmaker[AsyncSession], episode_id: int
+) -> tuple[EpisodeInfo, list[SegmentData]]:
+    async with sessions() as session:
+        episode, feed_title, transcript = (
+            await session.execute(
+                select(Episode, Feed.title, Transcript)
+                .join(Feed, Feed.id == Episode.feed_id)
+                .join(Transcript, Transcript.episode_id == Episode.id)
+                .where(Episode.id == episode_id)
+            )
+        ).one()
+        rows = await session.execute(
+            select(Segment).where(Segment.transcript_id == transcript.id).order_by(Segment.idx)
+        )
+        segments = [SegmentData(s.start, s.end, s.text, s.speaker) for s in rows.scalars()]
+    info = EpisodeInfo(
+        episode_id=episode.id,
+        feed_id=episode.feed_id,
+        show_title=feed_title or "",
+        episode_title=episode.title,
+        published_at=episode.published_at,
+        duration_seconds=episode.duration_seconds or transcript.duration_seconds,
+        description=episode.description,
+        is_fallback=transcript.is_fallback,
+    )
+    return info, segments
