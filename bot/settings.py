@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     extractor: str = "auto"
     embedder: str = "auto"
 
+    # LLM (OpenAI or any OpenAI-compatible server; OPENAI_API_KEY / OPENAI_BASE_URL are secrets).
+    llm_model: str = "gpt-4o-mini"
+    embedding_model: str = "text-embedding-3-small"
+    llm_daily_token_budget: int = Field(2_000_000, ge=0)  # 0: no token limit
+    llm_daily_cost_budget_usd: float = Field(1.0, ge=0)  # 0: no cost limit
+    llm_concurrency: int = Field(4, ge=1, le=64)
+    llm_timeout_seconds: float = Field(120.0, gt=0)
+    llm_chunk_tokens: int = Field(16_000, ge=1_000)
+    transcription_enabled: bool = False
+    transcription_model: str = "whisper-1"
+    transcription_max_minutes: int = Field(180, ge=1)
+
     default_timezone: str = "UTC"
     default_delivery_time: str = "08:00"
 
