@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.context import Context, brief_insight_at, brief_size, load_context, save_context
 from core.chat.intents import Intent
 from core.chat.types import IncomingMessage, Reply
-from core.models import Insight, User
+from core.models import BriefItem, Insight, User
 from core.ports import Clock, Embedder, Fetcher
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -92,6 +93,22 @@ async def _existing(deps: Deps, insight_id: int | None) -> int:
     return insight_id
 
 
+async def label_for(deps: Deps, turn: Turn, insight_id: int) -> str:
+    """How to name an insight to this chat: "#N" when it is in the brief numbers refer to."""
+    if turn.intent.position is not None and turn.message.action is None:
+        return f"#{turn.intent.position}"
+    brief_id = await brief_for_numbers(deps, turn)
+    if brief_id is not None:
+        stmt = select(BriefItem.position).where(
+            BriefItem.brief_id == brief_id, BriefItem.insight_id == insight_id
+        )
+        async with deps.sessions() as session:
+            position = (await session.execute(stmt)).scalar_one_or_none()
+        if position is not None:
+            return f"#{position}"
+    return "this"
+
+
 async def remember(
     deps: Deps,
     turn: Turn,
@@ -116,6 +133,7 @@ __all__ = [
     "Refusal",
     "Sessions",
     "Turn",
+    "label_for",
     "load_context",
     "remember",
     "target_insight",

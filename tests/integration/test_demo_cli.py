@@ -87,7 +87,7 @@ def test_demo_answers_the_acceptance_follow_ups(demo_run: tuple[Path, str]) -> N
     assert "more like #3" in _after(out, "more like 3")
     assert "Muted “health”" in _after(out, "mute health")
     related = _after(out, "show related insights")
-    assert "Related to this" in related and "│ " in related  # at least one card
+    assert "Related to #3" in related and "│ " in related  # at least one card
     search = _after(out, "anything about caffeine?")
     assert "What the shows said about “caffeine”" in search
     assert "caffeine" in search.split("“caffeine”", 1)[1].lower()

@@ -127,6 +127,7 @@ async def test_related_source_and_follow_ups_use_this_chats_brief(
     # "show related insights" right after an insight means that insight.
     follow_up = await chat.say("show related insights")
     assert [c.insight_id for c in follow_up.cards] == related_in_library(lib, first.insight_id)
+    assert "Related to #1" in text_of(follow_up)  # named by its number in this chat's brief
 
 
 async def test_more_from_this_episode_lists_its_other_insights(

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.chat.cards import cards_for, load_rows, source_text
 from core.chat.search import search_insights
-from core.chat.turn import Deps, Refusal, Turn, remember, target_insight
+from core.chat.turn import Deps, Refusal, Turn, label_for, remember, target_insight
 from core.chat.types import Action, Button, Buttons, Reply, Text
 from core.insights.service import related_insights
 from core.models import Insight
@@ -21,11 +21,6 @@ async def _headline(deps: Deps, insight_id: int) -> str:
     if insight_id not in rows:
         raise Refusal("That insight is no longer stored. Say 'brief' for today's.")
     return rows[insight_id].insight.headline
-
-
-def _label(turn: Turn) -> str:
-    position = turn.intent.position
-    return f"#{position}" if position is not None and turn.message.action is None else "this"
 
 
 async def show_item(deps: Deps, turn: Turn) -> Reply:
@@ -48,14 +43,15 @@ async def related(deps: Deps, turn: Turn) -> Reply:
     ids = await related_ids(deps, insight_id)
     await remember(deps, turn, insight_id=insight_id, listing=ids)
     cards = await cards_for(deps.sessions, ids)
+    label = await label_for(deps, turn, insight_id)
     if not cards:
         return Reply(
             parts=(
-                Text(f"I have no related insights for {_label(turn)} (“{headline}”) yet."),
+                Text(f"I have no related insights for {label} (“{headline}”) yet."),
                 Text("Try 'more from this episode', or ask 'anything about <a word>?'.", "note"),
             )
         )
-    heading = Text(f"Related to {_label(turn)}: “{headline}”", "heading")
+    heading = Text(f"Related to {label}: “{headline}”", "heading")
     return Reply(parts=(heading, *cards), notice="Related insights")
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from core import people
 from core.chat.cards import load_rows
-from core.chat.turn import Deps, Refusal, Turn, remember, target_insight
+from core.chat.turn import Deps, Refusal, Turn, label_for, remember, target_insight
 from core.chat.types import Action, Button, Buttons, Reply, Text
 from core.models import InsightTopic, TopicPreference
 
@@ -116,7 +116,7 @@ async def unfollow(deps: Deps, turn: Turn) -> Reply:
     return Reply.text(f"You neither follow nor mute “{topic}”. Say 'topics' to see yours.")
 
 
-async def _feedback_on_insight(deps: Deps, turn: Turn, kind: str) -> tuple[int, str]:
+async def _feedback_on_insight(deps: Deps, turn: Turn, kind: str) -> tuple[int, str, str]:
     insight_id = await target_insight(deps, turn)
     rows = await load_rows(deps.sessions, [insight_id])
     if insight_id not in rows:
@@ -125,38 +125,34 @@ async def _feedback_on_insight(deps: Deps, turn: Turn, kind: str) -> tuple[int, 
         deps.sessions, turn.user.id, kind, insight_id=insight_id, now=deps.clock.now()
     )
     await remember(deps, turn, insight_id=insight_id)
-    return insight_id, rows[insight_id].insight.headline
-
-
-def _which(turn: Turn) -> str:
-    position = turn.intent.position
-    return f"#{position}" if position is not None else "that"
+    label = await label_for(deps, turn, insight_id)
+    return insight_id, rows[insight_id].insight.headline, label
 
 
 async def thumbs_up(deps: Deps, turn: Turn) -> Reply:
-    _, headline = await _feedback_on_insight(deps, turn, "up")
+    _, headline, which = await _feedback_on_insight(deps, turn, "up")
     if turn.from_button:  # a toast is enough for a tap; a chat message would be noise
         return Reply(notice="👍 Thanks, noted")
-    return Reply.text(f"👍 Noted for {_which(turn)} (“{headline}”).", notice="👍 Thanks, noted")
+    return Reply.text(f"👍 Noted for {which} (“{headline}”).", notice="👍 Thanks, noted")
 
 
 async def thumbs_down(deps: Deps, turn: Turn) -> Reply:
-    _, headline = await _feedback_on_insight(deps, turn, "down")
+    _, headline, which = await _feedback_on_insight(deps, turn, "down")
     if turn.from_button:
         return Reply(notice="👎 Thanks, you'll see less like it")
     return Reply.text(
-        f"👎 Noted for {_which(turn)} (“{headline}”): you'll see less like it.",
+        f"👎 Noted for {which} (“{headline}”): you'll see less like it.",
         notice="👎 Thanks, noted",
     )
 
 
 async def more_like(deps: Deps, turn: Turn) -> Reply:
-    insight_id, headline = await _feedback_on_insight(deps, turn, "more_like")
+    insight_id, headline, which = await _feedback_on_insight(deps, turn, "more_like")
     rows = await load_rows(deps.sessions, [insight_id])
     topics = rows[insight_id].insight.topics if insight_id in rows else []
     about = f" Topics: {', '.join(topics)}." if topics else ""
     return Reply.text(
-        f"Got it: more like {_which(turn)} (“{headline}”) in your next briefs.{about}",
+        f"Got it: more like {which} (“{headline}”) in your next briefs.{about}",
         notice="More like this",
     )
 
