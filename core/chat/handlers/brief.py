@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.brief import BriefEntry, BriefResult, compose_brief
+from core.brief import BRIEF_SIZE, BriefEntry, BriefResult, compose_brief
 from core.chat.cards import insight_buttons
 from core.chat.context import save_context
 from core.chat.turn import Deps, Turn
@@ -50,16 +50,25 @@ def brief_reply(result: BriefResult, user: User) -> Reply:
     heading = Text(f"Your brief for {day}: top {len(result.items)}", "heading")
     parts: list[Text | InsightCard] = [heading]
     parts.extend(card_from_entry(entry) for entry in result.items)
-    if result.older_count:
-        parts.append(
-            Text(
-                f"{result.older_count} of these are older insights you haven't seen yet: "
-                "there wasn't enough new today.",
-                "note",
-            )
-        )
+    shortfall = _shortfall_note(result)
+    if shortfall:
+        parts.append(Text(shortfall, "note"))
     parts.append(Text(FOLLOW_UP_HINT, "note"))
     return Reply(parts=tuple(parts), brief_id=result.brief_id, compact=compact)
+
+
+def _shortfall_note(result: BriefResult) -> str | None:
+    """Fewer than a full brief of new insights: say so plainly, and what filled the rest."""
+    new, older = result.new_count, result.older_count
+    if new >= BRIEF_SIZE or not result.items:
+        return None
+    only = f"Only {new} new insight{'' if new == 1 else 's'} since your last brief"
+    if not older:
+        return only + "."
+    return (
+        f"{only}, so {older} older one{' is' if older == 1 else 's are'} added: "
+        "you haven't seen them yet, and they are marked as older."
+    )
 
 
 async def brief_reply_for(deps: Deps, user: User, chat: ChatRef, *, kind: str) -> Reply:

@@ -1,0 +1,225 @@
+"""Planning and claiming deliveries so that each recipient gets one brief per local day.
+
+Planning inserts one ``deliveries`` row per due recipient and local day; the unique key
+(user_id, local_date) and ON CONFLICT DO NOTHING make a second row impossible, whichever
+process plans. Claiming takes rows with one UPDATE … RETURNING whose subquery locks with
+FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite has a single writer, so the UPDATE is atomic).
+A claim is a lease: a worker that dies leaves rows that another takes over when it expires.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Date, Integer, String, and_, exists, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.db import transaction
+from core.delivery.schedule import ScheduleError, is_late_beyond, latest_due
+from core.models import Delivery, User
+from core.models.base import UTCDateTime
+
+log = logging.getLogger(__name__)
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    platform: str
+    timezone: str
+    delivery_time: str
+    delivery_days: str
+
+
+@dataclass
+class PlanReport:
+    queued: int = 0
+    missed: int = 0
+    bad_schedules: int = 0
+
+
+async def plan_due(
+    sessions: Sessions,
+    now: datetime,
+    platforms: Collection[str],
+    grace: timedelta,
+    *,
+    forget_after: timedelta = timedelta(hours=12),
+) -> PlanReport:
+    """Insert a row for every active recipient whose latest slot has come and has none yet.
+
+    A slot older than ``grace`` is stored as ``missed`` (and logged) instead of queued; one
+    older than ``forget_after`` is ignored (a first start does not log yesterday as missed).
+    """
+    report = PlanReport()
+    for schedule in await _schedules(sessions, platforms):
+        try:
+            slot = latest_due(
+                schedule.timezone, schedule.delivery_time, schedule.delivery_days, now
+            )
+        except ScheduleError as exc:
+            report.bad_schedules += 1
+            log.warning("recipients with an unreadable schedule are skipped: %s", exc)
+            continue
+        if slot is None or now - slot.due_at > max(forget_after, grace):
+            continue
+        missed = is_late_beyond(slot.due_at, now, grace)
+        count = await _insert_rows(
+            sessions, schedule, slot.local_date, slot.due_at, now, missed=missed
+        )
+        if missed:
+            report.missed += count
+            if count:
+                log.warning("%d briefs due at %s were missed by more than %s: skipped",
+                            count, slot.due_at.isoformat(), grace)  # fmt: skip
+        else:
+            report.queued += count
+    return report
+
+
+async def _schedules(sessions: Sessions, platforms: Collection[str]) -> list[Schedule]:
+    """The distinct schedules in use: a few hundred at most, however many recipients."""
+    stmt = (
+        select(User.platform, User.timezone, User.delivery_time, User.delivery_days)
+        .where(User.active.is_(True), User.paused.is_(False), User.platform.in_(platforms))
+        .group_by(User.platform, User.timezone, User.delivery_time, User.delivery_days)
+    )
+    async with sessions() as session:
+        return [Schedule(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def _insert_rows(
+    sessions: Sessions,
+    schedule: Schedule,
+    local_date: date,
+    due_at: datetime,
+    now: datetime,
+    *,
+    missed: bool,
+) -> int:
+    already = exists().where(Delivery.user_id == User.id, Delivery.local_date == local_date)
+    chosen = select(
+        User.id,
+        literal(local_date, Date()),
+        User.platform,
+        literal("missed" if missed else "queued", String()),
+        literal(due_at, UTCDateTime()),
+        literal(0, Integer()),
+        literal("too late after downtime" if missed else None, String()),
+        literal([], JSON()),
+        literal(now, UTCDateTime()),
+    ).where(
+        User.platform == schedule.platform,
+        User.timezone == schedule.timezone,
+        User.delivery_time == schedule.delivery_time,
+        User.delivery_days == schedule.delivery_days,
+        User.active.is_(True),
+        User.paused.is_(False),
+        User.created_at <= due_at,  # someone who joined after today's time starts tomorrow
+        ~already,
+    )
+    columns = ["user_id", "local_date", "platform", "status", "due_at", "attempts", "error",
+               "message_ids", "created_at"]  # fmt: skip
+    async with transaction(sessions) as session:
+        stmt = _insert_ignoring_duplicates(session, columns, chosen)
+        # RETURNING counts portably (psycopg reports -1 rows for INSERT … SELECT).
+        return len((await session.scalars(stmt.returning(Delivery.id))).all())
+
+
+def _insert_ignoring_duplicates(session: AsyncSession, columns: list[str], chosen: Any) -> Any:
+    """INSERT … SELECT … ON CONFLICT (user_id, local_date) DO NOTHING on either backend."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(Delivery)
+        .from_select(columns, chosen)
+        .on_conflict_do_nothing(index_elements=["user_id", "local_date"])
+    )
+
+
+def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
+    waiting = and_(
+        Delivery.status == "queued",
+        or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+    )
+    abandoned = and_(Delivery.status == "claimed", Delivery.claimed_at < now - lease)
+    return or_(waiting, abandoned)
+
+
+async def claim_batch(
+    sessions: Sessions,
+    worker: str,
+    now: datetime,
+    *,
+    lease: timedelta,
+    limit: int,
+    platforms: Collection[str],
+) -> list[int]:
+    """Claim up to ``limit`` deliveries (earliest due first) for ``worker``; their ids."""
+    candidates = (
+        select(Delivery.id)
+        .where(_claimable(now, lease), Delivery.platform.in_(platforms))
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(candidates.scalar_subquery()), _claimable(now, lease))
+        .values(status="claimed", claimed_by=worker, claimed_at=now)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    async with transaction(sessions) as session:
+        return sorted((await session.scalars(stmt)).all())
+
+
+async def still_mine(
+    sessions: Sessions, delivery_id: int, worker: str, now: datetime, *, brief_id: int | None
+) -> bool:
+    """Renew the lease (and note the brief) just before sending; False if another worker has
+    taken the row over since, so this one must not send."""
+    stmt = (
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.claimed_by == worker,
+            Delivery.status == "claimed",
+        )
+        .values(claimed_at=now, brief_id=brief_id)
+        .execution_options(synchronize_session=False)
+    )
+    async with transaction(sessions) as session:
+        result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def expire_stale(
+    sessions: Sessions, now: datetime, *, grace: timedelta, lease: timedelta
+) -> int:
+    """Rows still waiting (or abandoned by a dead worker) longer than ``grace``: missed."""
+    too_old = now - grace
+    stmt = (
+        update(Delivery)
+        .where(
+            Delivery.due_at < too_old,
+            or_(
+                Delivery.status == "queued",
+                and_(Delivery.status == "claimed", Delivery.claimed_at < now - lease),
+            ),
+        )
+        .values(status="missed", error="too late after downtime", claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    async with transaction(sessions) as session:
+        result = await session.execute(stmt)
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        log.warning("%d queued briefs are older than %s: marked missed", count, grace)
+    return count

@@ -1,0 +1,282 @@
+"""Daily delivery on SQLite and PostgreSQL with a fake clock and a fake platform."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.brief import compose_brief
+from core.chat.types import InsightCard, Text
+from core.db import transaction
+from core.delivery.ratelimit import RateLimiters
+from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.models import Delivery, DeliveryAttempt, User
+from tests.fakes.brief_rows import add_episode, add_feed, add_insight
+from tests.fakes.clock import FakeClock
+from tests.fakes.messenger import FakeMessenger, FakeTimer, ProcessCrash
+
+Sessions = async_sessionmaker[AsyncSession]
+START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 07:00 in Berlin, 01:00 in New York
+
+
+async def add_recipient(
+    sessions: Sessions,
+    external_id: str,
+    *,
+    timezone: str = "Europe/Berlin",
+    at: str = "08:00",
+    days: str = "daily",
+    kind: str = "person",
+    platform: str = "telegram",
+) -> int:
+    async with transaction(sessions) as session:
+        user = User(platform=platform, workspace="", external_id=external_id, kind=kind,
+                    timezone=timezone, delivery_time=at, delivery_days=days,
+                    created_at=START - timedelta(days=365))  # fmt: skip
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+async def add_insights(sessions: Sessions, count: int, created_at: datetime, tag: str) -> None:
+    feed = await add_feed(sessions, f"Show {tag}")
+    episode = await add_episode(sessions, feed, f"Episode {tag}")
+    for i in range(count):
+        await add_insight(sessions, episode, feed, headline=f"{tag} insight {i}",
+                          score=0.5 + i / 100, created_at=created_at)  # fmt: skip
+
+
+class Harness:
+    def __init__(self, sessions: Sessions, clock: FakeClock, worker: str = "w1") -> None:
+        self.sessions, self.clock = sessions, clock
+        self.messenger = FakeMessenger("telegram")
+        self.timer = FakeTimer()
+        self.limiters = RateLimiters(self.timer)  # lives as long as the process, like run's
+        self.config = DeliveryConfig(worker=worker, concurrency=1)
+
+    async def tick(self) -> DeliveryReport:
+        return await deliver_due(self.sessions, self.clock, {"telegram": self.messenger},
+                                 config=self.config, limiters=self.limiters)  # fmt: skip
+
+
+async def statuses(sessions: Sessions) -> dict[tuple[int, date], str]:
+    async with sessions() as session:
+        rows = (await session.execute(select(Delivery.user_id, Delivery.local_date,
+                                             Delivery.status))).all()  # fmt: skip
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+@pytest.fixture
+async def library(sessions: Sessions) -> None:
+    await add_insights(sessions, 12, START - timedelta(hours=3), "fresh")
+
+
+async def test_each_recipient_gets_one_brief_at_their_local_time(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    berlin = await add_recipient(sessions, "100")
+    new_york = await add_recipient(sessions, "200", timezone="America/New_York")
+    group = await add_recipient(sessions, "-300", kind="group")
+    run = Harness(sessions, clock)
+    clock.set(START + timedelta(minutes=59))  # 07:59 in Berlin
+    assert (await run.tick()).sent == 0
+    clock.set(START + timedelta(hours=1))  # 08:00 in Berlin
+    report = await run.tick()
+    assert report.sent == 2 and sorted(run.messenger.chats()) == ["-300", "100"]
+    for minute in range(1, 5):  # later ticks the same day send nothing more
+        clock.set(START + timedelta(hours=1, minutes=minute))
+        assert (await run.tick()).sent == 0
+    clock.set(datetime(2026, 11, 24, 13, 0, tzinfo=UTC))  # 08:00 in New York
+    assert (await run.tick()).sent == 1
+    assert run.messenger.chats()[-1] == "200"
+    _, reply = run.messenger.sent[0]
+    assert reply.brief_id is not None and len(reply.cards) == 5
+    day = date(2026, 11, 24)
+    assert await statuses(sessions) == {(berlin, day): "sent", (new_york, day): "sent",
+                                        (group, day): "sent"}  # fmt: skip
+    async with sessions() as session:
+        attempts = (await session.scalars(select(DeliveryAttempt))).all()
+    assert [a.status for a in attempts] == ["sent"] * 3
+    assert all(a.latency_ms >= 0 and a.worker == "w1" for a in attempts)
+
+
+@pytest.mark.parametrize(("downtime", "sent"), [(timedelta(hours=2), True),
+                                                (timedelta(hours=5), False)])  # fmt: skip
+async def test_catch_up_after_downtime(
+    sessions: Sessions, clock: FakeClock, library: None, downtime: timedelta, sent: bool
+) -> None:
+    user = await add_recipient(sessions, "100")
+    run = Harness(sessions, clock)
+    clock.set(START + timedelta(minutes=30))
+    await run.tick()  # up before the slot, then down from 07:30 to 08:00 + downtime
+    clock.set(START + timedelta(hours=1) + downtime)
+    report = await run.tick()
+    assert report.sent == (1 if sent else 0) and report.missed == (0 if sent else 1)
+    assert await statuses(sessions) == {(user, date(2026, 11, 24)): "sent" if sent else "missed"}
+    clock.set(START + timedelta(days=1, hours=1))  # the next day is normal again
+    assert (await run.tick()).sent == 1
+
+
+async def test_a_queued_brief_older_than_the_window_is_missed(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    user = await add_recipient(sessions, "100")
+    run = Harness(sessions, clock)
+    run.messenger.transient_failures["100"] = 1  # queued for a retry, then the process stops
+    clock.set(START + timedelta(hours=1))
+    assert (await run.tick()).retried == 1
+    clock.set(START + timedelta(hours=5))
+    report = await run.tick()
+    assert report.sent == 0 and report.missed == 1
+    assert await statuses(sessions) == {(user, date(2026, 11, 24)): "missed"}
+
+
+async def test_blocked_recipient_is_deactivated(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    blocked = await add_recipient(sessions, "100")
+    await add_recipient(sessions, "101")
+    run = Harness(sessions, clock)
+    run.messenger.blocked["100"] = "Forbidden: bot was blocked by the user"
+    clock.set(START + timedelta(hours=1))
+    report = await run.tick()
+    assert (report.sent, report.gone, report.failed) == (1, 1, 1)
+    async with sessions() as session:
+        user = await session.get(User, blocked)
+        assert user is not None and not user.active
+        assert user.inactive_reason == "Forbidden: bot was blocked by the user"
+        attempt = (await session.scalars(select(DeliveryAttempt).where(
+            DeliveryAttempt.status == "gone"))).one()  # fmt: skip
+    assert attempt.error == "Forbidden: bot was blocked by the user"
+    clock.set(START + timedelta(days=1, hours=1))
+    assert (await run.tick()).sent == 1  # only the other one; no row for the blocked one
+    assert len(await statuses(sessions)) == 3
+
+
+async def test_transient_errors_are_retried_with_backoff(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    user = await add_recipient(sessions, "100")
+    run = Harness(sessions, clock)
+    run.messenger.transient_failures["100"] = 2
+    clock.set(START + timedelta(hours=1))
+    assert (await run.tick()).retried == 1
+    clock.advance(timedelta(seconds=59))  # first backoff is a minute
+    assert (await run.tick()).sent == 0
+    clock.advance(timedelta(seconds=1))
+    assert (await run.tick()).retried == 1
+    clock.advance(timedelta(minutes=1))  # second backoff is two minutes
+    assert (await run.tick()).sent == 0
+    clock.advance(timedelta(minutes=1))
+    assert (await run.tick()).sent == 1
+    async with sessions() as session:
+        delivery = (await session.scalars(select(Delivery))).one()
+        kinds = (await session.scalars(select(DeliveryAttempt.status)
+                                       .order_by(DeliveryAttempt.id))).all()  # fmt: skip
+    assert (delivery.user_id, delivery.attempts, delivery.status) == (user, 3, "sent")
+    assert kinds == ["transient", "transient", "sent"]
+    assert len(run.messenger.sent) == 1
+
+
+async def test_rate_limit_waits_retry_after_and_pauses_the_platform(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    await add_recipient(sessions, "100")
+    run = Harness(sessions, clock)
+    run.messenger.rate_limited["100"] = 90.0
+    clock.set(START + timedelta(hours=1))
+    assert (await run.tick()).retried == 1
+    clock.advance(timedelta(seconds=89))
+    assert (await run.tick()).sent == 0
+    clock.advance(timedelta(seconds=1))
+    assert (await run.tick()).sent == 1
+    assert any(s >= 89 for s in run.timer.slept)  # the whole platform paused for Retry-After
+
+
+async def test_restart_in_the_middle_of_a_run_sends_each_brief_once(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    ids = [await add_recipient(sessions, str(100 + i)) for i in range(6)]
+    first = Harness(sessions, clock, worker="first")
+    first.messenger.crash_after = 2
+    clock.set(START + timedelta(hours=1))
+    with pytest.raises(BaseExceptionGroup) as crashed:
+        await first.tick()
+    assert crashed.value.subgroup(ProcessCrash) is not None
+    second = Harness(sessions, clock, worker="second")
+    assert (await second.tick()).sent == 0  # the dead worker's lease still holds
+    clock.advance(timedelta(minutes=11))  # the lease (10 minutes) has expired
+    report = await second.tick()
+    assert report.sent == 4
+    everyone = sorted(first.messenger.chats() + second.messenger.chats())
+    assert everyone == [str(100 + i) for i in range(6)]
+    assert set((await statuses(sessions)).values()) == {"sent"}
+    assert len(await statuses(sessions)) == len(ids)
+
+
+async def test_fewer_than_five_new_says_so_and_fills_with_unseen_older(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    await add_insights(sessions, 6, START - timedelta(days=10), "archive")
+    await add_insights(sessions, 2, START - timedelta(hours=2), "today")
+    await add_recipient(sessions, "100")
+    run = Harness(sessions, clock)
+    clock.set(START + timedelta(hours=1))
+    await run.tick()
+    clock.set(START + timedelta(days=1, hours=1))
+    await run.tick()
+    (_, first), (_, second) = run.messenger.sent
+    notes = [p.text for p in first.parts if isinstance(p, Text) and p.style == "note"]
+    assert any(n.startswith("Only 2 new insights since your last brief, so 3 older ones")
+               for n in notes)  # fmt: skip
+    assert [c.is_older for c in first.cards].count(True) == 3
+    assert all(c.is_older for c in second.cards) and len(second.cards) == 3
+    shown = [c.insight_id for r in (first, second) for c in r.cards]
+    assert len(shown) == len(set(shown)) == 8  # never a repeat
+    assert isinstance(second.parts[1], InsightCard)
+
+
+async def test_on_request_brief_today_and_paused_recipients_are_not_sent_again(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    asked = await add_recipient(sessions, "100")
+    paused = await add_recipient(sessions, "101")
+    async with transaction(sessions) as session:
+        user = await session.get(User, paused)
+        assert user is not None
+        user.paused = True
+    clock.set(START + timedelta(minutes=30))
+    await compose_brief(sessions, asked, clock, kind="on_demand")
+    run = Harness(sessions, clock)
+    clock.set(START + timedelta(hours=1))
+    report = await run.tick()
+    assert (report.sent, report.skipped) == (0, 1)
+    assert await statuses(sessions) == {(asked, date(2026, 11, 24)): "skipped"}
+
+
+@pytest.mark.parametrize(
+    ("timezone", "start", "first_due"),
+    [  # 02:30 happens twice in Berlin on 25 October; it does not exist in New York on 8 March
+        ("Europe/Berlin", datetime(2026, 10, 24, 20, tzinfo=UTC), datetime(2026, 10, 25, 0, 30)),
+        ("America/New_York", datetime(2026, 3, 7, 20, tzinfo=UTC), datetime(2026, 3, 8, 7, 0)),
+    ],
+)
+async def test_dst_delivers_once_a_day(
+    sessions: Sessions, clock: FakeClock, timezone: str, start: datetime, first_due: datetime
+) -> None:
+    await add_insights(sessions, 15, start - timedelta(days=1), "library")
+    await add_recipient(sessions, "100", at="02:30", timezone=timezone)
+    run = Harness(sessions, clock)
+    clock.set(start)
+    for _ in range(3 * 24 * 4):  # a tick every 15 minutes for three days
+        await run.tick()
+        clock.advance(timedelta(minutes=15))
+    async with sessions() as session:
+        rows = (await session.execute(select(Delivery.local_date, Delivery.due_at)
+                                      .order_by(Delivery.local_date))).all()  # fmt: skip
+    assert len(rows) == 3 and len(run.messenger.sent) == 3
+    assert [r[0] for r in rows] == [first_due.date() + timedelta(days=i) for i in range(3)]
+    assert rows[0][1] == first_due.replace(tzinfo=UTC)
