@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,10 @@ from core.db import create_engine, migrate, session_factory
 from core.ports import Clock, Embedder, InsightExtractor
 
 if TYPE_CHECKING:
+    from adapters.openai_llm import OpenAILLM
     from core.chat.engine import ConversationEngine
+    from core.llm.budget import LlmBudget
+    from core.llm.extractor import LlmInsightExtractor
 
 
 @dataclass
@@ -26,8 +30,12 @@ class Services:
     clock: Clock
     # Pooled HTTP for feeds and transcripts; clients open lazily on first fetch.
     fetcher: HttpFetcher = field(default_factory=HttpFetcher)
+    # Clients built on demand (the OpenAI ones) register how to close them here.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
+        for close in self.closers:
+            await close()
         await self.fetcher.aclose()
         await self.engine.dispose()
 
@@ -64,10 +72,17 @@ def fetcher_from_settings(settings: Settings) -> HttpFetcher:
     )
 
 
-def build_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name; "auto" is the offline WordLlama one for now."""
+def build_embedder(settings: Settings, services: Services | None = None) -> Embedder:
+    """The embedder the settings name; "auto" is OpenAI's when OPENAI_API_KEY is set and
+    ``services`` are given, else the offline WordLlama one."""
     from core.embeddings import LsaEmbedder, WordLlamaEmbedder
 
+    if settings.embedder in {"auto", "openai"} and services is not None:
+        remote = build_openai_embedder(services)
+        if remote is not None:
+            return remote
+    if settings.embedder == "openai":
+        raise ValueError('embedder "openai" needs OPENAI_API_KEY set in the environment')
     if settings.embedder in {"auto", "wordllama"}:
         return WordLlamaEmbedder()
     if settings.embedder == "lsa":
@@ -76,10 +91,17 @@ def build_embedder(settings: Settings) -> Embedder:
     raise ValueError(f"embedder {settings.embedder!r} is not available: use wordllama or lsa")
 
 
-def build_extractor(settings: Settings) -> InsightExtractor:
-    """The insight extractor the settings name; "auto" is the offline one for now."""
+def build_extractor(settings: Settings, services: Services | None = None) -> InsightExtractor:
+    """The insight extractor the settings name; "auto" is the LLM one when OPENAI_API_KEY is set
+    and ``services`` are given (run it with ``core.llm.service.extract_with_llm``), else offline."""
     from core.insights.offline import OfflineInsightExtractor
 
+    if settings.extractor in {"auto", "llm"} and services is not None:
+        llm_extractor = build_llm_extractor(services)
+        if llm_extractor is not None:
+            return llm_extractor
+    if settings.extractor == "llm":
+        raise ValueError('extractor "llm" needs OPENAI_API_KEY set in the environment')
     if settings.extractor in {"auto", "offline"}:
         return OfflineInsightExtractor()
     raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")
@@ -95,3 +117,76 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
         embedder=embedder or build_embedder(services.settings),
         fetcher=services.fetcher,
     )
+
+
+# --- LLM (issue 4): OpenAI or any OpenAI-compatible server, when OPENAI_API_KEY is set ---------
+
+
+def build_llm(services: Services) -> OpenAILLM | None:
+    """The chat model client, or None when no OPENAI_API_KEY is set (offline mode)."""
+    from adapters.openai_llm import OpenAILLM
+
+    key = services.secrets.openai_api_key
+    if not key:
+        return None
+    settings = services.settings
+    llm = OpenAILLM(
+        api_key=key,
+        base_url=services.secrets.openai_base_url,
+        model=settings.llm_model,
+        timeout=settings.llm_timeout_seconds,
+        concurrency=settings.llm_concurrency,
+    )
+    services.closers.append(llm.aclose)
+    return llm
+
+
+def build_llm_budget(services: Services) -> LlmBudget:
+    from core.llm.budget import LlmBudget
+
+    return LlmBudget(
+        services.sessions,
+        services.clock,
+        daily_tokens=services.settings.llm_daily_token_budget,
+        daily_cost_usd=services.settings.llm_daily_cost_budget_usd,
+    )
+
+
+def build_llm_extractor(services: Services) -> LlmInsightExtractor | None:
+    from core.insights.offline import OfflineInsightExtractor
+    from core.llm.cache import ExtractionStore
+    from core.llm.extractor import LlmExtractorConfig, LlmInsightExtractor
+
+    llm = build_llm(services)
+    if llm is None:
+        return None
+    return LlmInsightExtractor(
+        llm,
+        build_llm_budget(services),
+        ExtractionStore(services.sessions, services.clock),
+        OfflineInsightExtractor(),
+        LlmExtractorConfig(chunk_tokens=services.settings.llm_chunk_tokens),
+    )
+
+
+def build_openai_embedder(services: Services) -> Embedder | None:
+    from adapters.openai_embedder import OpenAIEmbedder
+    from core.llm.port import Usage
+
+    key = services.secrets.openai_api_key
+    if not key:
+        return None
+    budget = build_llm_budget(services)
+
+    async def record(model: str, usage: Usage) -> None:
+        await budget.record(purpose="embed", model=model, usage=usage)
+
+    embedder = OpenAIEmbedder(
+        api_key=key,
+        base_url=services.secrets.openai_base_url,
+        model=services.settings.embedding_model,
+        timeout=services.settings.llm_timeout_seconds,
+        on_usage=record,
+    )
+    services.closers.append(embedder.aclose)
+    return embedder

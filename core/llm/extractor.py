@@ -5,7 +5,7 @@ is sent once with a strict JSON schema, every quote is grounded in the transcrip
 dropped and counted), chunk results are merged and de-duplicated, and the result is cached.
 An answer that is not valid JSON for the schema is asked again once; a second bad answer makes
 the episode fall back to the offline engine. ``LlmUnavailable`` and ``BudgetExhausted`` are
-raised for the caller to defer the episode: nothing of it is stored.
+raised as ``ExtractionDeferred`` for the caller to defer the episode: nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -29,7 +29,15 @@ from core.llm.chunking import (
     segments_fingerprint,
 )
 from core.llm.grounding import TranscriptIndex
-from core.llm.port import LLM, LlmBadAnswer, LlmError, Parsed
+from core.llm.port import (
+    LLM,
+    BudgetExhausted,
+    ExtractionDeferred,
+    LlmBadAnswer,
+    LlmError,
+    LlmUnavailable,
+    Parsed,
+)
 from core.llm.prompts import PROMPT_VERSION, LlmInsight, LlmInsights, system_prompt, user_message
 from core.ports import InsightExtractor
 
@@ -93,7 +101,10 @@ class LlmInsightExtractor:
         key = content_hash(PROMPT_VERSION, segments_fingerprint(segments))
         if key in self._recent:
             return list(self._recent[key])
-        drafts = await self._extract_uncached(key, episode, segments)
+        try:
+            drafts = await self._extract_uncached(key, episode, segments)
+        except (BudgetExhausted, LlmUnavailable) as exc:
+            raise ExtractionDeferred(exc) from exc
         self._recent[key] = drafts
         while len(self._recent) > RECENT_RESULTS:
             self._recent.popitem(last=False)

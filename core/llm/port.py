@@ -76,6 +76,18 @@ class BudgetExhausted(LlmError):
     """Today's token or cost budget is spent; work resumes the next day."""
 
 
+DEFERRED_PREFIX = "deferred: "
+
+
+class ExtractionDeferred(LlmError):
+    """An episode could not be extracted now (budget spent, server unavailable): it is not a
+    failure of the episode, and ``core.llm.service`` puts it back in the queue."""
+
+    def __init__(self, cause: LlmError) -> None:
+        super().__init__(DEFERRED_PREFIX + str(cause))
+        self.cause = cause
+
+
 class LLM(Protocol):
     @property
     def model(self) -> str:

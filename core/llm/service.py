@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import transaction
 from core.domain import EpisodeInfo, SegmentData
 from core.insights.related import RelatedConfig
 from core.insights.service import InsightReport, extract_pending_insights
 from core.llm.extractor import LlmInsightExtractor
-from core.llm.port import BudgetExhausted, LlmUnavailable
+from core.llm.port import DEFERRED_PREFIX, ExtractionDeferred
 from core.models.feeds import Episode, Feed
 from core.models.transcripts import Segment, Transcript
 from core.ports import Clock, Embedder
@@ -49,13 +51,14 @@ async def extract_with_llm(
     report = LlmRunReport()
     before = (extractor.stats.quotes_dropped, extractor.stats.quotes_repaired)
     fallbacks_before = extractor.stats.fallbacks
+    await requeue_deferred(sessions)
     pending = await pending_episodes(sessions, episode_ids)
     for position, episode_id in enumerate(pending):
         info, segments = await load_episode(sessions, episode_id)
         try:
             await extractor.extract(info, segments)
-        except (BudgetExhausted, LlmUnavailable) as exc:
-            report.stopped = str(exc)
+        except ExtractionDeferred as exc:
+            report.stopped = str(exc.cause)
             report.deferred = pending[position:]
             log.warning("LLM extraction stopped: %s", exc)
             break
@@ -69,6 +72,21 @@ async def extract_with_llm(
     report.fallbacks = extractor.stats.fallbacks - fallbacks_before
     report.insights.dropped_drafts += report.quotes_dropped
     return report
+
+
+async def requeue_deferred(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Episodes the plain insight service marked failed only because extraction was deferred
+    (budget spent, server down) go back to pending; returns how many."""
+    async with transaction(sessions) as session:
+        result: Any = await session.execute(
+            update(Episode)
+            .where(
+                Episode.insight_status == "failed",
+                Episode.insight_error.like(f"%{DEFERRED_PREFIX}%"),
+            )
+            .values(insight_status="pending", insight_error=None)
+        )
+    return int(result.rowcount or 0)
 
 
 def _add(total: InsightReport, part: InsightReport) -> None:
