@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.types import ChatRef
@@ -35,6 +35,18 @@ async def remember_brief_messages(
                     brief_id=brief_id,
                 )
             )
+
+
+async def count_brief_messages(sessions: Sessions, chat: ChatRef, brief_id: int) -> int:
+    """How many messages showing ``brief_id`` this chat has been sent."""
+    async with sessions() as session:
+        stmt = select(func.count()).where(
+            SentMessage.platform == chat.platform,
+            SentMessage.workspace == chat.workspace,
+            SentMessage.chat_id == chat.chat_id,
+            SentMessage.brief_id == brief_id,
+        )
+        return int(await session.scalar(stmt) or 0)
 
 
 async def brief_of_message(sessions: Sessions, chat: ChatRef, message_id: str) -> int | None:

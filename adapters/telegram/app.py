@@ -40,6 +40,7 @@ class TelegramConfig:
     webhook_url: str = ""  # set: webhook mode; empty: long polling
     webhook_secret: str = ""  # empty: a fresh random one each start
     poll_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 10.0  # a send unanswered this long may still have arrived
     limits: RateLimits = field(default_factory=RateLimits)
 
 
@@ -49,6 +50,7 @@ def build_application(config: TelegramConfig, *, webhook: bool) -> App:
         .token(config.token)
         .rate_limiter(FloodAwareRateLimiter(config.limits))
         .concurrent_updates(True)  # ChatLocks keeps each chat in order
+        .read_timeout(config.read_timeout_seconds)
     )
     if config.base_url:
         builder = builder.base_url(config.base_url)

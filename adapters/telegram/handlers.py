@@ -28,6 +28,7 @@ from telegram.ext import (
 from adapters.telegram.sender import PLATFORM, TelegramSender
 from core.chat.types import ChatRef, IncomingMessage, Reply, Sender
 from core.chat_ids import brief_of_message, move_chat
+from core.delivery.errors import RecipientGone
 from core.people_status import deactivate_recipient, reactivate_recipient
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class TelegramHandlers:
         async with self.locks.hold(ref.chat_id):
             await reactivate_recipient(self.sessions, PLATFORM, ref.workspace, ref.chat_id)
             reply = await self._ask(incoming)
-            await self.sender.send(ref, reply)
+            await self._send(ref, reply)
 
     async def on_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -139,7 +140,7 @@ class TelegramHandlers:
             reply = await self._ask(incoming)
             await self._answer(query.answer((reply.notice or "")[:200] or None))
             if reply.parts:
-                await self.sender.send(ref, reply)
+                await self._send(ref, reply)
 
     async def on_migrate(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -167,6 +168,12 @@ class TelegramHandlers:
         except Exception:
             log.exception("the conversation engine failed on %r", incoming)
             return Reply.text(APOLOGY, notice=APOLOGY)
+
+    async def _send(self, chat: ChatRef, reply: Reply) -> None:
+        try:
+            await self.sender.send(chat, reply)
+        except RecipientGone as exc:  # already marked inactive by the sender
+            log.info("Telegram chat %s is gone: %s", chat.chat_id, exc.reason)
 
     @staticmethod
     async def _answer(call: Any) -> None:

@@ -89,6 +89,7 @@ async def running_bot(
     *,
     webhook: bool = False,
     limits: RateLimits = FAST,
+    read_timeout: float = 10.0,
 ) -> AsyncIterator[Harness]:
     api = TelegramApiEmulator()
     engine = ConversationEngine(sessions, clock, embedder=embedder)
@@ -98,6 +99,7 @@ async def running_bot(
             base_url=api.base_url(url),
             webhook_url=webhook_url,
             poll_timeout_seconds=5,
+            read_timeout_seconds=read_timeout,
             limits=limits,
         )
         service = TelegramService(config, engine, sessions)

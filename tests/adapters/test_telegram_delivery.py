@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from sqlalchemy import select
 
 from adapters.telegram.limits import RateLimits
 from core.chat.types import ChatRef, Reply, Text
+from core.delivery.errors import MaybeSent, RateLimited, RecipientGone, TransientSendError
 from core.models import User
 from core.people_status import inactive_reason
 from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
@@ -38,15 +40,57 @@ async def test_a_user_who_blocked_the_bot_is_marked_inactive_and_then_skipped(
     await bot.say(ADA, "/start")
     brief = await bot.engine.brief_for(ADA_CHAT)
     bot.api.blocked.add(ADA)
-    assert await bot.service.messenger.send(ADA_CHAT, brief) == []
+    with pytest.raises(RecipientGone, match="blocked"):
+        await bot.service.messenger.send(ADA_CHAT, brief)
     assert "blocked" in (await inactive_reason(tg_sessions, "telegram", "", str(ADA)) or "")
     tried = len(sends_to(bot, ADA))
-    assert await bot.service.messenger.send(ADA_CHAT, brief) == []
+    with pytest.raises(RecipientGone):
+        await bot.service.messenger.send(ADA_CHAT, brief)
     assert len(sends_to(bot, ADA)) == tried  # skipped: not even tried again
     # Unblocked and writing again: the chat is reachable again.
     bot.api.blocked.discard(ADA)
     assert await bot.say(ADA, "/help")
     assert await inactive_reason(tg_sessions, "telegram", "", str(ADA)) is None
+
+
+async def test_a_retried_brief_sends_only_what_did_not_go_out(bot: Harness) -> None:
+    await bot.say(ADA, "/start")
+    before = len(bot.api.messages_to(ADA))
+    brief = await bot.engine.brief_for(ADA_CHAT)
+    # The 4th message fails more often than the rate limiter retries.
+    bot.api.script("sendMessage", 502, "Bad Gateway", chat_id=ADA, skip=3, times=6)
+    with pytest.raises(TransientSendError):
+        await bot.service.messenger.send(ADA_CHAT, brief)
+    assert len(bot.api.messages_to(ADA)) - before == 3
+    rest = await bot.service.messenger.send(ADA_CHAT, brief)
+    delivered = bot.api.messages_to(ADA)[before:]
+    assert len(rest) == len(delivered) - 3 > 0
+    assert len({m.text for m in delivered}) == len(delivered) >= 7  # each once, none lost
+
+
+async def test_a_send_that_timed_out_is_reported_maybe_sent_not_repeated(
+    tg_sessions: Sessions, clock: FakeClock, library: Library
+) -> None:
+    async with running_bot(tg_sessions, clock, library.embedder, read_timeout=0.3) as bot:
+        bot.api.private_chat(ADA)
+        bot.api.slow("sendMessage", 1.0, chat_id=ADA)
+        with pytest.raises(MaybeSent):
+            await bot.service.messenger.send(ADA_CHAT, Reply.text("hello"))
+        await bot.api.wait_messages(ADA, 1)  # it did arrive, late
+        assert len(sends_to(bot, ADA)) == 1  # and was not sent again
+
+
+async def test_a_429_beyond_the_retries_is_reported_with_its_wait(
+    tg_sessions: Sessions, clock: FakeClock, library: Library
+) -> None:
+    limits = RateLimits(per_chat_per_second=1000, max_retries=0)
+    async with running_bot(tg_sessions, clock, library.embedder, limits=limits) as bot:
+        bot.api.private_chat(ADA)
+        bot.api.script("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+        with pytest.raises(RateLimited) as caught:
+            await bot.service.messenger.send(ADA_CHAT, Reply.text("hello"))
+        assert caught.value.retry_after == 7
+        assert bot.api.messages_to(ADA) == []
 
 
 async def test_blocking_the_bot_is_noticed_from_telegrams_update(

@@ -104,7 +104,7 @@ def check_html(text: str) -> None:
 
 @dataclass
 class Scripted:
-    """A failure answered to the next matching request(s)."""
+    """A failure (or, with status 200, a slow success) for the next matching request(s)."""
 
     method: str
     chat_id: int | None
@@ -112,6 +112,8 @@ class Scripted:
     description: str
     parameters: dict[str, Any]
     times: int
+    skip: int = 0  # matching requests let through first
+    delay: float = 0.0  # seconds before answering
 
 
 @dataclass
@@ -237,9 +239,15 @@ class TelegramApiEmulator:
         await self._push({"message": message})
 
     def script(self, method: str, status: int, description: str, *, chat_id: int | None = None,
-               times: int = 1, **parameters: Any) -> None:  # fmt: skip
-        """Answer the next ``times`` matching requests with this error."""
-        self._scripted.append(Scripted(method, chat_id, status, description, parameters, times))
+               times: int = 1, skip: int = 0, **parameters: Any) -> None:  # fmt: skip
+        """Answer ``times`` matching requests, after ``skip`` good ones, with this error."""
+        self._scripted.append(
+            Scripted(method, chat_id, status, description, parameters, times, skip)
+        )
+
+    def slow(self, method: str, seconds: float, *, chat_id: int | None = None) -> None:
+        """The next matching request succeeds, but only after ``seconds``."""
+        self._scripted.append(Scripted(method, chat_id, 200, "", {}, 1, delay=seconds))
 
     # --- what a test waits on -------------------------------------------------------------
 
@@ -275,7 +283,7 @@ class TelegramApiEmulator:
         await self._notify()  # a test may wait for a call that is still in progress
         chat_id = params.get("chat_id")
         try:
-            self._raise_scripted(method, chat_id)
+            await self._apply_scripted(method, chat_id)
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -292,11 +300,19 @@ class TelegramApiEmulator:
         await self._notify()
         return web.json_response({"ok": True, "result": result})
 
-    def _raise_scripted(self, method: str, chat_id: int | None) -> None:
+    async def _apply_scripted(self, method: str, chat_id: int | None) -> None:
         for item in self._scripted:
-            if item.method == method and item.chat_id in (None, chat_id) and item.times > 0:
-                item.times -= 1
+            if item.method != method or item.chat_id not in (None, chat_id) or item.times <= 0:
+                continue
+            if item.skip > 0:
+                item.skip -= 1
+                continue
+            item.times -= 1
+            if item.delay:
+                await asyncio.sleep(item.delay)  # Telegram being slow: the far side's time
+            if item.status != 200:
                 raise ApiError(item.status, item.description, **item.parameters)
+            return
 
     def _check_chat(self, chat_id: int) -> None:
         if chat_id in self.migrated:
