@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import SystemClock
 from core.models import Episode, Feed, Segment, Transcript
+from core.ports import Clock
 
 
-async def collect_stats(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    """feeds, episodes, episodes_with_transcripts, transcript_segments, errors (and its parts)."""
+async def collect_stats(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None
+) -> dict[str, int | float]:
+    """feeds, episodes, episodes_with_transcripts, transcript_segments, errors (and its parts),
+    and the LLM spend: calls, tokens and estimated cost, in all and today (UTC)."""
     async with sessions() as session:
 
         async def count(query: Select[Any]) -> int:
@@ -33,6 +39,7 @@ async def collect_stats(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         insight_errors = await count(
             select(func.count(Episode.id)).where(Episode.insight_status == "failed")
         )
+    spend = await llm_spend(sessions, clock or SystemClock())
     return {
         "feeds": feeds,
         "episodes": episodes,
@@ -43,4 +50,22 @@ async def collect_stats(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         "feeds_failing": feeds_failing,
         "transcript_errors": transcript_errors,
         "insight_errors": insight_errors,
+        **spend,
+    }
+
+
+async def llm_spend(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> dict[str, int | float]:
+    from core.llm.budget import spend_between
+
+    today = datetime.combine(clock.now().date(), time(), tzinfo=UTC)
+    total = await spend_between(sessions, None, None)
+    now = await spend_between(sessions, today, today + timedelta(days=1))
+    return {
+        "llm_calls": total.calls,
+        "llm_tokens": total.tokens,
+        "llm_cost_usd": round(total.cost_usd, 4),
+        "llm_tokens_today": now.tokens,
+        "llm_cost_usd_today": round(now.cost_usd, 4),
     }
