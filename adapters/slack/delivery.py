@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.slack.blocks import render_reply
 from core.chat.types import ChatRef, Reply
+from core.chat_ids import remember_brief_messages
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone, TransientSendError
 from core.people_status import deactivate_recipient, deactivate_workspace
 
@@ -169,6 +170,10 @@ class Poster:
             except aiohttp.ClientError as exc:
                 raise TransientSendError(f"could not reach slack: {exc}") from exc
             posted.append(PostedMessage(str(response["channel"]), str(response["ts"])))
+        if reply.brief_id is not None and thread is None:
+            # A reply in the thread of any of these messages is about this brief.
+            ts = [message.ts for message in posted]
+            await remember_brief_messages(self.sessions, chat, ts, reply.brief_id)
         return posted
 
     async def _handle_error(self, chat: ChatRef, exc: SlackApiError) -> None:

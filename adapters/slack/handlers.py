@@ -16,6 +16,7 @@ from adapters.slack.blocks import ACTION_ID_PREFIX, render_reply
 from adapters.slack.delivery import PostedMessage, Poster, Sessions
 from core.chat.channels import handle_channel_command, is_channel_command
 from core.chat.types import ChatRef, IncomingMessage, Reply
+from core.chat_ids import brief_of_message
 from core.delivery.errors import SendError
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,12 @@ class SlackHandlers:
         poster: Poster,
         sessions: Sessions,
         *,
-        threads: tr.BriefThreads | None = None,
         users: UserDirectory | None = None,
         command: str = "/podbrief",
     ) -> None:
         self.engine = engine
         self.poster = poster
         self.sessions = sessions
-        self.threads = threads or tr.BriefThreads()
         self.users = users or UserDirectory()
         self.command = command
 
@@ -131,7 +130,7 @@ class SlackHandlers:
                 chat,
                 tr.sender(user, name),
                 text,
-                reply_to_brief_id=self.threads.brief_of(channel, thread),
+                reply_to_brief_id=await self._brief_of(chat, thread),
                 timezone_hint=tz,
             )
             reply = await self._ask(message)
@@ -152,7 +151,7 @@ class SlackHandlers:
             tr.sender(origin.user_id),
             # Undecoded: the engine answers a forged or stale payload politely.
             action_data=str(action.get("value", "")),
-            reply_to_brief_id=self.threads.brief_of(origin.channel_id, origin.thread_ts),
+            reply_to_brief_id=await self._brief_of(chat, origin.thread_ts),
         )
         reply = await self._ask(message)
         if reply.parts:
@@ -193,9 +192,13 @@ class SlackHandlers:
         except (SlackApiError, SendError) as exc:
             log.warning("could not answer in %s: %s", channel, exc)
             return []
-        if reply.brief_id is not None and posted and thread_ts is None:
-            self.threads.remember(posted[0].channel, posted[0].ts, reply.brief_id)
         return posted
+
+    async def _brief_of(self, chat: ChatRef, thread_ts: str | None) -> int | None:
+        """The brief a thread hangs off, if its parent message showed one."""
+        if not thread_ts:
+            return None
+        return await brief_of_message(self.sessions, chat, thread_ts)
 
     async def _ephemeral(
         self,

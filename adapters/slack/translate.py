@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,25 +87,3 @@ def action_origin(body: dict[str, Any]) -> ActionOrigin:
         thread_ts=thread_ts or message_ts,
         message_ts=message_ts,
     )
-
-
-class BriefThreads:
-    """Which brief a Slack message (thread parent) shows, so a thread reply refers to it.
-
-    Bounded and in memory: after a restart the engine falls back to the chat's last brief.
-    """
-
-    def __init__(self, size: int = 5000) -> None:
-        self._size = size
-        self._by_ts: OrderedDict[tuple[str, str], int] = OrderedDict()
-
-    def remember(self, channel: str, ts: str, brief_id: int) -> None:
-        self._by_ts[(channel, ts)] = brief_id
-        self._by_ts.move_to_end((channel, ts))
-        while len(self._by_ts) > self._size:
-            self._by_ts.popitem(last=False)
-
-    def brief_of(self, channel: str, thread_ts: str | None) -> int | None:
-        if not thread_ts:
-            return None
-        return self._by_ts.get((channel, thread_ts))

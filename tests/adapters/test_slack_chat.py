@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -126,3 +127,27 @@ async def test_commands_in_a_channel(stack: Stack, sessions: Sessions) -> None:
     await stack.slack.command("", channel=CHANNEL)  # an empty command shows the help
     await fake.wait_for(lambda: len(fake.responses) >= 3)
     assert "brief" in fake.responses[2]["text"].lower()
+
+
+async def test_a_thread_reply_refers_to_its_own_brief_not_the_latest(
+    stack: Stack, clock: FakeClock
+) -> None:
+    old = await brief_in_dm(stack)
+    clock.advance(timedelta(days=1))
+    await stack.slack.command("brief", channel=DM)
+    await stack.fake.wait_for(lambda: len(stack.fake.in_channel(DM)) >= 2)
+    new = stack.fake.in_channel(DM)[1]
+    assert quote_of(new, 2) != quote_of(old, 2)
+    event = {
+        "type": "message", "channel": DM, "channel_type": "im", "user": USER,
+        "text": "where is #2 from?", "ts": "1700000300.000001", "thread_ts": old.ts,
+    }  # fmt: skip
+    await stack.slack.event(event)
+    await stack.fake.wait_for(lambda: len(stack.fake.in_channel(DM, old.ts)) >= 1)
+    assert quote_of(old, 2) in stack.fake.in_channel(DM, old.ts)[0].block_text()
+
+
+def quote_of(brief: Posted, position: int) -> str:
+    card = next(b["text"]["text"] for b in brief.blocks if f"*#{position} " in str(b.get("text")))
+    headline = card.split("*")[1].removeprefix(f"#{position} ")
+    return next(q for _, h, _, q, *_ in INSIGHTS if h == headline)

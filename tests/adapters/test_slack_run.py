@@ -74,14 +74,14 @@ async def test_run_serves_slack_events_over_http_and_stops_on_sigterm(tmp_path: 
         )
         process = await start(env)
         try:
-            await fake.wait_calls("auth.test")  # the token is checked at start
+            await fake.wait_calls("auth.test", within=90)  # the token is checked at start
             await until_listening(port)
             async with httpx.AsyncClient() as http:
                 side = SlackSide(http, f"http://127.0.0.1:{port}", url)
                 assert (await side.command("help", channel=DM)).status_code == 200
                 body, form = side.command_body("help"), "application/x-www-form-urlencoded"
                 assert (await side.send(body, form, secret="wrong")).status_code == 401
-            await fake.wait_for(lambda: len(fake.in_channel(DM)) >= 1)
+            await fake.wait_for(lambda: len(fake.in_channel(DM)) >= 1, within=60)
             assert "brief" in fake.in_channel(DM)[0].block_text().lower()
         finally:
             process.send_signal(signal.SIGTERM)
@@ -101,7 +101,7 @@ async def test_run_with_a_refused_token_says_so(tmp_path: Path) -> None:
             PODBRIEF_HTTP_PORT=str(free_port()),
         )
         process = await start(env)
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(90):
             output, _ = await process.communicate()
     assert process.returncode == 1
     assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in output.decode()

@@ -114,13 +114,13 @@ class FakeSlack:
     def in_channel(self, channel: str, thread_ts: str | None = None) -> list[Posted]:
         return [m for m in self.messages if m.channel == channel and m.thread_ts == thread_ts]
 
-    async def wait_for(self, predicate: Callable[[], bool]) -> None:
-        """Wait (no polling) until ``predicate`` holds after some call; gives up after 10 s."""
-        async with asyncio.timeout(10), self._changed:
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 20) -> None:
+        """Wait (no polling) until ``predicate`` holds after some call."""
+        async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(predicate)
 
-    async def wait_calls(self, method: str, count: int = 1) -> list[Call]:
-        await self.wait_for(lambda: len(self.calls_to(method)) >= count)
+    async def wait_calls(self, method: str, count: int = 1, within: float = 20) -> list[Call]:
+        await self.wait_for(lambda: len(self.calls_to(method)) >= count, within)
         return self.calls_to(method)
 
     # --- HTTP -----------------------------------------------------------------------------
