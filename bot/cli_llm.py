@@ -1,9 +1,92 @@
-"""CLI commands: llm (filled in by its issue)."""
+"""CLI commands: `llm check`, `llm extract`, `llm reembed`."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bot.asyncrun import run_async
+from bot.llm_check import run_llm_check
+from bot.wiring import Services, build_embedder, build_llm_extractor, open_services
+
+llm_app = typer.Typer(help="The LLM path (OpenAI or an OpenAI-compatible server).")
+console = Console()
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Services], Awaitable[T]]) -> T:
+    async def go() -> T:
+        services = await open_services()
+        try:
+            return await work(services)
+        finally:
+            await services.aclose()
+
+    return run_async(go())
+
+
+@llm_app.command("check")
+def check() -> None:
+    """Check the connection, the models and structured-output support."""
+    lines = _run(run_llm_check)
+    for line in lines:
+        mark = "[green]ok[/green]  " if line.ok else "[red]no[/red]  "
+        console.print(mark + escape(line.text))
+    if not all(line.ok for line in lines):
+        raise typer.Exit(1)
+
+
+@llm_app.command("extract")
+def extract(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Extract insights of pending episodes with the model, within today's budget."""
+
+    async def work(services: Services) -> dict[str, object]:
+        from core.llm.service import extract_with_llm
+
+        extractor = build_llm_extractor(services)
+        if extractor is None:
+            raise typer.BadParameter("no OPENAI_API_KEY is set; `podbrief ingest` runs offline")
+        embedder = build_embedder(services.settings, services)
+        report = await extract_with_llm(services.sessions, extractor, embedder, services.clock)
+        return {
+            "episodes_done": report.insights.episodes_done,
+            "insights_created": report.insights.insights_created,
+            "episodes_failed": report.insights.episodes_failed,
+            "quotes_dropped": report.quotes_dropped,
+            "quotes_repaired": report.quotes_repaired,
+            "offline_fallbacks": report.fallbacks,
+            "deferred": len(report.deferred),
+            "stopped": report.stopped,
+        }
+
+    result = _run(work)
+    if as_json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        console.print(f"{key.replace('_', ' ')}: {escape(str(value))}")
+
+
+@llm_app.command("reembed")
+def reembed() -> None:
+    """Embed stored insights with the current embedding model (after changing it)."""
+
+    async def work(services: Services) -> int:
+        from core.llm.reembed import reembed_insights
+
+        embedder = build_embedder(services.settings, services)
+        return await reembed_insights(services.sessions, embedder)
+
+    console.print(f"re-embedded {_run(work)} insights")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.add_typer(llm_app, name="llm")

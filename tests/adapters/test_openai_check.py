@@ -1,0 +1,94 @@
+"""`podbrief llm check` against a local OpenAI-compatible server, in plain words."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.llm_check import OFFLINE, run_llm_check
+from bot.settings import Secrets, Settings
+from bot.wiring import Services, build_embedder, build_extractor, open_services
+from core.llm.extractor import LlmInsightExtractor
+from tests.fakes.clock import FakeClock
+from tests.fakes.openai_server import FakeOpenAI, Reply, running
+
+
+@pytest.fixture
+def fake() -> FakeOpenAI:
+    return FakeOpenAI()
+
+
+@pytest.fixture
+async def base_url(fake: FakeOpenAI) -> AsyncIterator[str]:
+    async with running(fake) as url:
+        yield url
+
+
+async def services_for(tmp_path: Path, key: str | None, base_url: str | None) -> Services:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    secrets = Secrets(OPENAI_API_KEY=key, OPENAI_BASE_URL=base_url)
+    return await open_services(settings, secrets, FakeClock())
+
+
+async def test_a_working_server_passes_every_check(
+    tmp_path: Path, fake: FakeOpenAI, base_url: str
+) -> None:
+    fake.script.append(Reply(content='{"ok": true, "word": "ready"}'))
+    services = await services_for(tmp_path, "sk-test", base_url)
+    try:
+        lines = await run_llm_check(services)
+    finally:
+        await services.aclose()
+    assert all(line.ok for line in lines), lines
+    texts = "\n".join(line.text for line in lines)
+    assert f"Connected to {base_url}: it offers 2 models." in texts
+    assert "The chat model gpt-4o-mini is available." in texts
+    assert "Structured output (JSON schema) works" in texts
+    assert "Embeddings work (openai:text-embedding-3-small, 64 dimensions)." in texts
+    assert "Spent today:" in texts
+
+
+async def test_missing_structured_output_and_models_are_said_plainly(
+    tmp_path: Path, fake: FakeOpenAI, base_url: str
+) -> None:
+    fake.models = ["llama3"]
+    fake.supports_json_schema = False
+    services = await services_for(tmp_path, "sk-test", base_url)
+    try:
+        lines = await run_llm_check(services)
+    finally:
+        await services.aclose()
+    failed = [line.text for line in lines if not line.ok]
+    assert any("does not list the chat model gpt-4o-mini" in t for t in failed)
+    assert any("PODBRIEF_EMBEDDING_MODEL" in t for t in failed)
+    assert any(
+        t.startswith("Structured output (JSON schema) does not work") and "(400)" in t
+        for t in failed
+    )
+
+
+async def test_without_a_key_everything_stays_offline(tmp_path: Path) -> None:
+    services = await services_for(tmp_path, None, None)
+    try:
+        lines = await run_llm_check(services)
+        extractor = build_extractor(services.settings, services)
+        embedder = build_embedder(services.settings, services)
+    finally:
+        await services.aclose()
+    assert [(line.ok, line.text) for line in lines] == [(False, OFFLINE)]
+    assert extractor.name == "offline" and not embedder.name.startswith("openai")
+
+
+async def test_with_a_key_auto_chooses_the_llm_and_the_api_embeddings(
+    tmp_path: Path, base_url: str
+) -> None:
+    services = await services_for(tmp_path, "sk-test", base_url)
+    try:
+        extractor = build_extractor(services.settings, services)
+        embedder = build_embedder(services.settings, services)
+    finally:
+        await services.aclose()
+    assert isinstance(extractor, LlmInsightExtractor) and extractor.name == "llm:gpt-4o-mini"
+    assert embedder.name == "openai:text-embedding-3-small"
