@@ -76,8 +76,12 @@ async def plan_due(
         if missed:
             report.missed += count
             if count:
-                log.warning("%d briefs due at %s were missed by more than %s: skipped",
-                            count, slot.due_at.isoformat(), grace)  # fmt: skip
+                log.warning(
+                    "%d briefs due at %s were missed by more than %s: skipped",
+                    count,
+                    slot.due_at.isoformat(),
+                    grace,
+                )
         else:
             report.queued += count
     return report
@@ -124,8 +128,17 @@ async def _insert_rows(
         User.created_at <= due_at,  # someone who joined after today's time starts tomorrow
         ~already,
     )
-    columns = ["user_id", "local_date", "platform", "status", "due_at", "attempts", "error",
-               "message_ids", "created_at"]  # fmt: skip
+    columns = [
+        "user_id",
+        "local_date",
+        "platform",
+        "status",
+        "due_at",
+        "attempts",
+        "error",
+        "message_ids",
+        "created_at",
+    ]
     async with transaction(sessions) as session:
         stmt = _insert_ignoring_duplicates(session, columns, chosen)
         # RETURNING counts portably (psycopg reports -1 rows for INSERT … SELECT).
@@ -167,16 +180,23 @@ async def claim_batch(
         .where(_claimable(now, lease), Delivery.platform.in_(platforms))
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    stmt = (
-        update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()), _claimable(now, lease))
-        .values(status="claimed", claimed_by=worker, claimed_at=now)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    )
+    claim = update(Delivery).values(status="claimed", claimed_by=worker, claimed_at=now)
     async with transaction(sessions) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Lock first, then update: inside UPDATE … IN (subquery) PostgreSQL may run the
+            # LIMIT … SKIP LOCKED subquery more than once and claim more than ``limit`` rows.
+            locked = (await session.scalars(candidates.with_for_update(skip_locked=True))).all()
+            if not locked:
+                return []
+            chosen = Delivery.id.in_(locked)
+        else:  # SQLite: one statement is atomic under its single writer lock
+            chosen = Delivery.id.in_(candidates.scalar_subquery())
+        stmt = (
+            claim.where(chosen, _claimable(now, lease))
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
         return sorted((await session.scalars(stmt)).all())
 
 

@@ -75,11 +75,17 @@ class PlatformLimiter:
         waits: list[float] = []
         now = self.timer.monotonic()
         if limits.per_chat_per_second:
-            waits.append(self._bucket(self._chats, chat_key, limits.per_chat_per_second, 1.0)
-                         .reserve(now, cost))  # fmt: skip
+            waits.append(
+                self._bucket(self._chats, chat_key, limits.per_chat_per_second, 1.0).reserve(
+                    now, cost
+                )
+            )
         if is_group and limits.group_per_minute:
-            waits.append(self._bucket(self._groups, chat_key, limits.group_per_minute, 60.0)
-                         .reserve(now, cost))  # fmt: skip
+            waits.append(
+                self._bucket(self._groups, chat_key, limits.group_per_minute, 60.0).reserve(
+                    now, cost
+                )
+            )
         wait = max(waits, default=0.0)
         if wait > 0:
             await self.timer.sleep(wait)
@@ -109,9 +115,7 @@ class PlatformLimiter:
 class RateLimiters:
     """One limiter per platform, created on first use with that platform's limits."""
 
-    def __init__(
-        self, timer: Timer | None = None, limits: dict[str, Limits] | None = None
-    ) -> None:
+    def __init__(self, timer: Timer | None = None, limits: dict[str, Limits] | None = None) -> None:
         self.timer = timer or SystemTimer()
         self._limits = dict(PLATFORM_LIMITS if limits is None else limits)
         self._by_platform: dict[str, PlatformLimiter] = {}

@@ -126,8 +126,14 @@ class _Run:
             if now - last_plan >= config.replan_every:  # a long run keeps picking up new slots
                 last_plan = now
                 await self._plan()
-            ids = await claim_batch(self.sessions, config.worker, now, lease=config.lease,
-                                    limit=config.batch_size, platforms=platforms)  # fmt: skip
+            ids = await claim_batch(
+                self.sessions,
+                config.worker,
+                now,
+                lease=config.lease,
+                limit=config.batch_size,
+                platforms=platforms,
+            )
             if not ids:
                 return
             self.report.claimed += len(ids)
@@ -161,8 +167,9 @@ class _Run:
             return
         if not user.active or user.paused:
             why = "paused" if user.paused else f"inactive: {user.inactive_reason or '?'}"
-            return await self._finish(delivery, Outcome("skipped", "skipped", why,
-                                                         counts_as_attempt=False))  # fmt: skip
+            return await self._finish(
+                delivery, Outcome("skipped", "skipped", why, counts_as_attempt=False)
+            )
         try:
             result = await compose_brief(self.sessions, user.id, self.clock, kind="daily")
         except Exception as exc:  # one recipient's failure must not stop the others
@@ -171,18 +178,29 @@ class _Run:
         self.report.composed += 1
         skip = _nothing_to_send(result)
         if skip is not None:
-            return await self._finish(delivery, Outcome("skipped", "skipped", skip,
-                                                         counts_as_attempt=False))  # fmt: skip
-        if not await still_mine(self.sessions, delivery.id, self.config.worker,
-                                self.clock.now(), brief_id=result.brief_id):  # fmt: skip
+            return await self._finish(
+                delivery, Outcome("skipped", "skipped", skip, counts_as_attempt=False)
+            )
+        if not await still_mine(
+            self.sessions,
+            delivery.id,
+            self.config.worker,
+            self.clock.now(),
+            brief_id=result.brief_id,
+        ):
             self.report.lost_lease += 1  # another worker took it over: it sends, not us
             return
         await self._send(delivery, user, result)
 
     async def _send(self, delivery: Delivery, user: User, result: BriefResult) -> None:
         chat = chat_ref(user)
-        await save_context(self.sessions, chat, last_brief_id=result.brief_id,
-                           last_insight_id=None, last_listing=[])  # fmt: skip
+        await save_context(
+            self.sessions,
+            chat,
+            last_brief_id=result.brief_id,
+            last_insight_id=None,
+            last_listing=[],
+        )
         reply = brief_reply(result, user)
         limiter = self.limiters.for_platform(user.platform)
         await limiter.acquire(f"{user.workspace}/{user.external_id}", is_group=chat.is_group)
@@ -195,8 +213,9 @@ class _Run:
         try:
             ids = await self.messengers[user.platform].send(chat, reply)
         except RecipientGone as exc:
-            await deactivate_recipient(self.sessions, user.platform, user.workspace,
-                                       user.external_id, exc.reason)  # fmt: skip
+            await deactivate_recipient(
+                self.sessions, user.platform, user.workspace, user.external_id, exc.reason
+            )
             log.warning("recipient %s is gone (%s): deactivated", user.id, exc.reason)
             self.report.gone += 1
             return await self._finish(delivery, Outcome("failed", "gone", exc.reason, ms()))
@@ -233,10 +252,16 @@ class _Run:
         name = counter[outcome.status]
         setattr(self.report, name, getattr(self.report, name) + 1)
         if outcome.status != "sent":
-            log.info("delivery %s (user %s): %s: %s", delivery.id, delivery.user_id,
-                     outcome.attempt, outcome.error)  # fmt: skip
-        await record_outcome(self.sessions, delivery.id, outcome, self.clock.now(),
-                             self.config.worker)  # fmt: skip
+            log.info(
+                "delivery %s (user %s): %s: %s",
+                delivery.id,
+                delivery.user_id,
+                outcome.attempt,
+                outcome.error,
+            )
+        await record_outcome(
+            self.sessions, delivery.id, outcome, self.clock.now(), self.config.worker
+        )
 
 
 def _nothing_to_send(result: BriefResult) -> str | None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.brief import compose_brief
 from core.chat.types import InsightCard, Text
 from core.db import transaction
+from core.delivery.claim import claim_batch, plan_due
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
 from core.models import Delivery, DeliveryAttempt, User
@@ -33,9 +34,16 @@ async def add_recipient(
     platform: str = "telegram",
 ) -> int:
     async with transaction(sessions) as session:
-        user = User(platform=platform, workspace="", external_id=external_id, kind=kind,
-                    timezone=timezone, delivery_time=at, delivery_days=days,
-                    created_at=START - timedelta(days=365))  # fmt: skip
+        user = User(
+            platform=platform,
+            workspace="",
+            external_id=external_id,
+            kind=kind,
+            timezone=timezone,
+            delivery_time=at,
+            delivery_days=days,
+            created_at=START - timedelta(days=365),
+        )
         session.add(user)
         await session.flush()
         return user.id
@@ -45,8 +53,14 @@ async def add_insights(sessions: Sessions, count: int, created_at: datetime, tag
     feed = await add_feed(sessions, f"Show {tag}")
     episode = await add_episode(sessions, feed, f"Episode {tag}")
     for i in range(count):
-        await add_insight(sessions, episode, feed, headline=f"{tag} insight {i}",
-                          score=0.5 + i / 100, created_at=created_at)  # fmt: skip
+        await add_insight(
+            sessions,
+            episode,
+            feed,
+            headline=f"{tag} insight {i}",
+            score=0.5 + i / 100,
+            created_at=created_at,
+        )
 
 
 class Harness:
@@ -58,14 +72,20 @@ class Harness:
         self.config = DeliveryConfig(worker=worker, concurrency=1)
 
     async def tick(self) -> DeliveryReport:
-        return await deliver_due(self.sessions, self.clock, {"telegram": self.messenger},
-                                 config=self.config, limiters=self.limiters)  # fmt: skip
+        return await deliver_due(
+            self.sessions,
+            self.clock,
+            {"telegram": self.messenger},
+            config=self.config,
+            limiters=self.limiters,
+        )
 
 
 async def statuses(sessions: Sessions) -> dict[tuple[int, date], str]:
     async with sessions() as session:
-        rows = (await session.execute(select(Delivery.user_id, Delivery.local_date,
-                                             Delivery.status))).all()  # fmt: skip
+        rows = (
+            await session.execute(select(Delivery.user_id, Delivery.local_date, Delivery.status))
+        ).all()
     return {(r[0], r[1]): r[2] for r in rows}
 
 
@@ -95,16 +115,20 @@ async def test_each_recipient_gets_one_brief_at_their_local_time(
     _, reply = run.messenger.sent[0]
     assert reply.brief_id is not None and len(reply.cards) == 5
     day = date(2026, 11, 24)
-    assert await statuses(sessions) == {(berlin, day): "sent", (new_york, day): "sent",
-                                        (group, day): "sent"}  # fmt: skip
+    assert await statuses(sessions) == {
+        (berlin, day): "sent",
+        (new_york, day): "sent",
+        (group, day): "sent",
+    }
     async with sessions() as session:
         attempts = (await session.scalars(select(DeliveryAttempt))).all()
     assert [a.status for a in attempts] == ["sent"] * 3
     assert all(a.latency_ms >= 0 and a.worker == "w1" for a in attempts)
 
 
-@pytest.mark.parametrize(("downtime", "sent"), [(timedelta(hours=2), True),
-                                                (timedelta(hours=5), False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("downtime", "sent"), [(timedelta(hours=2), True), (timedelta(hours=5), False)]
+)
 async def test_catch_up_after_downtime(
     sessions: Sessions, clock: FakeClock, library: None, downtime: timedelta, sent: bool
 ) -> None:
@@ -148,8 +172,9 @@ async def test_blocked_recipient_is_deactivated(
         user = await session.get(User, blocked)
         assert user is not None and not user.active
         assert user.inactive_reason == "Forbidden: bot was blocked by the user"
-        attempt = (await session.scalars(select(DeliveryAttempt).where(
-            DeliveryAttempt.status == "gone"))).one()  # fmt: skip
+        attempt = (
+            await session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.status == "gone"))
+        ).one()
     assert attempt.error == "Forbidden: bot was blocked by the user"
     clock.set(START + timedelta(days=1, hours=1))
     assert (await run.tick()).sent == 1  # only the other one; no row for the blocked one
@@ -174,8 +199,9 @@ async def test_transient_errors_are_retried_with_backoff(
     assert (await run.tick()).sent == 1
     async with sessions() as session:
         delivery = (await session.scalars(select(Delivery))).one()
-        kinds = (await session.scalars(select(DeliveryAttempt.status)
-                                       .order_by(DeliveryAttempt.id))).all()  # fmt: skip
+        kinds = (
+            await session.scalars(select(DeliveryAttempt.status).order_by(DeliveryAttempt.id))
+        ).all()
     assert (delivery.user_id, delivery.attempts, delivery.status) == (user, 3, "sent")
     assert kinds == ["transient", "transient", "sent"]
     assert len(run.messenger.sent) == 1
@@ -230,8 +256,9 @@ async def test_fewer_than_five_new_says_so_and_fills_with_unseen_older(
     await run.tick()
     (_, first), (_, second) = run.messenger.sent
     notes = [p.text for p in first.parts if isinstance(p, Text) and p.style == "note"]
-    assert any(n.startswith("Only 2 new insights since your last brief, so 3 older ones")
-               for n in notes)  # fmt: skip
+    assert any(
+        n.startswith("Only 2 new insights since your last brief, so 3 older ones") for n in notes
+    )
     assert [c.is_older for c in first.cards].count(True) == 3
     assert all(c.is_older for c in second.cards) and len(second.cards) == 3
     shown = [c.insight_id for r in (first, second) for c in r.cards]
@@ -275,8 +302,32 @@ async def test_dst_delivers_once_a_day(
         await run.tick()
         clock.advance(timedelta(minutes=15))
     async with sessions() as session:
-        rows = (await session.execute(select(Delivery.local_date, Delivery.due_at)
-                                      .order_by(Delivery.local_date))).all()  # fmt: skip
+        rows = (
+            await session.execute(
+                select(Delivery.local_date, Delivery.due_at).order_by(Delivery.local_date)
+            )
+        ).all()
     assert len(rows) == 3 and len(run.messenger.sent) == 3
     assert [r[0] for r in rows] == [first_due.date() + timedelta(days=i) for i in range(3)]
     assert rows[0][1] == first_due.replace(tzinfo=UTC)
+
+
+async def test_claims_respect_the_limit_and_the_lease(sessions: Sessions, clock: FakeClock) -> None:
+    for i in range(5):
+        await add_recipient(sessions, str(100 + i))
+    now = START + timedelta(hours=1)
+    lease, grace = timedelta(minutes=10), timedelta(hours=3)
+    assert (await plan_due(sessions, now, ["telegram"], grace)).queued == 5
+    assert (await plan_due(sessions, now, ["telegram"], grace)).queued == 0  # the unique key
+    assert (await plan_due(sessions, now, ["slack"], grace)).queued == 0
+
+    async def take(worker: str, at: datetime, limit: int = 10) -> list[int]:
+        return await claim_batch(
+            sessions, worker, at, lease=lease, limit=limit, platforms=["telegram"]
+        )
+
+    first, second = await take("a", now, limit=2), await take("b", now)
+    assert len(first) == 2 and len(second) == 3 and not set(first) & set(second)
+    assert await take("c", now) == []  # every row is held
+    taken_over = await take("c", now + lease + timedelta(seconds=1))  # the leases ran out
+    assert sorted(taken_over) == sorted(first + second)
