@@ -9,6 +9,7 @@ from rich.console import Console
 from telegram.error import InvalidToken, TelegramError
 
 from adapters.slack.app import SlackConfigError
+from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
 from bot.asyncrun import run_async
 from bot.run_telegram import telegram_component
@@ -50,6 +51,9 @@ async def _run() -> int:
             components = collect_components(services, build_engine(services))
         except SlackConfigError as exc:
             console.print(f"Slack is not set up completely: {exc}")
+            return 1
+        except TelegramConfigError as exc:
+            console.print(f"Telegram is not set up right: {exc}")
             return 1
         if not components:
             console.print(

@@ -29,6 +29,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class TelegramConfigError(ValueError):
+    """A Telegram setting Telegram would refuse; the message says which and why."""
+
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -80,6 +86,11 @@ class TelegramService:
         engine: ChatEngine,
         sessions: async_sessionmaker[AsyncSession],
     ) -> None:
+        if config.webhook_secret and not _SECRET.fullmatch(config.webhook_secret):
+            raise TelegramConfigError(
+                "PODBRIEF_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "
+                "_ and - (Telegram's rule)"
+            )
         self.config = config
         self.webhook = bool(config.webhook_url)
         self.secret = config.webhook_secret or secrets.token_urlsafe(32)

@@ -109,14 +109,14 @@ class TelegramHandlers:
             return  # group chatter not meant for the bot
         ref = chat_ref(chat)
         location = message.location
-        incoming = IncomingMessage(
-            chat=ref,
-            sender=await self._sender(context, chat, update.effective_user, message),
-            text=strip_bot_name(message.text, username) if message.text else None,
-            reply_to_brief_id=await self._brief_replied_to(ref, message, context.bot.id),
-            location=(location.latitude, location.longitude) if location else None,
-        )
-        async with self.locks.hold(ref.chat_id):
+        async with self.locks.hold(ref.chat_id):  # before any await: keeps arrival order
+            incoming = IncomingMessage(
+                chat=ref,
+                sender=await self._sender(context, chat, update.effective_user, message),
+                text=strip_bot_name(message.text, username) if message.text else None,
+                reply_to_brief_id=await self._brief_replied_to(ref, message, context.bot.id),
+                location=(location.latitude, location.longitude) if location else None,
+            )
             await reactivate_recipient(self.sessions, PLATFORM, ref.workspace, ref.chat_id)
             reply = await self._ask(incoming)
             await self._send(ref, reply)
@@ -130,13 +130,14 @@ class TelegramHandlers:
             await self._answer(query.answer(OLD_BUTTON))
             return
         ref = chat_ref(message.chat)
-        incoming = IncomingMessage(
-            chat=ref,
-            sender=await self._sender(context, message.chat, query.from_user, None),
-            action_data=query.data or "",  # the engine decodes it; forged ones get a polite no
-            reply_to_brief_id=await brief_of_message(self.sessions, ref, str(message.message_id)),
-        )
-        async with self.locks.hold(ref.chat_id):
+        shown = str(message.message_id)
+        async with self.locks.hold(ref.chat_id):  # before any await: keeps arrival order
+            incoming = IncomingMessage(
+                chat=ref,
+                sender=await self._sender(context, message.chat, query.from_user, None),
+                action_data=query.data or "",  # the engine decodes it; forged ones get a polite no
+                reply_to_brief_id=await brief_of_message(self.sessions, ref, shown),
+            )
             reply = await self._ask(incoming)
             await self._answer(query.answer((reply.notice or "")[:200] or None))
             if reply.parts:

@@ -95,11 +95,31 @@ async def test_run_serves_the_webhook_on_the_shared_http_server(tmp_path: Path) 
 
 
 async def test_run_without_any_token_says_what_to_set(tmp_path: Path) -> None:
+    code, output = await run_to_exit(clean_env(tmp_path))
+    assert code == 2
+    assert "PODBRIEF_TELEGRAM_TOKEN" in output
+
+
+async def run_to_exit(env: dict[str, str]) -> tuple[int | None, str]:
     process = await asyncio.create_subprocess_exec(
-        str(PODBRIEF), "run", env=clean_env(tmp_path), stdout=asyncio.subprocess.PIPE,
+        str(PODBRIEF), "run", env=env, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     async with asyncio.timeout(60):
         output, _ = await process.communicate()
-    assert process.returncode == 2
-    assert "PODBRIEF_TELEGRAM_TOKEN" in output.decode()
+    return process.returncode, output.decode()
+
+
+async def test_a_refused_token_or_a_bad_secret_stop_run_with_the_reason(tmp_path: Path) -> None:
+    api = TelegramApiEmulator()
+    async with serve(api.app()) as url:
+        wrong = clean_env(tmp_path, PODBRIEF_TELEGRAM_TOKEN="999:WRONG",
+                          PODBRIEF_TELEGRAM_BASE_URL=api.base_url(url))  # fmt: skip
+        code, output = await run_to_exit(wrong)
+        assert code == 1 and "refused PODBRIEF_TELEGRAM_TOKEN" in output
+        bad_secret = dict(wrong, PODBRIEF_TELEGRAM_TOKEN=api.token,
+                          PODBRIEF_TELEGRAM_WEBHOOK_URL="https://bot.example/telegram",
+                          PODBRIEF_TELEGRAM_WEBHOOK_SECRET="not allowed!")  # fmt: skip
+        code, output = await run_to_exit(bad_secret)
+        assert code == 1 and "PODBRIEF_TELEGRAM_WEBHOOK_SECRET" in output
+        await api.close()
