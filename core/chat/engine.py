@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,14 @@ from core.models import User
 from core.ports import Clock, Embedder, Fetcher
 
 log = logging.getLogger(__name__)
+
+
+class Answerer(Protocol):
+    """Optional: answers a search question in words (the LLM's, with citations); None leaves
+    it to the keyword search."""
+
+    async def answer(self, deps: Deps, turn: Turn) -> Reply | None: ...
+
 
 HANDLERS: dict[str, Handler] = {
     "start": settings_h.start,
@@ -112,9 +121,11 @@ class ConversationEngine:
         embedder: Embedder | None = None,
         fetcher: Fetcher | None = None,
         router: IntentRouter | None = None,
+        answerer: Answerer | None = None,
     ) -> None:
         self._deps = Deps(sessions=sessions, clock=clock, embedder=embedder, fetcher=fetcher)
         self._router = router or RuleRouter()
+        self._answerer = answerer
 
     async def handle(self, message: IncomingMessage) -> Reply:
         """Answer one message or button press. Never raises: failures become polite replies."""
@@ -157,6 +168,10 @@ class ConversationEngine:
             turn, self._deps.clock.now()
         ):
             return Reply.text("There is nothing waiting for a yes. Say 'help' for what I can do.")
+        if self._answerer is not None and intent.kind == "search":
+            answered = await self._answerer.answer(self._deps, turn)
+            if answered is not None:
+                return answered
         return await HANDLERS[intent.kind](self._deps, turn)
 
     async def _understand(self, message: IncomingMessage) -> Intent | None:
