@@ -110,12 +110,17 @@ def build_extractor(settings: Settings, services: Services | None = None) -> Ins
 def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:
     """The conversation engine every chat platform (and the console) talks to."""
     from core.chat.engine import ConversationEngine
+    from core.llm.router import LlmAnswerer, LlmRouter
 
+    llm = build_llm(services)  # with a key: free text and questions also go to the model
+    budget = build_llm_budget(services)
     return ConversationEngine(
         services.sessions,
         services.clock,
-        embedder=embedder or build_embedder(services.settings),
+        embedder=embedder or build_embedder(services.settings, services),
         fetcher=services.fetcher,
+        router=LlmRouter(llm, budget) if llm else None,
+        answerer=LlmAnswerer(llm, budget) if llm else None,
     )
 
 
