@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate as tr
 from adapters.slack.blocks import ACTION_ID_PREFIX, render_reply
 from adapters.slack.delivery import PostedMessage, Poster, Sessions
-from core.chat.channels import handle_channel_command, is_channel_command
+from core.chat.channels import ensure_channel, handle_channel_command, is_channel_command
 from core.chat.types import ChatRef, IncomingMessage, Reply
 from core.chat_ids import brief_of_message
 from core.delivery.errors import SendError
@@ -98,7 +98,7 @@ class SlackHandlers:
         if tr.is_dm(channel):
             await self._post(client, chat, reply, channel=channel)
         elif reply.cards or reply.brief_id is not None:
-            # Briefs go to the person's DM so they can be followed up in a thread there.
+            # Briefs go to the person's DM, to be followed up in a thread there.
             await self._post(client, chat, reply, channel=user)
             await _respond(respond, Reply.text("Sent to our DM (Apps › podbrief)."))
         else:
@@ -123,6 +123,7 @@ class SlackHandlers:
             return
         tz, name = await self.users.lookup(client, team, user)
         chat = tr.chat_for(team, channel, user, thread)
+        await ensure_channel(self.sessions, chat)
         if is_channel_command(text) and chat.is_group:
             reply = await handle_channel_command(self.sessions, chat, text, timezone_hint=tz)
         else:
@@ -139,13 +140,22 @@ class SlackHandlers:
     # --- buttons ---------------------------------------------------------------------------
 
     async def on_button(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: Any,
+        respond: Respond,
     ) -> None:
         await ack()  # acknowledged at once; the engine works after
         origin = tr.action_origin(body)
         if not origin.channel_id:  # a card on the App Home: answer in the DM
             origin = tr.ActionOrigin(origin.team_id, origin.user_id, origin.user_id, None, None)
-        chat = tr.chat_for(origin.team_id, origin.channel_id, origin.user_id, origin.thread_ts)
+        if origin.ephemeral:  # only the presser sees it: it is theirs, and so is the answer
+            chat = tr.person_chat(origin.team_id, origin.user_id)
+        else:
+            chat = tr.chat_for(origin.team_id, origin.channel_id, origin.user_id, origin.thread_ts)
+        await ensure_channel(self.sessions, chat)
         message = IncomingMessage(
             chat,
             tr.sender(origin.user_id),
@@ -154,7 +164,9 @@ class SlackHandlers:
             reply_to_brief_id=await self._brief_of(chat, origin.thread_ts),
         )
         reply = await self._ask(message)
-        if reply.parts:
+        if origin.ephemeral:
+            await _respond(respond, reply if reply.parts else Reply.text(reply.notice or "Done."))
+        elif reply.parts:
             # Follow-ups to a message stay in its thread.
             await self._post(
                 client, chat, reply, channel=origin.channel_id, thread_ts=origin.thread_ts

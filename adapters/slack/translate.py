@@ -73,6 +73,7 @@ class ActionOrigin:
     user_id: str
     thread_ts: str | None
     message_ts: str | None
+    ephemeral: bool = False
 
 
 def action_origin(body: dict[str, Any]) -> ActionOrigin:
@@ -86,4 +87,5 @@ def action_origin(body: dict[str, Any]) -> ActionOrigin:
         user_id=str((body.get("user") or {}).get("id", "")),
         thread_ts=thread_ts or message_ts,
         message_ts=message_ts,
+        ephemeral=bool(container.get("is_ephemeral")),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import people
@@ -52,6 +53,26 @@ def parse_channel_command(text: str) -> ChannelRequest:
     raw_topics = re.split(r"\s*,\s*|\s+and\s+", match["topics"] or "")
     topics = tuple(t.strip() for t in raw_topics if t.strip())
     return ChannelRequest(days=(match["days"] or "daily").lower(), time=time, topics=topics)
+
+
+async def ensure_channel(sessions: Sessions, chat: ChatRef) -> None:
+    """A channel first met through an @mention or a button is known but gets no briefs:
+    only ``channel daily HH:MM`` subscribes it (a paused recipient until then)."""
+    if not chat.is_group:
+        return
+    async with sessions() as session:
+        known = await session.scalar(
+            select(User.id).where(
+                User.platform == chat.platform,
+                User.workspace == chat.workspace,
+                User.external_id == chat.chat_id,
+            )
+        )
+    if known is None:
+        user = await people.get_or_create_user(
+            sessions, chat.platform, chat.workspace, chat.chat_id, kind="channel"
+        )
+        await people.pause(sessions, user.id)
 
 
 async def handle_channel_command(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.models import Feedback, TopicPreference
+from core.models import Feedback, TopicPreference, User
 from tests.fakes.chat_library import INSIGHTS
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import Posted
@@ -100,13 +100,20 @@ async def test_bot_messages_and_channel_chatter_are_ignored(stack: Stack) -> Non
     assert "brief" in stack.fake.messages[0].block_text().lower()  # the help text
 
 
-async def test_a_mention_in_a_channel_is_answered_there(stack: Stack) -> None:
+async def test_a_mention_in_a_channel_is_answered_there(
+    stack: Stack, sessions: Sessions
+) -> None:
     event = {
         "type": "app_mention", "channel": CHANNEL, "user": USER,
         "text": "<@UBOT> help", "ts": "1700000200.000001",
     }  # fmt: skip
     await stack.slack.event(event)
     await stack.fake.wait_for(lambda: len(stack.fake.in_channel(CHANNEL)) >= 1)
+    assert "brief" in stack.fake.in_channel(CHANNEL)[0].block_text().lower()
+    async with sessions() as session:
+        channel = (await session.execute(select(User).where(User.external_id == CHANNEL))).one()[0]
+    # Known now, but no daily briefs until someone subscribes the channel.
+    assert (channel.kind, channel.paused) == ("channel", True)
 
 
 async def test_commands_in_a_channel(stack: Stack, sessions: Sessions) -> None:
@@ -126,7 +133,17 @@ async def test_commands_in_a_channel(stack: Stack, sessions: Sessions) -> None:
 
     await stack.slack.command("", channel=CHANNEL)  # an empty command shows the help
     await fake.wait_for(lambda: len(fake.responses) >= 3)
-    assert "brief" in fake.responses[2]["text"].lower()
+    assert "What you can say" in fake.responses[2]["text"]
+
+    await stack.slack.command("forget", channel=CHANNEL)  # asks first, only to the asker
+    await fake.wait_for(lambda: len(fake.responses) >= 4)
+    [question] = [b for b in fake.responses[3]["blocks"] if b["type"] == "actions"][:1]
+    yes = next(e for e in question["elements"] if e["value"].startswith("confirm_forget"))
+    await stack.slack.press(yes, channel=CHANNEL, message_ts=None, ephemeral=True)
+    await fake.wait_for(lambda: len(fake.responses) >= 5)
+    async with sessions() as session:
+        assert (await session.execute(select(User).where(User.external_id == USER))).first() is None
+    assert len(fake.in_channel(DM)) == 1 and fake.in_channel(CHANNEL) == []
 
 
 async def test_a_thread_reply_refers_to_its_own_brief_not_the_latest(

@@ -123,11 +123,12 @@ class SlackSide:
         thread_ts: str | None = None,
         user: str = USER,
         team: str = TEAM,
+        ephemeral: bool = False,
     ) -> httpx.Response:
         """Press a button from a posted message (``channel``) or the App Home (None)."""
         container: dict[str, Any] = (
             {"type": "message", "message_ts": message_ts, "channel_id": channel,
-             "is_ephemeral": False}
+             "is_ephemeral": ephemeral}
             if channel else {"type": "view", "view_id": "V1"}
         )  # fmt: skip
         if thread_ts:
@@ -141,6 +142,7 @@ class SlackSide:
         }  # fmt: skip
         if channel:
             payload["channel"] = {"id": channel}
+        if channel and not ephemeral:  # Slack sends no message for an ephemeral one
             payload["message"] = {"ts": message_ts, "thread_ts": thread_ts, "type": "message"}
         else:
             payload["view"] = {"id": "V1", "type": "home", "team_id": team}
