@@ -18,7 +18,8 @@ from core.llm.router import LlmAnswerer, LlmRouter
 from core.models import Insight
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm_stack import Sessions, add_episode
-from tests.fakes.openai_server import FakeOpenAI, Reply as Scripted, Status, running
+from tests.fakes.openai_server import FakeOpenAI, Status, running
+from tests.fakes.openai_server import Reply as Scripted
 from tests.fakes.sleeps import RecordedSleeps
 
 SEGMENTS = [
@@ -108,7 +109,8 @@ async def test_a_routed_action_still_needs_a_group_admin(
     engine_llm: ConversationEngine, fake: FakeOpenAI
 ) -> None:
     fake.script.append(Scripted(tool_calls=[("pause", "{}")]))
-    reply = await engine_llm.handle(said("let's have some quiet for a bit", group=True, admin=False))
+    message = said("let's have some quiet for a bit", group=True, admin=False)
+    reply = await engine_llm.handle(message)
     assert "Only this group's admins can pause the briefs" in texts(reply)
 
 
