@@ -69,6 +69,11 @@ class DeliveryReport:
     lost_lease: int = 0
     messages: int = 0
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing was due, claimed or missed (not worth a log line every minute)."""
+        return not (self.queued or self.claimed or self.missed)
+
     def summary(self) -> str:
         return (
             f"{self.sent} sent, {self.retried} to retry, {self.failed} failed "
