@@ -1,4 +1,4 @@
-"""Topic tags: a controlled vocabulary first, then the passage's own key phrases, normalised."""
+"""Topic tags: a controlled vocabulary first, then at most one name the passage is about."""
 
 from __future__ import annotations
 
@@ -7,48 +7,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-# tag -> comma-separated words or phrases that signal it (whole words, any case).
-_VOCABULARY_TEXT = {
-    "ai": "ai, artificial intelligence, machine learning, llm, llms, gpt, chatgpt, neural, "
-    "deep learning, model training, inference, openai, copilot, chatbot, agents",
-    "cloud": "cloud, aws, azure, gcp, lambda, ec2, s3, serverless, kubernetes, fargate, ecs",
-    "databases": "database, databases, sql, postgres, postgresql, mysql, sqlite, dynamodb, schema",
-    "security": "security, vulnerability, exploit, encryption, authentication, permissions, iam, "
-    "attack, attacker, attackers, privacy, passwords",
-    "observability": "observability, tracing, dtrace, monitoring, metrics, logging, logs, "
-    "debugging, debugger, instrumentation, profiling, probes",
-    "performance": "performance, latency, throughput, optimization, benchmark, scalability",
-    "open source": "open source, open-source, github, maintainer, maintainers, contributors, "
-    "license, licensing, hacktoberfest, pull request, pull requests",
-    "programming languages": "rust, python, javascript, typescript, golang, java, c++, compiler, "
-    "programming language, ruby",
-    "web development": "css, html, frontend, front-end, backend, browser, react, codepen, "
-    "website, websites, web design, wordpress",
-    "hardware": "hardware, cpu, cpus, chip, chips, silicon, firmware, rack, datacenter, "
-    "data center, gpus, gpu, microprocessor",
-    "operating systems": "kernel, operating system, linux, solaris, illumos, unix",
-    "careers": "career, careers, job, jobs, hiring, interview, interviews, bootcamp, junior, "
-    "senior, mentor, mentorship, resume",
-    "startups": "startup, startups, founder, founders, funding, investors, venture, vc, "
-    "bootstrapped",
-    "business": "business, pricing, customers, sales, market, profit, revenue, subscription, "
-    "subscriptions, advertising, saas, acquisition",
-    "product": "product, products, roadmap, ux, product design, designer, user experience",
-    "leadership": "leadership, manager, management, culture, ceo, cto, organization",
-    "community": "community, communities, meetup, conference, conferences, volunteer, belonging",
-    "learning": "learning, teaching, education, tutorial, course, beginner, beginners, school",
-    "software engineering": "testing, unit tests, architecture, refactoring, code review, "
-    "technical debt, deployment, devops, software engineering, software engineer",
-    "podcasting": "podcast, podcasts, podcasting, podcaster, rss, audio, listeners",
-    "productivity": "productivity, focus, burnout, motivation, habits, writer's block, "
-    "procrastination",
-    "health": "health, mental health, anxiety, sleep, exercise, wellbeing, panic attacks",
-    "media": "media, journalism, news, creator, creators, film, films, music",
-    "transport": "self-driving, autonomous, waymo, uber, cybertruck, tesla, cars, vehicles",
-}
-VOCABULARY: dict[str, tuple[str, ...]] = {
-    tag: tuple(t.strip() for t in terms.split(",")) for tag, terms in _VOCABULARY_TEXT.items()
-}
+from core.insights.topic_vocabulary import NEVER_KEY_PHRASES, PARENTS, VOCABULARY
+
 ALIASES = {
     "k8s": "kubernetes",
     "ml": "machine learning",
@@ -77,15 +37,21 @@ _GENERIC_TEXT = """
     one two three four five six seven eight nine ten hundred thousand million billion
 """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
+MAX_TAGS = 4
 MAX_VOCABULARY_TAGS = 3
-MAX_KEY_PHRASES = 2
+MIN_TAGS = 2
 MIN_KEYWORD_WEIGHT = 0.15  # of a section's strongest word (0.5): a word the section is about
+HEADLINE_WEIGHT = 3  # a tag named in the headline counts as three mentions in the passage
 
 _NON_TAG = re.compile(r"[^a-z0-9+#.' ]+")
-_PATTERNS = {
-    tag: re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w-])", re.I)
-    for tag, terms in VOCABULARY.items()
-}
+_TAG_OF_TERM = {term.lower(): tag for tag, terms in VOCABULARY.items() for term in terms}
+# One pass over a text finds every term; longest first so "remote work" beats "remote".
+_TERMS = re.compile(
+    r"(?<![\w-])("
+    + "|".join(re.escape(t) for t in sorted(_TAG_OF_TERM, key=len, reverse=True))
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
 # Capitalised words after a lower-case word or comma: names of people, products and places.
 _PROPER = re.compile(r"(?<=[a-z0-9,] )((?:[A-Z][\w+#.-]*[\w+#])(?: [A-Z][\w+#.-]*[\w+#]){0,2})")
 _NOT_PROPER_TEXT = (
@@ -101,13 +67,41 @@ def normalise_topic(raw: str) -> str:
     return ALIASES.get(text, text)
 
 
-def vocabulary_tags(text: str, headline: str = "") -> list[str]:
-    """Controlled-vocabulary tags mentioned twice, or once in the headline; most mentioned first."""
-    counts = Counter({tag: len(p.findall(text)) for tag, p in _PATTERNS.items()})
-    for tag, pattern in _PATTERNS.items():
-        counts[tag] += 2 if pattern.search(headline) else 0
-    ranked = [tag for tag, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= 2]
-    return ranked[:MAX_VOCABULARY_TAGS]
+def tag_counts(text: str) -> Counter[str]:
+    """How often each vocabulary tag is mentioned in ``text``."""
+    return Counter(_TAG_OF_TERM[term.lower()] for term in _TERMS.findall(text))
+
+
+def vocabulary_tags(
+    text: str, headline: str = "", context: Counter[str] | None = None, focus: str = ""
+) -> list[str]:
+    """Vocabulary tags of a passage, most mentioned first, with broader parents when room.
+
+    A tag counts when mentioned twice in ``text`` or once in ``headline``. When that leaves
+    fewer than two, tags named once fill in when the quote (``focus``) names them or the
+    ``context`` (the section's tag counts) keeps returning to them; an untagged passage takes
+    the section's main tag.
+    """
+    counts = tag_counts(text)
+    for tag, n in tag_counts(headline).items():
+        counts[tag] += HEADLINE_WEIGHT * n
+    tags = [t for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= 2]
+    tags = tags[:MAX_VOCABULARY_TAGS]
+    if len(tags) < MIN_TAGS and context:
+        near = tag_counts(f"{headline} {focus}")
+        # With one tag in hand, only the quote's own may join; with none, the section decides.
+        fill = [
+            t for t in counts if t not in tags and (near[t] > 0 or (not tags and context[t] >= 3))
+        ]
+        fill.sort(key=lambda t: (-near[t], -context[t], t))
+        tags += fill[: MIN_TAGS - len(tags)]
+        if not tags and context:
+            tags.append(min(context, key=lambda t: (-context[t], t)))
+    for tag in list(tags):
+        parent = PARENTS.get(tag)
+        if parent and parent not in tags and len(tags) < MAX_VOCABULARY_TAGS:
+            tags.append(parent)
+    return tags
 
 
 def proper_names(text: str) -> list[str]:
@@ -116,6 +110,30 @@ def proper_names(text: str) -> list[str]:
         m.group(1) for m in _PROPER.finditer(text) if m.group(1).lower() not in _NOT_PROPER
     )
     return sorted(names, key=lambda n: (-names[n], -len(n), n))
+
+
+def key_phrase(
+    text: str, headline: str, taken: Iterable[str], people: frozenset[str]
+) -> str | None:
+    """At most one name the passage is about: in the headline, or mentioned twice."""
+    taken_words = {w for t in taken for w in t.split()}
+    names = Counter(m.group(1) for m in _PROPER.finditer(f"{headline}. {text}"))
+    for raw in proper_names(f"{headline}. {text}"):
+        tag = normalise_topic(raw)
+        parts = set(tag.split())
+        if names[raw] < 2 and raw not in headline:
+            continue
+        if (
+            len(tag) < 3
+            or parts <= taken_words
+            or parts & people
+            or parts & NEVER_KEY_PHRASES
+            or parts <= GENERIC_WORDS
+            or tag in _TAG_OF_TERM
+        ):
+            continue
+        return tag
+    return None
 
 
 def key_words(words: Iterable[str], weight: Mapping[str, float]) -> list[str]:
@@ -140,19 +158,19 @@ def tags_for(
     weight: Mapping[str, float],
     headline: str = "",
     people: frozenset[str] = frozenset(),
+    context: Counter[str] | None = None,
+    focus: str = "",
 ) -> list[str]:
-    """Vocabulary tags of ``text``, then its names, then the section's key ``words``.
+    """Two to four tags: vocabulary tags of ``text``, then at most one name it is about.
 
     ``people`` are lower-case name parts of the episode's speakers: a host is not a topic.
+    Only when nothing else applies does the section's strongest key word (from ``words``) stand
+    in, so that an insight is never untagged.
     """
-    tags = [normalise_topic(t) for t in vocabulary_tags(text, headline)]
-    phrases: list[str] = []
-    for raw in [*proper_names(f"{headline}. {text}"), *key_words(words, weight)]:
-        tag = normalise_topic(raw)
-        taken = " ".join([*tags, *phrases]).split()
-        parts = set(tag.split())
-        if tag and tag not in GENERIC_WORDS and not parts <= set(taken) and not parts <= people:
-            phrases.append(tag)
-        if len(phrases) == MAX_KEY_PHRASES:
-            break
-    return tags + phrases
+    tags = vocabulary_tags(text, headline, context, focus)
+    name = key_phrase(text, headline, tags, people)
+    if name is not None:
+        tags.append(name)
+    if not tags:
+        tags = [w for w in key_words(words, weight) if w not in people][:1]
+    return [normalise_topic(t) for t in tags][:MAX_TAGS]

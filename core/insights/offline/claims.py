@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from itertools import pairwise
 
+from core.insights.offline.headline import is_meta
 from core.insights.offline.passages import Sentence
 from core.insights.offline.text import words
 
@@ -45,6 +46,19 @@ NUMBER = re.compile(
     r"a quarter|orders? of magnitude)\b)",
     re.IGNORECASE,
 )
+# An outcome: what changed and by how much.
+RESULT = re.compile(
+    r"\b(?:dropped|fell|rose|increased|decreased|reduced|reduces|doubled|tripled|halved|cut|"
+    r"went (?:from|up|down)|grew|improved|predicted|predicts|correlat\w+|caused|causes|"
+    r"leads to|led to|made (?:no|a|the) difference|works? best|worked best)\b",
+    re.IGNORECASE,
+)
+# Storytelling ("We logged ...", "I remember ...") reads as an anecdote unless it ends in a result.
+NARRATIVE = re.compile(
+    r"^\W*(?:(?:so|and|but|then|well),? )?(?:we|i) (?:had|logged|started|did|went|got|ran|"
+    r"tried|looked|were|was|remember|recorded|asked|interviewed|surveyed|used to|moved|called)\b",
+    re.IGNORECASE,
+)
 HEDGE = re.compile(
     r"\b(i don't know|i'm not sure|i forget|i can't remember|who knows|i have no idea|"
     r"wait a minute|hold on|sorry|anyway|whatever)\b",
@@ -70,6 +84,7 @@ def claim_strength(text: str) -> float:
     strength += 1.0 if ADVICE.search(text) else 0.0
     strength += 0.6 * min(2, len(CLAIM.findall(text)))
     strength += 0.9 if NUMBER.search(text) else 0.0
+    strength += 0.5 if RESULT.search(text) else 0.0
     return strength
 
 
@@ -79,12 +94,22 @@ def repeated_bigrams(text: str) -> int:
     return sum(c - 1 for c in counts.values() if c > 1)
 
 
+def headline_adjusted(score: float, headline: str) -> float:
+    """A concrete, general headline lifts an insight a little; an anecdote lowers it."""
+    score += 0.04 if re.search(r"\d", headline) else 0.0
+    score += 0.03 if ADVICE.search(headline) or LESSON.search(headline) else 0.0
+    score -= 0.05 if re.match(r"^(?:I|I'm|I've|I'd|My)\b", headline) else 0.0
+    return min(1.0, max(0.01, score))
+
+
 def sentence_score(sentence: Sentence, keyword_weight: Mapping[str, float]) -> float:
     """A 0–1 score of a sentence as the core of an insight; 0 rules it out."""
     if sentence.noisy or not 9 <= sentence.n_words <= 70 or sentence.text.endswith("?"):
         return 0.0
     if ANNOTATION.search(sentence.text) or len(set(sentence.content)) < 4:
         return 0.0
+    if is_meta(sentence.text):
+        return 0.0  # talk about the conversation, not about the subject
     density = len(sentence.content) / sentence.n_words
     topical = sum(keyword_weight.get(w, 0.0) for w in set(sentence.content))
     raw = claim_strength(sentence.text) + 2.0 * density + min(1.5, topical)
@@ -94,6 +119,7 @@ def sentence_score(sentence: Sentence, keyword_weight: Mapping[str, float]) -> f
     raw -= min(1.0, 0.3 * len(FIRST_PERSON.findall(sentence.text)))
     raw -= min(1.0, 0.25 * len(FILLER.findall(sentence.text)))
     raw -= 0.5 if sentence.n_words < 12 else 0.0
+    raw -= 0.7 if NARRATIVE.search(sentence.text) and not RESULT.search(sentence.text) else 0.0
     raw -= 0.6 * min(2, len(RUN_ON.findall(sentence.text)) + len(RESTART.findall(sentence.text)))
     raw -= 0.3 * min(3, repeated_bigrams(sentence.text))
     return max(0.0, 1.0 - math.exp(-max(0.0, raw) / 3.0))

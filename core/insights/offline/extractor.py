@@ -9,20 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
-from core.insights.offline.claims import sentence_score
-from core.insights.offline.compose import (
-    body_from,
-    fits_headline,
-    headline_from,
-    quote_span,
-    quote_text,
-)
+from core.insights.offline.claims import headline_adjusted, sentence_score
+from core.insights.offline.compose import body_from, quote_span, quote_text
+from core.insights.offline.headline import headline_from
 from core.insights.offline.passages import Sentence, Turn, build_sentences, build_turns
 from core.insights.offline.sections import blocks_of, split_sections
-from core.insights.topics import tags_for
+from core.insights.topics import tag_counts, tags_for
 
 WORDS_PER_SECOND = 2.5  # speech rate used when a transcript carries no usable times
-TRIES_PER_SECTION = 4
+TRIES_PER_SECTION = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +41,11 @@ class _Episode:
     turns: list[Turn]
     sentences: list[Sentence]
     duration: float
+
+    @property
+    def cased(self) -> bool:
+        """Whether the transcript has capital letters at all (bare captions have none)."""
+        return any(c.isupper() for turn in self.turns for c in turn.text[:200])
 
     @property
     def people(self) -> frozenset[str]:
@@ -86,21 +86,32 @@ class OfflineInsightExtractor:
                 scores[i] = sentence_score(sentences[i], weights[-1]) * self._position(ep, i)
         drafts: list[InsightDraft] = []
         for k, section in enumerate(sections):
-            ranked = sorted(section, key=lambda i: (-scores[i], i))[:TRIES_PER_SECTION]
-            # A near-best sentence that makes a headline without cutting reads better.
-            ranked.sort(key=lambda i: (-(scores[i] + 0.06 * fits_headline(sentences[i].text)), i))
-            for i in ranked:
-                if scores[i] < self._limits.relaxed_min_score:
-                    break
-                draft = _draft(ep, sentences[i], scores, set(section), weights[k])
-                if draft is not None:
-                    drafts.append(draft)
-                    break
+            draft = self._best_draft(ep, section, scores, weights[k])
+            if draft is not None:
+                drafts.append(draft)
         drafts.sort(key=lambda d: (-d.score, d.start_seconds))
         strong = [d for d in drafts if d.score >= self._limits.min_score]
         wanted = math.floor(self._limits.floor_per_hour * ep.duration / 3600)
         chosen = drafts[: max(len(strong), min(wanted, len(drafts)))]
         return sorted(chosen[:limit], key=lambda d: d.start_seconds)
+
+    def _best_draft(
+        self, ep: _Episode, section: list[int], scores: list[float], weights: dict[str, float]
+    ) -> InsightDraft | None:
+        """The section's best-scoring sentence that makes a headline and a body."""
+        ranked = sorted(section, key=lambda i: (-scores[i], i))[:TRIES_PER_SECTION]
+        members = set(section)
+        context = tag_counts(" ".join(ep.sentences[i].text for i in section))
+        best: InsightDraft | None = None
+        for i in ranked:
+            if scores[i] < self._limits.relaxed_min_score:
+                break
+            if best is not None and scores[i] <= best.score:
+                break
+            draft = _draft(ep, ep.sentences[i], scores, members, (weights, context))
+            if draft is not None and (best is None or draft.score > best.score):
+                best = draft
+        return best
 
     def _limit(self, ep: _Episode, total_words: int) -> int:
         if ep.info.is_fallback:
@@ -124,18 +135,23 @@ def _draft(
     core: Sentence,
     scores: list[float],
     section: set[int],
-    weights: dict[str, float],
+    topical: tuple[dict[str, float], Counter[str]],
 ) -> InsightDraft | None:
-    headline = headline_from(core.text)
-    body = body_from(ep.sentences, core, scores, section)
-    if headline is None or body is None:
+    """An insight around ``core``; ``topical`` is the section's key-word weights and tag counts."""
+    headline = headline_from(core.text, cased=ep.cased)
+    if headline is None:
         return None
+    body = body_from(ep.sentences, core, scores, section)
+    if body is None:
+        return None
+    weights, context = topical
     turn = ep.turns[core.turn]
     span = quote_span(ep.sentences, core)
     first = ep.segments[turn.segment_at(span[0])]
     last = ep.segments[turn.segment_at(span[1] - 1)]
     quote = quote_text(ep.turns, core, span)
-    words = [w for s in ep.sentences if s.start >= 0 and s.index in section for w in s.content]
+    words = [w for i in sorted(section) for w in ep.sentences[i].content]
+    score = headline_adjusted(scores[core.index], headline)
     return InsightDraft(
         headline=headline,
         body=body,
@@ -143,8 +159,10 @@ def _draft(
         speaker=turn.speaker,
         start_seconds=first.start,
         end_seconds=max(first.start, last.end),
-        topics=tags_for(f"{quote} {body}", words, weights, headline, ep.people),
-        score=round(scores[core.index] * (0.7 if ep.info.is_fallback else 1.0), 4),
+        topics=tags_for(
+            f"{quote} {body}", words, weights, headline, ep.people, context, focus=quote
+        ),
+        score=round(score * (0.7 if ep.info.is_fallback else 1.0), 4),
     )
 
 

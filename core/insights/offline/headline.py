@@ -1,0 +1,184 @@
+"""Headlines that state one self-contained claim in at most 90 characters.
+
+A headline is the speaker's own sentence, or a clause of it that stands alone, with discourse
+markers and framing ("Honestly,", "The lesson is that") dropped and spoken numbers as digits.
+It is never cut mid-clause: a sentence with no short enough clause gives no headline, and the
+extractor tries another sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.insights.offline.numbers import with_digits
+from core.insights.offline.text import content_words, tidy
+
+HEADLINE_MAX = 90
+MIN_WORDS = 5
+
+# First words that lean on what came before, or open a clause that is not the main one.
+_DEPENDENT_TEXT = """
+    that this these those it its it's they them their theirs they're he she his her him which
+    who whom whose when whenever because so and but or nor then also if as while although though
+    since until unless whereas after before once plus here same both such yeah well where
+    whether what why how even especially like not instead otherwise meanwhile anyway besides hence
+    thus therefore other another either neither none most some half all that's there's
+    again okay right um uh oh
+"""
+DEPENDENT_START = frozenset(_DEPENDENT_TEXT.split())
+# "that condition", "of that", "like those": demonstratives pointing back out of the sentence.
+_POINTS_BACK = re.compile(
+    r"\b(?:this|these|those|such)\b|"
+    r"\b(?:in|of|at|from|with|on|for|by|to|about|like|exactly|after|before|than|into|through|"
+    r"did|do|does|done|said|saw|heard|mentioned|is|was) that\b(?! (?:the|a|an|we|you|they|i|it|"
+    r"he|she|people|most|if|when|there|our|your|their|all|every|some|no|one|two)\b)|"
+    r"\bthat(?:'s)?$|\b(?:of|with|about|for|from|on|through|into|in|at|by|without|behind) "
+    r"(?:them|it)\b|\bthe same\b|"
+    r"\b(?:he|she|him|his|her|hers)\b|,\s+(?:it|they)(?:'s|'re| is| was| were| are)\b|"
+    r"^the (?:other|same|latter|former|second one|first one)\b",
+    re.IGNORECASE,
+)
+_ANSWER = re.compile(r"^\W*(?:yes|no|nope|sure)\b\s*[,.!]", re.IGNORECASE)
+# Talk about the conversation rather than the subject.
+META = re.compile(
+    r"\b(?:another (?:podcast|episode|show|guest)|(?:on|in) (?:the|this|our|a) (?:podcast|show|"
+    r"episode)|as (?:i|we|you) (?:said|mentioned|know)|(?:you|i|we) (?:just )?(?:said|mentioned|"
+    r"asked)|we'll get (?:to|into)|get to that|in the chat|someone (?:in|asked|said)|"
+    r"(?:your|the|my|that|this) question|good question|our (?:guest|guests|listeners?)|"
+    r"we heard|i(?:'ve)? heard|getting at|talking about|talked about|let's talk|"
+    r"i was (?:saying|thinking)|the short answer|to your point|shout ?out|we've been)\b",
+    re.IGNORECASE,
+)
+# Framing before the claim itself ("The lesson is that ...", "I'd tell founders: ...").
+_FRAME = re.compile(
+    r"^(?:(?:honestly|frankly|actually|basically|obviously|of course|in fact|to be fair|"
+    r"at the end of the day|in my experience|for me|look|listen|again|also|now|then|ultimately|"
+    r"really|and|but|so|well|yeah|okay|right|and so|but also|I mean|you know|"
+    r"(?:I|we)(?: think| believe| feel| guess| suspect| would say|'d say| would argue|'d argue)"
+    r"(?: that)?|I'm (?:convinced|sure|pretty sure)(?: that)?|"
+    r"(?:it )?turns out(?: that)?|as it turns out|"
+    r"the (?:lesson|takeaway|point|key|trick|secret|insight|reality|truth|headline|bottom line|"
+    r"big lesson|main lesson|real lesson|surprise) (?:here |for us |now )?(?:is|was)(?: that)?|"
+    r"what (?:we|I) (?:saw|found|learned|noticed|realized|discovered)(?: is| was)(?: that)?|"
+    r"(?:we|I) (?:looked at the data and )?(?:found|saw|learned|noticed|realized|discovered) "
+    r"that|one thing (?:we|I) (?:learned|noticed|found)(?: is| was)(?: that)?|"
+    r"(?:my|our) (?:recommendation|advice|rule|rule of thumb|default|policy)(?: now)? "
+    r"(?:is|would be)(?: to| that)?|I'd (?:tell|say to) [\w ]{0,30}?(?:founders|people|teams|"
+    r"everyone|anyone|listeners|managers|leaders|engineers)|"
+    r"(?:step|number|point|rule|lesson) (?:one|two|three|four|five|\d)|first|second|third|"
+    r"firstly|secondly|finally|"
+    r"(?:after that|since then|from then on),? (?:we|I) (?:set|made|have|adopted) (?:a |an )?"
+    r"(?:hard |simple |new )?(?:rule|policy))[,:]?\s+)+",
+    re.IGNORECASE,
+)
+# Clause boundaries where the rest of a sentence may be dropped: the part before stays whole.
+_CLAUSE_END = re.compile(
+    r"(?:[;:]|\s[—–-]+|,(?= (?:and|but|which|because|so|where|although|though|while|plus|even|"
+    r"whereas|since|unless|until|as long as|above which|after|before|ideally|usually|often|"
+    r"especially|including|not|instead|rather|with|without|like|depending|regardless|roughly|"
+    r"about|around|almost|mostly|then|or|at least|if|when|for example|say|from|in|on|by)\b))\s",
+    re.IGNORECASE,
+)
+_BARE_CLAUSE_END = re.compile(r"\s(?=(?:and|but|because|so|which|where|when|if|or)\s)", re.I)
+# A short opening phrase before a comma ("In one company, ", "For a typical healthy adult, ").
+_OPENING_PHRASE = re.compile(
+    r"^(?:in|at|for|on|over|during|within|across|among|after|in our|on average|today|nowadays|"
+    r"these days)\b[^,]{0,40},\s+",
+    re.IGNORECASE,
+)
+# "In rider miles per day": a prepositional phrase with no clause after it.
+_PREPOSITION_START = re.compile(r"^(?:in|on|at|for|of|with|by|from|to|within|about)\b", re.I)
+_SOFTENERS = re.compile(
+    r"\b(?:simply|really|actually|just|basically|genuinely|truly|obviously|honestly|certainly|"
+    r"definitely|literally|quite|pretty much|very),?\s+",
+    re.IGNORECASE,
+)
+# A time adjunct at the end ("within a quarter") may go when nothing else makes the length.
+_TIME_TAIL = re.compile(
+    r"\s+(?:within|after|over|during|in|for) (?:about |roughly |around |just )?(?:a|an|the|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|\d+|several|a few|the next|the first) "
+    r"(?:\w+ )?(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|nights?)$",
+    re.IGNORECASE,
+)
+_STUTTER = re.compile(r"\b(\w+)(?: \1\b)+")
+_WEAK_END = re.compile(r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$", re.I)
+
+
+def stands_alone(text: str) -> bool:
+    """True when a sentence can be read without the one before: no leaning start or pointer."""
+    tokens = re.findall(r"[A-Za-z']+", text)
+    if not tokens or tokens[0].lower().split("'")[0] in DEPENDENT_START or _ANSWER.match(text):
+        return False
+    return not _POINTS_BACK.search(text) and not text.rstrip().endswith("?")
+
+
+def is_meta(text: str) -> bool:
+    return bool(META.search(text))
+
+
+def strip_framing(text: str) -> str:
+    stripped = _FRAME.sub("", tidy(text)).strip(" ,;:")
+    return stripped or text
+
+
+def headline_from(text: str, *, cased: bool = True) -> str | None:
+    """The first of the sentence's candidate headlines that reads as a claim on its own.
+
+    In a ``cased`` transcript a sentence starting in lower case is a piece cut mid-sentence.
+    """
+    if text.rstrip().endswith("?") or is_meta(text) or (cased and text[:1].islower()):
+        return None
+    for candidate in candidates(text, cased=cased):
+        if _acceptable(candidate):
+            return candidate
+    return None
+
+
+def candidates(text: str, *, cased: bool = True) -> list[str]:
+    """The sentence, then the same with less of it, longest first; each ≤ 90 characters.
+
+    Captions without punctuation have no commas to cut at: a conjunction stands in for one.
+    """
+    clause_end = _CLAUSE_END if cased else _BARE_CLAUSE_END
+    base = _finish(strip_framing(text))
+    forms = [base, *_after_colon(base)]
+    for form in list(forms):
+        opened = _OPENING_PHRASE.sub("", form)
+        if opened != form:
+            forms.append(_finish(opened))
+    shorter: list[str] = []
+    for form in forms:
+        shorter.extend(_finish(form[: m.start()]) for m in clause_end.finditer(form))
+    out: list[str] = []
+    for form in [*forms, *sorted(shorter, key=len, reverse=True)]:
+        softer = _finish(_SOFTENERS.sub("", form))
+        for variant in (form, softer, _finish(_TIME_TAIL.sub("", softer))):
+            if len(variant) <= HEADLINE_MAX and variant not in out:
+                out.append(variant)
+    return out
+
+
+def _after_colon(text: str) -> list[str]:
+    """ "Our rule now is: put the feature ..." gives "Put the feature ..."."""
+    head, colon, tail = text.partition(": ")
+    if not colon or len(head.split()) > 8:
+        return []
+    return [_finish(tail)]
+
+
+def _finish(text: str) -> str:
+    text = _STUTTER.sub(r"\1", with_digits(text.strip()))
+    previous = None
+    while previous != text:
+        previous, text = text, _WEAK_END.sub("", text.rstrip(".!?;:, "))
+    return text[:1].upper() + text[1:]
+
+
+def _acceptable(text: str) -> bool:
+    return (
+        len(text.split()) >= MIN_WORDS
+        and not (_PREPOSITION_START.match(text) and "," not in text)
+        and len(content_words(text)) >= 3
+        and stands_alone(text)
+        and "?" not in text
+    )
