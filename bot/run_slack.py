@@ -49,6 +49,7 @@ class SlackComponent:
         if config.bot_token and not config.oauth:
             await self._check_token()
         if config.mode == "socket":
+            await self._check_app_token()
             self._socket = AsyncSocketModeHandler(self.bot.app, config.app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("slack: connected in Socket Mode")
@@ -63,6 +64,15 @@ class SlackComponent:
             error = exc.response.get("error")
             raise SlackConfigError(f"Slack refused SLACK_BOT_TOKEN ({error})") from exc
         log.info("slack: connected to workspace %s as %s", answer.get("team"), answer.get("user"))
+
+    async def _check_app_token(self) -> None:
+        # slack_sdk's Socket Mode client retries a refused token forever: check it first.
+        token = self.bot.config.app_token or ""
+        try:
+            await self.bot.app.client.apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            raise SlackConfigError(f"Slack refused SLACK_APP_TOKEN ({error})") from exc
 
     async def stop(self) -> None:
         if self._socket is not None:

@@ -65,6 +65,9 @@ class FakeSlack:
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # by bot token
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     oauth_codes: dict[str, Workspace] = field(default_factory=dict)
+    app_token: str = "xapp-1-test"
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    _socket: web.WebSocketResponse | None = None
     client_id: str = "111.222"
     client_secret: str = "oauth-secret"
     calls: list[Call] = field(default_factory=list)
@@ -75,6 +78,7 @@ class FakeSlack:
     _scripted: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(
         default_factory=dict
     )
+    base_url: str = ""  # set by the test once the fake is served (for the socket URL)
     _holds: dict[str, asyncio.Event] = field(default_factory=dict)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -129,7 +133,39 @@ class FakeSlack:
         application = web.Application()
         application.router.add_route("*", "/api/{method}", self._api)
         application.router.add_post("/respond/{key}", self._respond)
+        application.router.add_get("/socket", self._socket_mode)
         return application
+
+    # --- Socket Mode ------------------------------------------------------------------------
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._socket = ws
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0PODBRIEF"}})  # fmt: skip
+        await self._notify()
+        async for frame in ws:
+            if frame.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(frame.data))
+                await self._notify()
+        self._socket = None
+        await self._notify()
+        return ws
+
+    @property
+    def socket_connected(self) -> bool:
+        return self._socket is not None and not self._socket.closed
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Deliver one Socket Mode envelope (slash_commands, events_api, interactive)."""
+        if self._socket is None:
+            raise RuntimeError("no Socket Mode client is connected")
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": True}  # fmt: skip
+        await self._socket.send_json(envelope)
+        return envelope_id
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -161,6 +197,10 @@ class FakeSlack:
     async def _answer(self, call: Call) -> dict[str, Any]:
         if call.method == "oauth.v2.access":
             return self._oauth(call)
+        if call.method == "apps.connections.open":
+            if call.token != self.app_token:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": f"{self.base_url}/socket".replace("http", "ws", 1)}
         workspace = self.workspaces.get(call.token or "")
         if workspace is None:
             return {"ok": False, "error": "invalid_auth"}

@@ -170,6 +170,8 @@ async def slack_stack(
     clock: FakeClock,
     *,
     oauth: bool = False,
+    socket_mode: bool = False,
+    app_token: str | None = None,
 ) -> AsyncIterator[Stack]:
     fake = FakeSlack()
     fake.add_user(USER, tz="Europe/Berlin", name="Ada")
@@ -179,9 +181,11 @@ async def slack_stack(
     conversation = ConversationEngine(sessions, clock, embedder=lib.embedder)
     sleep = RecordingSleep()
     async with serve(fake.app()) as api_url:
+        fake.base_url = api_url
         config = SlackConfig(
             bot_token=None if oauth else BOT_TOKEN,
-            signing_secret=SIGNING_SECRET,
+            app_token=(app_token or fake.app_token) if socket_mode else None,
+            signing_secret=None if socket_mode else SIGNING_SECRET,
             client_id=fake.client_id if oauth else None,
             client_secret=fake.client_secret if oauth else None,
             api_url=f"{api_url}/api/",
