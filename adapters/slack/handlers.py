@@ -181,10 +181,14 @@ class SlackHandlers:
 
     async def _ask(self, message: IncomingMessage) -> Reply:
         try:
-            return await self.engine.handle(message)
+            reply = await self.engine.handle(message)
         except Exception:
             log.exception("the conversation engine failed on a Slack message")
             return Reply.text(SORRY)
+        if not reply.parts and reply.notice and message.action_data is None:
+            # A typed message deserves a visible answer even when the engine only has a toast.
+            return Reply.text(reply.notice)
+        return reply
 
     async def _post(
         self,

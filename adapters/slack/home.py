@@ -63,9 +63,14 @@ class AppHome:
 
     async def _user(self, client: Any, team: str, user_id: str) -> User:
         tz, name = await self.users.lookup(client, team, user_id)
-        return await people.get_or_create_user(
-            self.sessions, tr.PLATFORM, team, user_id, display_name=name, timezone=tz
-        )
+        try:
+            return await people.get_or_create_user(
+                self.sessions, tr.PLATFORM, team, user_id, display_name=name, timezone=tz
+            )
+        except people.PeopleError:  # a profile time zone we don't know: keep the default
+            return await people.get_or_create_user(
+                self.sessions, tr.PLATFORM, team, user_id, display_name=name
+            )
 
     async def _save(self, user: User, name: str, action: dict[str, Any]) -> str:
         s, uid = self.sessions, user.id
