@@ -115,7 +115,7 @@ class SlackHandlers:
         await self._on_text(event, body, client)
 
     async def _on_text(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
-        team = str(event.get("team") or tr.team_of(body))
+        team = tr.team_of(body) or str(event.get("team") or "")  # the installed workspace
         user, channel = str(event.get("user", "")), str(event.get("channel", ""))
         thread = event.get("thread_ts")
         text = tr.message_text(str(event.get("text") or ""))
