@@ -1,4 +1,4 @@
-"""CLI commands: `llm check`, `llm extract`, `llm reembed`."""
+"""CLI commands: `llm check`, `llm extract`, `llm reembed`, `llm transcribe`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from rich.markup import escape
 
 from bot.asyncrun import run_async
 from bot.llm_check import run_llm_check
-from bot.wiring import Services, build_embedder, build_llm_extractor, open_services
+from bot.wiring import (
+    Services,
+    build_embedder,
+    build_llm_budget,
+    build_llm_extractor,
+    build_transcriber,
+    open_services,
+)
 
 llm_app = typer.Typer(help="The LLM path (OpenAI or an OpenAI-compatible server).")
 console = Console()
@@ -85,6 +92,35 @@ def reembed() -> None:
         return await reembed_insights(services.sessions, embedder)
 
     console.print(f"re-embedded {_run(work)} insights")
+
+
+@llm_app.command("transcribe")
+def transcribe(
+    limit: Annotated[int, typer.Option(help="At most this many episodes.")] = 20,
+) -> None:
+    """Transcribe episodes without a transcript from their audio (transcription_enabled)."""
+
+    async def work(services: Services) -> str:
+        from core.llm.transcribe import transcribe_missing
+
+        transcriber = build_transcriber(services)
+        if transcriber is None:
+            return (
+                "Transcription is off: set transcription_enabled = true (it costs money) "
+                "and OPENAI_API_KEY."
+            )
+        report = await transcribe_missing(
+            services.sessions, services.fetcher, transcriber, build_llm_budget(services),
+            services.clock, max_minutes=services.settings.transcription_max_minutes,
+            limit=limit,
+        )  # fmt: skip
+        lines = [f"transcribed {report.transcribed} episodes ({report.minutes:.1f} minutes)"]
+        lines += [f"episode {i} skipped: {why}" for i, why in report.skipped.items()]
+        if report.stopped:
+            lines.append(f"stopped: {report.stopped}")
+        return "\n".join(lines)
+
+    console.print(escape(_run(work)))
 
 
 def register(app: typer.Typer) -> None:

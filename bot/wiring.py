@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from core.chat.engine import ConversationEngine
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
+    from core.llm.transcribe import Transcriber
 
 
 @dataclass
@@ -195,3 +196,19 @@ def build_openai_embedder(services: Services) -> Embedder | None:
     )
     services.closers.append(embedder.aclose)
     return embedder
+
+
+def build_transcriber(services: Services) -> Transcriber | None:
+    """The API transcriber, or None unless transcription_enabled is set and a key is there."""
+    from adapters.openai_transcriber import OpenAITranscriber
+
+    key = services.secrets.openai_api_key
+    if not key or not services.settings.transcription_enabled:
+        return None
+    transcriber = OpenAITranscriber(
+        api_key=key,
+        base_url=services.secrets.openai_base_url,
+        model=services.settings.transcription_model,
+    )
+    services.closers.append(transcriber.aclose)
+    return transcriber

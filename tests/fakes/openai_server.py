@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from core.llm.mp3 import duration_seconds
 from tests.http_server import serve
 
 Json = dict[str, Any]
@@ -201,12 +202,13 @@ class FakeOpenAI:
     async def transcriptions(self, request: web.Request) -> web.Response:
         form = await request.post()
         upload = form["file"]
-        size = len(upload.file.read()) if isinstance(upload, web.FileField) else 0
-        self.requests.append((request.path, {"model": form.get("model"), "bytes": size}))
+        data = upload.file.read() if isinstance(upload, web.FileField) else b""
+        self.requests.append((request.path, {"model": form.get("model"), "bytes": len(data)}))
         return web.json_response(
             {
                 "text": self.transcription_text,
-                "duration": 30.0,
+                "language": "english",
+                "duration": duration_seconds(data),
                 "segments": [
                     {"id": 0, "start": 0.0, "end": 4.0, "text": "Hello from the audio."},
                     {"id": 1, "start": 4.0, "end": 9.5, "text": "This part was transcribed."},
