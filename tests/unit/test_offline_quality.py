@@ -23,10 +23,12 @@ from tests.conftest import shared_data_dir
 
 SAMPLES = Path(__file__).resolve().parents[2] / "config" / "samples" / "transcripts"
 CANONICAL = set(VOCABULARY) | set(PARENTS.values())
-NUMBER_WORDS = set("one two three four five six seven eight nine ten hundred thousand".split())
+_NUMBER_TEXT = "one two three four five six seven eight nine ten hundred thousand"
+NUMBER_WORDS = set(_NUMBER_TEXT.split())
 SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 # Words a headline never ends on: it would have been cut mid-clause.
-DANGLING = set("a an the of to in on with for at by from and or but that which before".split())
+_DANGLING_TEXT = "a an the of to in on with for at by from and or but that which before"
+DANGLING = set(_DANGLING_TEXT.split())
 
 # A guest on on-call, with one good lesson among an anaphoric echo, meta-talk and chatter.
 GUEST_TURNS = [
