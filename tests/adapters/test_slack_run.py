@@ -13,6 +13,7 @@ import httpx
 
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, USER, SlackSide
+from tests.fakes.telegram_api import TelegramApiEmulator
 from tests.http_server import serve
 
 PODBRIEF = Path(sys.executable).parent / "podbrief"
@@ -113,3 +114,39 @@ async def test_run_with_half_a_slack_setup_names_what_is_missing(tmp_path: Path)
         output, _ = await process.communicate()
     assert process.returncode == 1
     assert "SLACK_APP_TOKEN" in output.decode() and "SLACK_SIGNING_SECRET" in output.decode()
+
+
+async def test_slack_and_telegram_share_one_http_server(tmp_path: Path) -> None:
+    fake, telegram = FakeSlack(), TelegramApiEmulator()
+    fake.add_workspace(TEAM, BOT_TOKEN)
+    fake.add_user(USER)
+    port = free_port()
+    async with serve(fake.app()) as url, serve(telegram.app()) as telegram_url:
+        env = clean_env(
+            tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            PODBRIEF_SLACK_API_URL=f"{url}/api/",
+            PODBRIEF_TELEGRAM_TOKEN=telegram.token,
+            PODBRIEF_TELEGRAM_BASE_URL=telegram.base_url(telegram_url),
+            PODBRIEF_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook/telegram",
+            PODBRIEF_TELEGRAM_WEBHOOK_SECRET="s3cret-token_for-the-webhook",
+            PODBRIEF_HTTP_PORT=str(port),
+        )
+        process = await start(env)
+        try:
+            await telegram.wait_for(lambda: bool(telegram.webhook_url), within=90)
+            await until_listening(port)
+            async with httpx.AsyncClient() as http:
+                side = SlackSide(http, f"http://127.0.0.1:{port}", url)
+                assert (await side.command("help", channel=DM)).status_code == 200
+            await fake.wait_for(lambda: len(fake.in_channel(DM)) >= 1, within=60)
+            await telegram.send_text(9003, "/help")
+            [answer] = await telegram.wait_messages(9003, 1, within=60)
+            assert "brief" in answer.visible_text.lower()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                output, _ = await process.communicate()
+            await telegram.close()
+    assert process.returncode == 0, output.decode()
