@@ -7,7 +7,7 @@ import json
 import typer
 from rich.console import Console
 
-from bot import cli_brief, cli_feeds, cli_llm, cli_run
+from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run
 from bot.asyncrun import run_async
 from bot.settings import load_settings, user_config_file
 from bot.wiring import open_services
@@ -52,7 +52,7 @@ def config_show() -> None:
 
 
 def build() -> typer.Typer:
-    for module in (cli_feeds, cli_brief, cli_llm, cli_run):
+    for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries):
         module.register(app)
     return app
 

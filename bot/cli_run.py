@@ -12,9 +12,10 @@ from adapters.slack.app import SlackConfigError
 from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
 from bot.asyncrun import run_async
+from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
 from bot.runtime import Component, run_components
-from bot.wiring import Services, build_engine, open_services
+from bot.wiring import Services, build_embedder, build_engine, open_services
 from core.chat.engine import ConversationEngine
 
 console = Console(stderr=True)
@@ -28,7 +29,11 @@ RUN_HELP = (
     "PODBRIEF_TELEGRAM_BASE_URL points it at a local Bot API server.\n\n"
     "Slack is on when SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) is set: "
     "Socket Mode with SLACK_APP_TOKEN, else HTTP events on the same server, checked with "
-    "SLACK_SIGNING_SECRET."
+    "SLACK_SIGNING_SECRET.\n\n"
+    "--role all (default) also runs the scheduler: feeds polled every "
+    "PODBRIEF_POLL_INTERVAL_MINUTES, insights extracted, and each recipient's daily brief sent "
+    "at their local time. --role chat runs only the chat side; --role worker only the "
+    "scheduler and sending. Run several of each against one PostgreSQL database."
 )
 
 
@@ -44,23 +49,25 @@ def collect_components(services: Services, engine: ConversationEngine) -> list[C
     return components
 
 
-async def _run() -> int:
+async def _run(role: str) -> int:
     services = await open_services()
     try:
         try:
-            components = collect_components(services, build_engine(services))
+            embedder = build_embedder(services.settings)  # one model for chat and ingest
+            platforms = collect_components(services, build_engine(services, embedder=embedder))
         except SlackConfigError as exc:
             console.print(f"Slack is not set up completely: {exc}")
             return 1
         except TelegramConfigError as exc:
             console.print(f"Telegram is not set up right: {exc}")
             return 1
-        if not components:
+        if not platforms and role != "worker":
             console.print(
                 "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN "
                 "(see `podbrief run --help`)."
             )
             return 2
+        components: list[Component] = role_components(services, platforms, role, embedder)
         await run_components(services, components)
         return 0
     except SlackConfigError as exc:  # e.g. Slack refused the token at start
@@ -76,13 +83,20 @@ async def _run() -> int:
         await services.aclose()
 
 
-def run() -> None:
+def run(
+    role: str = typer.Option(
+        "all", "--role", help="all: chat + scheduler; chat: chat only; worker: scheduler only."
+    ),
+) -> None:
+    if role not in ROLES:
+        console.print(f"--role must be one of {', '.join(ROLES)}, not {role!r}.")
+        raise typer.Exit(2)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for ours in ("adapters", "bot", "core"):
         logging.getLogger(ours).setLevel(logging.INFO)
-    code = run_async(_run())
+    code = run_async(_run(role))
     if code:
         raise typer.Exit(code)
 

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_delivery_time: str = "08:00"
 
+    # Daily delivery (see README "Delivery and deployment").
+    delivery_grace_minutes: int = Field(180, ge=0)  # a brief missed by less is sent late
+    delivery_lease_minutes: int = Field(10, ge=1)  # a dead worker's claims free up after this
+    delivery_batch_size: int = Field(200, ge=1, le=10_000)
+    delivery_concurrency: int = Field(32, ge=1, le=1_000)
+    delivery_max_attempts: int = Field(5, ge=1, le=50)
+
     # Chat platforms (tokens are secrets: see ``Secrets``).
     http_host: str = "0.0.0.0"
     http_port: int = Field(8080, ge=1, le=65535)

@@ -85,6 +85,19 @@ def latest_due(timezone: str, at: str, days: str, now: datetime) -> DueSlot | No
     return None
 
 
+def next_due(timezone: str, at: str, days: str, now: datetime) -> DueSlot | None:
+    """The first delivery slot after ``now`` within a week (None: no delivery day)."""
+    when = parse_hhmm(at)
+    today = now.astimezone(zone(timezone)).date()
+    for offset in range(8):
+        day = today + timedelta(days=offset)
+        if is_delivery_day(day, days):
+            due = due_instant(timezone, day, when)
+            if due > now:
+                return DueSlot(day, due)
+    return None
+
+
 def is_late_beyond(due_at: datetime, now: datetime, grace: timedelta) -> bool:
     """A brief missed by more than ``grace`` is skipped, not sent hours late."""
     return now - due_at > grace

@@ -1,0 +1,118 @@
+"""The scheduler side of `podbrief run`, and which components each ``--role`` runs.
+
+- all (default): the chat platforms and the scheduler (ingest + delivery) in one process.
+- chat: only the chat platforms (polling, webhooks, events); no scheduled work.
+- worker: the scheduler, sending through the platforms' Web/Bot APIs without receiving.
+Several workers and chat processes share one PostgreSQL database safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from bot.runtime import Component
+from bot.wiring import Services, build_extractor
+from core.delivery.ratelimit import RateLimiters
+from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.pipeline import PipelineReport, run_pipeline
+from core.ports import Embedder, InsightExtractor, Messenger
+from core.scheduling import ScheduleConfig, Scheduler
+
+ROLES = ("all", "chat", "worker")
+
+
+def delivery_config(services: Services) -> DeliveryConfig:
+    settings = services.settings
+    return DeliveryConfig(
+        grace=timedelta(minutes=settings.delivery_grace_minutes),
+        lease=timedelta(minutes=settings.delivery_lease_minutes),
+        batch_size=settings.delivery_batch_size,
+        concurrency=settings.delivery_concurrency,
+        max_attempts=settings.delivery_max_attempts,
+    )
+
+
+def messengers_of(components: Sequence[object]) -> dict[str, Messenger]:
+    """The ``Messenger`` each platform component offers, by platform name."""
+    found: dict[str, Messenger] = {}
+    for component in components:
+        messenger = getattr(component, "messenger", None)
+        if messenger is not None:
+            found[messenger.platform] = messenger
+    return found
+
+
+def scheduler_component(
+    services: Services, messengers: dict[str, Messenger], embedder: Embedder
+) -> Scheduler:
+    settings = services.settings
+    limiters = RateLimiters()  # one per process: pacing and 429 pauses outlive a tick
+    config = delivery_config(services)
+    extractor: list[InsightExtractor] = []  # built on first use: start-up stays quick
+
+    async def deliver(stop: asyncio.Event) -> DeliveryReport:
+        return await deliver_due(
+            services.sessions,
+            services.clock,
+            messengers,
+            config=config,
+            limiters=limiters,
+            stop=stop,
+        )
+
+    async def ingest(stop: asyncio.Event) -> PipelineReport:
+        if not extractor:
+            extractor.append(build_extractor(settings))
+        return await run_pipeline(
+            services.sessions,
+            services.fetcher,
+            extractor[0],
+            embedder,
+            services.clock,
+            feed_concurrency=settings.fetch_concurrency,
+            max_transcript_bytes=settings.max_transcript_bytes,
+        )
+
+    schedule = ScheduleConfig(poll_interval=timedelta(minutes=settings.poll_interval_minutes))
+    return Scheduler(ingest=ingest, deliver=deliver if messengers else None, config=schedule)
+
+
+class SendOnly:
+    """A chat platform in a worker: what sending needs is started, nothing that receives."""
+
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+        self.name = f"{platform.name} (sending only)"
+        self.messenger = platform.messenger
+        self._application = getattr(platform, "application", None)  # Telegram's PTB app
+
+    def routes(self) -> list[BaseRoute]:
+        return []
+
+    async def start(self) -> None:
+        if self._application is not None:
+            await self._application.initialize()  # the bot and its flood-aware rate limiter
+
+    async def stop(self) -> None:
+        if self._application is not None:
+            await self._application.shutdown()
+
+
+def role_components(
+    services: Services, platforms: list[Component], role: str, embedder: Embedder
+) -> list[Component]:
+    """What ``podbrief run --role ROLE`` starts, given the configured chat platforms."""
+    if role not in ROLES:
+        raise ValueError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "chat":
+        return list(platforms)
+    senders: list[Component] = (
+        list(platforms) if role == "all" else [SendOnly(p) for p in platforms]
+    )
+    scheduler = scheduler_component(services, messengers_of(senders), embedder)
+    return [*senders, scheduler]
