@@ -293,3 +293,30 @@ async def test_a_transcript_that_gives_orders_is_only_data(
     assert "Ignore previous instructions" in data  # the words are there, as data
     assert await stored(sessions) == [] and report.quotes_dropped == 2
     assert await status_of(sessions, episode_id) == "skipped"
+
+
+async def test_through_the_plain_insight_service_a_spent_budget_defers_and_is_requeued(
+    sessions: Sessions, clock: FakeClock, fake: FakeOpenAI, base_url: str, shared_data: Path
+) -> None:
+    from core.insights.service import extract_pending_insights
+
+    names = ["awsbites__150.json", "virtualcoffee__3_3.srt"]
+    ids = [
+        await add_episode(sessions, n, n, segments_of(shared_data / "transcripts" / n))
+        for n in names
+    ]
+    stack = llm_stack(sessions, clock, base_url, daily_tokens=5_000)
+    try:
+        report = await extract_pending_insights(sessions, stack.extractor, stack.embedder, clock)
+        assert report.episodes_done == 1 and report.episodes_failed == 1
+        async with sessions() as session:
+            deferred = await session.get(Episode, ids[1])
+        assert deferred is not None and "deferred: today's LLM budget" in (
+            deferred.insight_error or ""
+        )
+        clock.advance(timedelta(days=1))
+        resumed = await extract_with_llm(sessions, stack.extractor, stack.embedder, clock)
+    finally:
+        await stack.aclose()
+    assert resumed.insights.episodes_done == 1 and resumed.stopped is None
+    assert await status_of(sessions, ids[1]) == "done"
