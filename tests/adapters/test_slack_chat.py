@@ -44,6 +44,14 @@ async def test_the_ack_comes_before_the_work(stack: Stack) -> None:
     assert stack.fake.messages == []
     gate.set()
     await stack.fake.wait_for(lambda: len(stack.fake.messages) == 1)
+    brief = stack.fake.messages[0]
+
+    gate = stack.fake.hold("chat.postMessage")
+    press = stack.slack.press(first(brief, "Related"), channel=DM, message_ts=brief.ts)
+    assert (await asyncio.wait_for(press, 3)).status_code == 200  # a button, likewise
+    assert len(stack.fake.messages) == 1
+    gate.set()
+    await stack.fake.wait_for(lambda: len(stack.fake.in_channel(DM, brief.ts)) == 1)
 
 
 async def test_every_button(stack: Stack, sessions: Sessions) -> None:
