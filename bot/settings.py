@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     llm_daily_cost_budget_usd: float = Field(1.0, ge=0)  # 0: no cost limit
     llm_concurrency: int = Field(4, ge=1, le=64)
     llm_timeout_seconds: float = Field(120.0, gt=0)
-    llm_chunk_tokens: int = Field(16_000, ge=1_000)
+    llm_chunk_tokens: int = Field(30_000, ge=1_000)
     transcription_enabled: bool = False
     transcription_model: str = "whisper-1"
     transcription_max_minutes: int = Field(180, ge=1)
@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     delivery_batch_size: int = Field(200, ge=1, le=10_000)
     delivery_concurrency: int = Field(32, ge=1, le=1_000)
     delivery_max_attempts: int = Field(5, ge=1, le=50)
+    # Processes sending for the same bots (workers, or `run` with role all): each paces itself
+    # at 1/N of the platform's overall limit (Telegram's ~30 messages/s).
+    delivery_processes: int = Field(1, ge=1, le=100)
 
     # Chat platforms (tokens are secrets: see ``Secrets``).
     http_host: str = "0.0.0.0"

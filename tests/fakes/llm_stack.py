@@ -84,7 +84,7 @@ def llm_stack(
     *,
     daily_tokens: int = 0,
     attempts: int = 4,
-    chunk_tokens: int = 16_000,
+    chunk_tokens: int = 30_000,
 ) -> LlmStack:
     sleeps = RecordedSleeps()
     retry = RetryPolicy(attempts=attempts, sleep=sleeps)
