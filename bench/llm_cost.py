@@ -22,19 +22,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.openai_llm import OpenAILLM  # noqa: E402
-from core.db import create_engine, migrate, session_factory  # noqa: E402
-from core.domain import EpisodeInfo  # noqa: E402
-from core.insights.offline.extractor import OfflineInsightExtractor  # noqa: E402
-from core.llm.budget import LlmBudget, spend_between  # noqa: E402
-from core.llm.cache import ExtractionStore  # noqa: E402
-from core.llm.chunking import audio_seconds  # noqa: E402
-from core.llm.extractor import LlmExtractorConfig, LlmInsightExtractor  # noqa: E402
-from core.llm.grounding import TranscriptIndex  # noqa: E402
-from core.transcripts.parse import parse_transcript  # noqa: E402
-from tests.fakes.clock import FakeClock  # noqa: E402
-from tests.fakes.llm_stack import add_episode  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI, running  # noqa: E402
+from adapters.openai_llm import OpenAILLM
+from core.db import create_engine, migrate, session_factory
+from core.domain import EpisodeInfo
+from core.insights.offline.extractor import OfflineInsightExtractor
+from core.llm.budget import LlmBudget, spend_between
+from core.llm.cache import ExtractionStore
+from core.llm.chunking import audio_seconds
+from core.llm.extractor import LlmExtractorConfig, LlmInsightExtractor
+from core.llm.grounding import TranscriptIndex
+from core.transcripts.parse import parse_transcript
+from tests.fakes.clock import FakeClock
+from tests.fakes.llm_stack import add_episode
+from tests.fakes.openai_server import FakeOpenAI, running
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PODBRIEF_SHARED_DATA", ROOT.parent / "shared" / "data"))
