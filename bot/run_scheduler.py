@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 
 from bot.runtime import Component
 from bot.wiring import Services, build_extractor
-from core.delivery.ratelimit import RateLimiters
+from core.delivery.ratelimit import RateLimiters, limits_shared_by
 from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
 from core.pipeline import PipelineReport, run_pipeline
 from core.ports import Embedder, InsightExtractor, Messenger
@@ -51,7 +51,8 @@ def scheduler_component(
     services: Services, messengers: dict[str, Messenger], embedder: Embedder
 ) -> Scheduler:
     settings = services.settings
-    limiters = RateLimiters()  # one per process: pacing and 429 pauses outlive a tick
+    # One per process: pacing and 429 pauses outlive a tick.
+    limiters = RateLimiters(limits=limits_shared_by(settings.delivery_processes))
     config = delivery_config(services)
     extractor: list[InsightExtractor] = []  # built on first use: start-up stays quick
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 
@@ -42,13 +42,28 @@ PLATFORM_LIMITS = {
 }
 
 
+def limits_shared_by(processes: int, base: dict[str, Limits] | None = None) -> dict[str, Limits]:
+    """Each of ``processes`` workers sending for one bot takes its share of the overall limit
+    (per-chat and per-group limits need no sharing: one worker holds a chat's delivery)."""
+    if processes < 1:
+        raise ValueError("the number of sending processes must be at least 1")
+    shared: dict[str, Limits] = {}
+    for platform, limits in (PLATFORM_LIMITS if base is None else base).items():
+        overall = limits.overall_per_second
+        shared[platform] = replace(
+            limits, overall_per_second=overall / processes if overall else None
+        )
+    return shared
+
+
 class Bucket:
     """Even spacing at ``rate`` per ``period``: each caller reserves the next free slot."""
 
     def __init__(self, rate: float, period: float = 1.0) -> None:
         if rate <= 0 or period <= 0:
             raise ValueError("a rate limit needs a positive rate and period")
-        self.interval = period / rate
+        # A hair over the exact spacing, so float rounding never fits rate+1 into one period.
+        self.interval = period / rate * (1 + 1e-9)
         self.next_free = float("-inf")
 
     def reserve(self, now: float, cost: int = 1) -> float:
@@ -71,28 +86,24 @@ class PlatformLimiter:
         self._groups: dict[str, Bucket] = {}
 
     async def acquire(self, chat_key: str, *, is_group: bool, cost: int = 1) -> None:
+        """Wait until a send of ``cost`` messages to the chat keeps every limit."""
         limits = self.limits
-        waits: list[float] = []
-        now = self.timer.monotonic()
+        local: list[Bucket] = []
         if limits.per_chat_per_second:
-            waits.append(
-                self._bucket(self._chats, chat_key, limits.per_chat_per_second, 1.0).reserve(
-                    now, cost
-                )
-            )
+            local.append(self._bucket(self._chats, chat_key, limits.per_chat_per_second, 1.0))
         if is_group and limits.group_per_minute:
-            waits.append(
-                self._bucket(self._groups, chat_key, limits.group_per_minute, 60.0).reserve(
-                    now, cost
-                )
-            )
-        wait = max(waits, default=0.0)
+            local.append(self._bucket(self._groups, chat_key, limits.group_per_minute, 60.0))
+        now = self.timer.monotonic()
+        wait = max((bucket.reserve(now, cost) for bucket in local), default=0.0)
         if wait > 0:
             await self.timer.sleep(wait)
         if self._overall is not None:
             wait = self._overall.reserve(self.timer.monotonic(), cost)
             if wait > 0:
                 await self.timer.sleep(wait)
+        sent_at = self.timer.monotonic()
+        for bucket in local:  # the overall wait may have made this send later than reserved
+            bucket.pause_until(sent_at + bucket.interval * max(cost, 1))
 
     def pause(self, seconds: float) -> None:
         """The platform said "too many requests": nobody sends for ``seconds``."""

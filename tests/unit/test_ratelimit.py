@@ -1,0 +1,77 @@
+"""Send pacing: Telegram's overall, per-chat and per-group limits, 429 pauses, sharing."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from core.delivery.ratelimit import (
+    PLATFORM_LIMITS,
+    Bucket,
+    Limits,
+    PlatformLimiter,
+    RateLimiters,
+    limits_shared_by,
+)
+from tests.fakes.messenger import FakeTimer
+
+
+async def _send_times(limiter: PlatformLimiter, chats: list[str], *, group: bool) -> list[float]:
+    times = []
+    for chat in chats:
+        await limiter.acquire(chat, is_group=group)
+        times.append(limiter.timer.monotonic())
+    return times
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+async def test_overall_limit_is_30_a_second_evenly() -> None:
+    timer = FakeTimer()
+    limiter = RateLimiters(timer).for_platform("telegram")
+    times = await _send_times(limiter, [str(i) for i in range(300)], group=False)
+    assert _max_in_window(times, 1.0) <= 30
+    assert times[-1] - times[0] == pytest.approx(299 / 30)  # and no slower than the limit
+
+
+async def test_one_chat_gets_one_a_second_and_a_group_twenty_a_minute() -> None:
+    limiter = RateLimiters(FakeTimer()).for_platform("telegram")
+    person = await _send_times(limiter, ["7"] * 4, group=False)
+    assert [round(b - a, 6) for a, b in itertools.pairwise(person)] == [1.0] * 3
+    group = await _send_times(limiter, ["-100"] * 25, group=True)
+    assert _max_in_window(group, 60.0) <= 20
+
+
+async def test_slack_paces_each_channel_but_not_across_channels() -> None:
+    limiter = RateLimiters(FakeTimer()).for_platform("slack")
+    spread = await _send_times(limiter, [f"C{i}" for i in range(50)], group=True)
+    assert spread[-1] == spread[0]  # fifty channels at once: no overall limit
+    same = await _send_times(limiter, ["C1", "C1"], group=True)
+    assert same[1] - same[0] >= 1.0
+
+
+async def test_a_429_pauses_every_send_of_the_platform() -> None:
+    timer = FakeTimer()
+    limiter = RateLimiters(timer).for_platform("slack")
+    start = timer.monotonic()
+    limiter.pause(12.5)
+    await limiter.acquire("C9", is_group=True)
+    assert timer.monotonic() - start >= 12.5
+
+
+def test_processes_share_the_overall_limit() -> None:
+    shared = limits_shared_by(3)
+    assert shared["telegram"].overall_per_second == pytest.approx(10.0)
+    assert shared["telegram"].per_chat_per_second == 1.0
+    assert shared["slack"] == PLATFORM_LIMITS["slack"]
+    with pytest.raises(ValueError, match="at least 1"):
+        limits_shared_by(0)
+
+
+def test_a_bucket_needs_a_positive_rate() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        Bucket(0)
+    assert RateLimiters(FakeTimer(), limits={}).for_platform("x").limits == Limits()
