@@ -159,9 +159,7 @@ async def test_a_refused_key_and_an_unsupported_request_are_not_retried(
 async def test_tool_calls_come_back_parsed_and_malformed_ones_are_ignored(
     llm: OpenAILLM, fake: FakeOpenAI
 ) -> None:
-    fake.script.append(
-        Reply(tool_calls=[("related", '{"position": 3}'), ("follow", '{"topic": ')])
-    )
+    fake.script.append(Reply(tool_calls=[("related", '{"position": 3}'), ("follow", '{"topic": ')]))
     tools = [
         ToolSpec("related", "Related insights", {"type": "object", "properties": {}}),
         ToolSpec("follow", "Follow a topic", {"type": "object", "properties": {}}),
