@@ -88,7 +88,7 @@ _TERMS = {
     "operating systems": "kernel, operating system, linux, solaris, illumos, unix",
     "technical debt": "technical debt, tech debt, legacy code, refactoring, refactor, rewrite",
     "writing": "writing, writer, writers, writer's block, novel, nanowrimo, blog post, "
-    "blog posts, blogging, documentation",
+    "blog posts, blogging",
     "learning": "learning, teaching, education, tutorial, tutorials, course, courses, "
     "beginner, beginners, students",
     "community": "community, communities, meetup, meetups, conference, conferences, volunteer, "

@@ -52,8 +52,16 @@ _TERMS = re.compile(
     + r")(?![\w-])",
     re.IGNORECASE,
 )
+_NAME_BEFORE = re.compile(r"[A-Z][\w'-]*\s+$")
 # Capitalised words after a lower-case word or comma: names of people, products and places.
 _PROPER = re.compile(r"(?<=[a-z0-9,] )((?:[A-Z][\w+#.-]*[\w+#])(?: [A-Z][\w+#.-]*[\w+#]){0,2})")
+_OPENING_NAME = re.compile(r"(?:^|[.!?]\s+)([A-Z][\w+#.-]*[\w+#](?: [A-Z][\w+#.-]*[\w+#]){1,2})")
+# Capitalised only because they open a sentence.
+_OPENERS_TEXT = """what when where why how if in on at for our my your his her their one because so
+    and but then also now well yes no this that these those there here some all every each most
+    many any after before with without from to by as it its we you they he she the a an just
+    even maybe okay yeah like actually"""
+_OPENERS = frozenset(_OPENERS_TEXT.split())
 _NOT_PROPER_TEXT = (
     "i i'm i've i'd i'll so and but the a an it it's this that there they we you he she"
 )
@@ -69,7 +77,17 @@ def normalise_topic(raw: str) -> str:
 
 def tag_counts(text: str) -> Counter[str]:
     """How often each vocabulary tag is mentioned in ``text``."""
-    return Counter(_TAG_OF_TERM[term.lower()] for term in _TERMS.findall(text))
+    return Counter(
+        _TAG_OF_TERM[m.group(1).lower()] for m in _TERMS.finditer(text) if not _in_name(text, m)
+    )
+
+
+def _in_name(text: str, match: re.Match[str]) -> bool:
+    """ "Virtual Coffee", "Apple Health": a term inside a name is not the topic it names."""
+    if not match.group(1)[:1].isupper():
+        return False
+    before = _NAME_BEFORE.search(text, 0, match.start())
+    return before is not None and bool(re.search(r"[a-z0-9,;:]\s*$", text[: before.start()]))
 
 
 def vocabulary_tags(
@@ -104,11 +122,20 @@ def vocabulary_tags(
     return tags
 
 
+def name_mentions(text: str) -> Counter[str]:
+    """Names in the text: capitalised words mid-sentence, or two or more opening a sentence."""
+    found = [m.group(1) for m in _PROPER.finditer(text)]
+    found += [
+        m.group(1)
+        for m in _OPENING_NAME.finditer(text)
+        if m.group(1).split()[0].lower() not in _NOT_PROPER | _OPENERS
+    ]
+    return Counter(n for n in found if n.lower() not in _NOT_PROPER)
+
+
 def proper_names(text: str) -> list[str]:
     """Names in the passage ("Half Moon Bay", "CodePen"), most mentioned first."""
-    names = Counter(
-        m.group(1) for m in _PROPER.finditer(text) if m.group(1).lower() not in _NOT_PROPER
-    )
+    names = name_mentions(text)
     return sorted(names, key=lambda n: (-names[n], -len(n), n))
 
 
@@ -117,7 +144,7 @@ def key_phrase(
 ) -> str | None:
     """At most one name the passage is about: in the headline, or mentioned twice."""
     taken_words = {w for t in taken for w in t.split()}
-    names = Counter(m.group(1) for m in _PROPER.finditer(f"{headline}. {text}"))
+    names = name_mentions(f"{headline}. {text}")
     for raw in proper_names(f"{headline}. {text}"):
         tag = normalise_topic(raw)
         parts = set(tag.split())

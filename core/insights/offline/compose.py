@@ -42,7 +42,7 @@ def body_from(
             window = _window(sentences, core, section, (start, end), fit)
             if window is None:
                 continue
-            value = sum(0.3 + scores[s.index] for s in window) - 0.05 * (core.index - start)
+            value = sum(0.3 + scores[s.index] for s in window) - 0.12 * (core.index - start)
             if best is None or value > best[0]:
                 best = (value, start, end)
     if best is None:

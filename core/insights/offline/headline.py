@@ -22,7 +22,8 @@ _DEPENDENT_TEXT = """
     who whom whose when whenever because so and but or nor then also if as while although though
     since until unless whereas after before once plus here same both such yeah well where
     whether what why how even especially like not instead otherwise meanwhile anyway besides hence
-    thus therefore other another either neither none most some half all that's there's
+    thus therefore other others another either neither none most some half all that's there's
+    still later afterwards similarly likewise however conversely
     again okay right um uh oh
 """
 DEPENDENT_START = frozenset(_DEPENDENT_TEXT.split())
@@ -42,11 +43,13 @@ _ANSWER = re.compile(r"^\W*(?:yes|no|nope|sure)\b\s*[,.!]", re.IGNORECASE)
 # Talk about the conversation rather than the subject.
 META = re.compile(
     r"\b(?:another (?:podcast|episode|show|guest)|(?:on|in) (?:the|this|our|a) (?:podcast|show|"
-    r"episode)|as (?:i|we|you) (?:said|mentioned|know)|(?:you|i|we) (?:just )?(?:said|mentioned|"
-    r"asked)|we'll get (?:to|into)|get to that|in the chat|someone (?:in|asked|said)|"
-    r"(?:your|the|my|that|this) question|good question|our (?:guest|guests|listeners?)|"
-    r"we heard|i(?:'ve)? heard|getting at|talking about|talked about|let's talk|"
-    r"i was (?:saying|thinking)|the short answer|to your point|shout ?out|we've been)\b",
+    r"episode)|as (?:i|we|you) (?:said|mentioned|know)|like (?:i|you) said|(?:you|i) (?:just )?"
+    r"mentioned|you (?:just )?said|you asked|we'll get (?:to|into)|get to that|in the chat|"
+    r"someone (?:in the chat|asked)|(?:your|my|that|this) question|good question|"
+    r"our (?:guest|guests|listeners?)|(?:we|i)(?:'ve)? heard (?:almost |exactly |something )*"
+    r"(?:that|this|the same|similar)|getting at|(?:we're|we are|we've been|i'm|i was|you're|"
+    r"you were|we were) talking about|(?:we|you) talked about|let's talk|i was (?:saying|thinking)"
+    r"|the short answer|to your point|shout ?out)\b",
     re.IGNORECASE,
 )
 # Framing before the claim itself ("The lesson is that ...", "I'd tell founders: ...").
@@ -88,6 +91,12 @@ _OPENING_PHRASE = re.compile(
 )
 # "In rider miles per day": a prepositional phrase with no clause after it.
 _PREPOSITION_START = re.compile(r"^(?:in|on|at|for|of|with|by|from|to|within|about)\b", re.I)
+# Pieces of speech that are not sentences: "Boring because ...", "Came server-side includes".
+_FRAGMENT = re.compile(
+    r"^(?:\w+ because|more of an?|knowing that|came|comes|went|goes|number \w+|step \w+)\b", re.I
+)
+# A speaker correcting themselves: the same two words twice ("everything we ... everything we").
+_SELF_REPAIR = re.compile(r"\b(\w+ \w+)\b.{1,40}?\b\1\b", re.IGNORECASE)
 _SOFTENERS = re.compile(
     r"\b(?:simply|really|actually|just|basically|genuinely|truly|obviously|honestly|certainly|"
     r"definitely|literally|quite|pretty much|very),?\s+",
@@ -177,6 +186,8 @@ def _finish(text: str) -> str:
 def _acceptable(text: str) -> bool:
     return (
         len(text.split()) >= MIN_WORDS
+        and not _FRAGMENT.match(text)
+        and not _SELF_REPAIR.search(text)
         and not (_PREPOSITION_START.match(text) and "," not in text)
         and len(content_words(text)) >= 3
         and stands_alone(text)

@@ -53,6 +53,8 @@ def _value(run: str) -> tuple[float, int] | None:
 def _replace(match: re.Match[str]) -> str:
     run = match.group(0)
     parsed = _value(run)
+    if run.split()[0].lower() in SCALE:
+        return run  # "several hundred", "a few thousand": no number to write
     if parsed is None:
         first, space, rest_of_run = run.partition(" ")
         if space and first.lower() in VALUE and VALUE[first.lower()] < 10:
