@@ -74,7 +74,7 @@ async def ingest_samples(
         report = await run_pipeline(
             services.sessions,
             services.fetcher,
-            build_extractor(services.settings),
+            build_extractor(services.settings, services),
             embedder,
             services.clock,
             on_progress=on_progress,
@@ -88,7 +88,7 @@ async def ingest_samples(
 
 async def _demo(services: Services) -> None:
     console.print("[bold]podbrief demo[/bold]: ingesting the sample shows in config/samples …")
-    embedder = build_embedder(services.settings)
+    embedder = build_embedder(services.settings, services)
     report = await ingest_samples(services, embedder)
     console.print(f"[dim]{escape(report.summary())}[/dim]\n")
     engine = build_engine(services, embedder=embedder)

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.feeds.service import PollReport, poll_due_feeds
 from core.insights.service import InsightReport, extract_pending_insights
+from core.llm.extractor import LlmInsightExtractor
+from core.llm.service import extract_with_llm
 from core.ports import Clock, Embedder, Fetcher, InsightExtractor
 from core.transcripts.service import TranscriptReport, fetch_pending_transcripts
 
@@ -33,6 +35,19 @@ class PipelineReport:
 
 def _noop(stage: str, done: int, total: int) -> None:
     return None
+
+
+async def extract_insights(
+    sessions: async_sessionmaker[AsyncSession],
+    extractor: InsightExtractor,
+    embedder: Embedder,
+    clock: Clock,
+) -> InsightReport:
+    """The LLM extractor needs its own runner (budget stops, deferred chunks, spend)."""
+    if isinstance(extractor, LlmInsightExtractor):
+        report = await extract_with_llm(sessions, extractor, embedder, clock)
+        return report.insights
+    return await extract_pending_insights(sessions, extractor, embedder, clock)
 
 
 async def run_pipeline(
@@ -67,7 +82,7 @@ async def run_pipeline(
     )
     progress("transcripts", transcripts.checked, transcripts.checked)
     progress("insights", 0, 0)
-    insights = await extract_pending_insights(sessions, extractor, embedder, clock)
+    insights = await extract_insights(sessions, extractor, embedder, clock)
     done = insights.episodes_done + insights.episodes_skipped + insights.episodes_failed
     progress("insights", done, done)
     return PipelineReport(feeds, transcripts, insights)
