@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -50,13 +51,33 @@ def is_group_chat(chat_id: object) -> bool:
     return isinstance(chat_id, int) and chat_id < 0
 
 
+class ChatPace:
+    """Even spacing of the messages to one chat, from the moment each one really left."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.next_free = 0.0
+
+    async def wait(self) -> None:
+        delay = self.next_free - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def sent_now(self, pace: float) -> None:
+        self.next_free = time.monotonic() + pace
+
+    def idle(self, now: float) -> bool:
+        return self.next_free < now and not self.lock.locked()
+
+
 class FloodAwareRateLimiter(BaseRateLimiter[int]):
     """PTB rate limiter: overall, per-chat and per-group limits, RetryAfter and retries."""
 
     def __init__(self, limits: RateLimits | None = None) -> None:
         self.limits = limits or RateLimits()
-        self._overall = AsyncLimiter(self.limits.overall_per_second, 1)
-        self._chats: dict[str, AsyncLimiter] = {}
+        # Capacity 1: evenly spaced, so no second ever holds more than the rate (no burst).
+        self._overall = AsyncLimiter(1, 1 / self.limits.overall_per_second)
+        self._chats: dict[str, ChatPace] = {}
         self._groups: dict[str, AsyncLimiter] = {}
         self._resume = asyncio.Event()
         self._resume.set()
@@ -120,16 +141,29 @@ class FloodAwareRateLimiter(BaseRateLimiter[int]):
             yield
             return
         key = str(chat_id)
-        # Capacity 1: messages to one chat are paced evenly, never burst.
-        pace = 1 / self.limits.per_chat_per_second
-        await self._limiter(self._chats, key, 1, pace).acquire()
-        if is_group_chat(chat_id):
-            group = self._limiter(
-                self._groups, key, self.limits.group_max, self.limits.group_period_seconds
-            )
-            await group.acquire()
-        await self._overall.acquire()
-        yield
+        pace = self._pace(key)
+        async with pace.lock:  # one send per chat at a time, in order
+            await pace.wait()
+            if is_group_chat(chat_id):
+                # Half the allowance may come at once (a brief), the rest evenly: never more
+                # than group_max in any window of group_period_seconds.
+                burst = max(1.0, self.limits.group_max / 2)
+                group = self._limiter(self._groups, key, burst, self.limits.group_period_seconds)
+                await group.acquire()
+            await self._overall.acquire()
+            # Measured from when the message really leaves, after any wait for the others.
+            pace.sent_now(1 / self.limits.per_chat_per_second)
+            yield
+
+    def _pace(self, key: str) -> ChatPace:
+        pace = self._chats.get(key)
+        if pace is None:
+            if len(self._chats) > 4096:  # forget idle chats so the table stays small
+                now = time.monotonic()
+                for idle in [k for k, p in self._chats.items() if p.idle(now)]:
+                    del self._chats[idle]
+            pace = self._chats[key] = ChatPace()
+        return pace
 
     @staticmethod
     def _limiter(
