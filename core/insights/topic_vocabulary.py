@@ -12,8 +12,8 @@ _TERMS = {
     # business
     "pricing": "pricing, price, prices, priced, price increase, discount, discounts, per seat, "
     "seat-based, usage-based, annual plan, annual plans, paid tier, free tier, freemium",
-    "churn": "churn, churned, churning, retention, cancellations, cancellation, cancel, "
-    "cancelled, canceled, cancels, logo churn, net revenue retention",
+    "churn": "churn, churned, churning, retention, cancellations, cancellation, "
+    "cancel their subscription, cancelled their subscription, logo churn, net revenue retention",
     "revenue": "revenue, arr, mrr, profit, profitable, profitability, gross margin, margins",
     "fundraising": "fundraising, fundraise, funding round, investors, investor, venture capital, "
     "vc, vcs, seed round, series a, valuation, term sheet, bootstrapped, bootstrapping",

@@ -45,14 +45,12 @@ HEADLINE_WEIGHT = 3  # a tag named in the headline counts as three mentions in t
 
 _NON_TAG = re.compile(r"[^a-z0-9+#.' ]+")
 _TAG_OF_TERM = {term.lower(): tag for tag, terms in VOCABULARY.items() for term in terms}
-# One pass over a text finds every term; longest first so "remote work" beats "remote".
-_TERMS = re.compile(
-    r"(?<![\w-])("
-    + "|".join(re.escape(t) for t in sorted(_TAG_OF_TERM, key=len, reverse=True))
-    + r")(?![\w-])",
-    re.IGNORECASE,
-)
-_NAME_BEFORE = re.compile(r"[A-Z][\w'-]*\s+$")
+# Longest term (in words) starting with each word: most words start none, so most are skipped.
+_LONGEST_FROM: dict[str, int] = {}
+for _term in _TAG_OF_TERM:
+    _first, _n = _term.split()[0], len(_term.split())
+    _LONGEST_FROM[_first] = max(_LONGEST_FROM.get(_first, 0), _n)
+_TOKEN = re.compile(r"[A-Za-z0-9][\w+#'-]*[\w+#]|[A-Za-z0-9]")
 # Capitalised words after a lower-case word or comma: names of people, products and places.
 _PROPER = re.compile(r"(?<=[a-z0-9,] )((?:[A-Z][\w+#.-]*[\w+#])(?: [A-Z][\w+#.-]*[\w+#]){0,2})")
 _OPENING_NAME = re.compile(r"(?:^|[.!?]\s+)([A-Z][\w+#.-]*[\w+#](?: [A-Z][\w+#.-]*[\w+#]){1,2})")
@@ -76,18 +74,34 @@ def normalise_topic(raw: str) -> str:
 
 
 def tag_counts(text: str) -> Counter[str]:
-    """How often each vocabulary tag is mentioned in ``text``."""
-    return Counter(
-        _TAG_OF_TERM[m.group(1).lower()] for m in _TERMS.finditer(text) if not _in_name(text, m)
-    )
+    """How often each vocabulary tag is mentioned in ``text``; the longest term wins."""
+    tokens = list(_TOKEN.finditer(text))
+    lowered = [t.group(0).lower() for t in tokens]
+    counts: Counter[str] = Counter()
+    i = 0
+    while i < len(tokens):
+        longest = _LONGEST_FROM.get(lowered[i], 0)
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            tag = _TAG_OF_TERM.get(" ".join(lowered[i : i + n]))
+            if tag is not None:
+                if not _in_name(text, tokens, i):
+                    counts[tag] += 1
+                i += n
+                break
+        else:
+            i += 1
+    return counts
 
 
-def _in_name(text: str, match: re.Match[str]) -> bool:
+def _in_name(text: str, tokens: list[re.Match[str]], i: int) -> bool:
     """ "Virtual Coffee", "Apple Health": a term inside a name is not the topic it names."""
-    if not match.group(1)[:1].isupper():
+    if i == 0 or not tokens[i].group(0)[:1].isupper():
         return False
-    before = _NAME_BEFORE.search(text, 0, match.start())
-    return before is not None and bool(re.search(r"[a-z0-9,;:]\s*$", text[: before.start()]))
+    before = tokens[i - 1]
+    if not before.group(0)[:1].isupper() or text[before.end() : tokens[i].start()] != " ":
+        return False
+    # The capitalised word before is part of a name unless it opens a sentence.
+    return bool(re.search(r"[a-z0-9,;:]\s*$", text[max(0, before.start() - 3) : before.start()]))
 
 
 def vocabulary_tags(
@@ -107,10 +121,9 @@ def vocabulary_tags(
     tags = tags[:MAX_VOCABULARY_TAGS]
     if len(tags) < MIN_TAGS and context:
         near = tag_counts(f"{headline} {focus}")
-        # With one tag in hand, only the quote's own may join; with none, the section decides.
-        fill = [
-            t for t in counts if t not in tags and (near[t] > 0 or (not tags and context[t] >= 3))
-        ]
+        # A tag named once joins if the quote names it or the section keeps coming back to it.
+        needed = 3 if not tags else 5
+        fill = [t for t in counts if t not in tags and (near[t] > 0 or context[t] >= needed)]
         fill.sort(key=lambda t: (-near[t], -context[t], t))
         tags += fill[: MIN_TAGS - len(tags)]
         if not tags and context:
