@@ -305,8 +305,9 @@ def main() -> None:
     profiles = make_profiles(rows, args.users, args.topics, args.feeds, args.seed)
     took = time.perf_counter() - start
     print(f"generated {len(rows)} insights, {len(profiles)} users in {took:.1f}s")
+    data_mb = peak_mb()["peak_rss_mb"]  # the synthetic insights and profiles alone
     briefs = time_briefs(rows, profiles, args.workers)
-    memory = peak_mb()
+    memory = {**peak_mb(), "rss_before_ranking_mb": data_mb}
     print(f"briefs: {briefs} memory: {memory}")
     # The lookups run as in a bot process, without 100,000 synthetic profiles on the heap
     # (whose garbage-collector passes would otherwise land in the latency tail).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -178,3 +179,16 @@ async def test_a_follow_matches_the_plural_tag_and_a_mute_the_singular(
     brief = await compose_brief(sessions, uid, clock)
     assert [i.headline for i in brief.items] == ["databases", "security"]
     assert brief.items[0].topics == ["databases"]  # shown as the insight spells it
+
+
+async def test_two_composes_at_once_store_one_brief(sessions: Sessions, clock: FakeClock) -> None:
+    await seed_episodes(sessions, clock, episodes=6, per_episode=2)
+    uid = await user(sessions)
+    first, second = await asyncio.gather(
+        compose_brief(sessions, uid, clock), compose_brief(sessions, uid, clock)
+    )
+    assert first.brief_id == second.brief_id is not None
+    assert [i.insight_id for i in first.items] == [i.insight_id for i in second.items]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Brief)) == 1
+        assert await session.scalar(select(func.count()).select_from(BriefItem)) == 5
