@@ -99,6 +99,8 @@ def all_drafts() -> list[InsightDraft]:
         "they pick a pricing model.",
         "It generated more support tickets than our entire billing system.",
         "Which is actually good news, because it means we have some control over our time.",
+        "Six months later, their after-hours messages had dropped by about a third.",
+        "Five weeks versus nine, that's almost a month of productivity per new hire.",
         "How much deep work can a person actually do in a single working day?",
     ],
 )
@@ -134,6 +136,16 @@ def test_sentences_that_lean_on_context_or_cannot_be_cut_whole_make_no_headline(
             "After that we set a hard rule: no rotation with fewer than five people, and nobody "
             "is on call in the same week they're shipping a major launch.",
             "No rotation with fewer than five people",
+        ),
+        (
+            "We went from about eight hundred server connections to sixty, and our p99 query "
+            "latency at peak dropped from three hundred and forty milliseconds to around ninety.",
+            "We went from about 800 server connections to 60",
+        ),
+        (
+            "So I'd say to founders, fully async sounds great, but for your early team, overlap "
+            "matters more than anything else we tried.",
+            "For your early team, overlap matters more than anything else we tried",
         ),
     ],
 )

@@ -66,13 +66,25 @@ def _window(
     for s in window:
         if s.index not in fit:
             fit[s.index] = s.turn == core.turn and s.index in section and _explains(s)
-        if not fit[s.index]:
+        if not fit[s.index] and (s is window[0] or not _supports(s, core)):
             return None
     if not stands_alone(tidy(window[0].text)):
         return None
     if sum(len(s.text) for s in window) > MAX_BODY_CHARS:
         return None
     return window
+
+
+def _supports(sentence: Sentence, core: Sentence) -> bool:
+    """A short aside inside a body ("That's roughly thirty percent.") may stay."""
+    text = sentence.text
+    return (
+        sentence.turn == core.turn
+        and not sentence.noisy
+        and not text.rstrip().endswith("?")
+        and 3 <= sentence.n_words <= 70
+        and not is_meta(text)
+    )
 
 
 def _explains(sentence: Sentence) -> bool:

@@ -35,7 +35,7 @@ _POINTS_BACK = re.compile(
     r"he|she|people|most|if|when|there|our|your|their|all|every|some|no|one|two)\b)|"
     r"\bthat(?:'s)?$|\b(?:of|with|about|for|from|on|through|into|in|at|by|without|behind) "
     r"(?:them|it)\b|\bthe same\b|"
-    r"\b(?:he|she|him|his|her|hers)\b|,\s+(?:it|they)(?:'s|'re| is| was| were| are)\b|"
+    r"\b(?:he|she|him|his|her|hers)\b|,\s+(?:it|they|that|their|its|them)\b|"
     r"^the (?:other|same|latter|former|second one|first one)\b",
     re.IGNORECASE,
 )
@@ -58,6 +58,7 @@ _FRAME = re.compile(
     r"at the end of the day|in my experience|for me|look|listen|again|also|now|then|ultimately|"
     r"really|and|but|so|well|yeah|okay|right|and so|but also|I mean|you know|"
     r"(?:I|we)(?: think| believe| feel| guess| suspect| would say|'d say| would argue|'d argue)"
+    r"(?! to\b)"
     r"(?: that)?|I'm (?:convinced|sure|pretty sure)(?: that)?|"
     r"(?:it )?turns out(?: that)?|as it turns out|"
     r"the (?:lesson|takeaway|point|key|trick|secret|insight|reality|truth|headline|bottom line|"
@@ -76,7 +77,7 @@ _FRAME = re.compile(
 )
 # Clause boundaries where the rest of a sentence may be dropped: the part before stays whole.
 _CLAUSE_END = re.compile(
-    r"(?:[;:]|\s[—–-]+|,(?= (?:and|but|which|because|so|where|although|though|while|plus|even|"
+    r"(?:[;:]|\s[—–-]+|,(?= (?:and|which|because|so|where|although|though|while|plus|even|"
     r"whereas|since|unless|until|as long as|above which|after|before|ideally|usually|often|"
     r"especially|including|not|instead|rather|with|without|like|depending|regardless|roughly|"
     r"about|around|almost|mostly|then|or|at least|if|when|for example|say|from|in|on|by)\b))\s",
@@ -93,7 +94,9 @@ _OPENING_PHRASE = re.compile(
 _PREPOSITION_START = re.compile(r"^(?:in|on|at|for|of|with|by|from|to|within|about)\b", re.I)
 # Pieces of speech that are not sentences: "Boring because ...", "Came server-side includes".
 _FRAGMENT = re.compile(
-    r"^(?:\w+ because|more of an?|knowing that|came|comes|went|goes|number \w+|step \w+)\b", re.I
+    r"^(?:\w+ because|more of an?|knowing that|came|comes|went|goes|number \w+|step \w+|"
+    r"(?:the|a|an) (?:not|and|but|or|of|to|is|was|that))\b",
+    re.I,
 )
 # A speaker correcting themselves: the same two words twice ("everything we ... everything we").
 _SELF_REPAIR = re.compile(r"\b(\w+ \w+)\b.{1,40}?\b\1\b", re.IGNORECASE)
@@ -111,6 +114,11 @@ _TIME_TAIL = re.compile(
 )
 _STUTTER = re.compile(r"\b(\w+)(?: \1\b)+")
 _WEAK_END = re.compile(r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$", re.I)
+
+
+_LABELS_TEXT = """is was are were rule rules lesson advice takeaway tip trick point recommendation
+    policy example bug answer thing problem reason result fix difference mistake catch default"""
+_LABELS = frozenset(_LABELS_TEXT.split())
 
 
 def stands_alone(text: str) -> bool:
@@ -150,7 +158,7 @@ def candidates(text: str, *, cased: bool = True) -> list[str]:
     """
     clause_end = _CLAUSE_END if cased else _BARE_CLAUSE_END
     base = _finish(strip_framing(text))
-    forms = [base, *_after_colon(base)]
+    forms = [base, *_after_colon(base), *_after_but(base)]
     for form in list(forms):
         opened = _OPENING_PHRASE.sub("", form)
         if opened != form:
@@ -168,11 +176,24 @@ def candidates(text: str, *, cased: bool = True) -> list[str]:
 
 
 def _after_colon(text: str) -> list[str]:
-    """ "Our rule now is: put the feature ..." gives "Put the feature ..."."""
+    """ "Our rule now is: put the feature ..." gives "Put the feature ...".
+
+    Only after a label or a frame: after a full clause ("The fix was clustering: ...") the
+    clause is the claim and the rest an elaboration.
+    """
     head, colon, tail = text.partition(": ")
-    if not colon or len(head.split()) > 8:
+    words = head.split()
+    if not colon or len(words) > 8:
+        return []
+    if len(words) > 5 and words[-1].lower() not in _LABELS:
         return []
     return [_finish(tail)]
+
+
+def _after_but(text: str) -> list[str]:
+    """ "Fully async sounds great, but overlap matters more" : the point follows the "but"."""
+    _, but, tail = text.partition(", but ")
+    return [_finish(tail)] if but else []
 
 
 def _finish(text: str) -> str:
@@ -180,6 +201,8 @@ def _finish(text: str) -> str:
     previous = None
     while previous != text:
         previous, text = text, _WEAK_END.sub("", text.rstrip(".!?;:, "))
+        if text.count('"') % 2:
+            text = text.strip('"')  # a quotation cut open at one end
     return text[:1].upper() + text[1:]
 
 
@@ -189,7 +212,7 @@ def _acceptable(text: str) -> bool:
         and not _FRAGMENT.match(text)
         and not _SELF_REPAIR.search(text)
         and not (_PREPOSITION_START.match(text) and "," not in text)
-        and len(content_words(text)) >= 3
+        and len(content_words(text)) + len(re.findall(r"\b\d", text)) >= 3
         and stands_alone(text)
         and "?" not in text
     )
