@@ -76,12 +76,32 @@ class Bucket:
         self.next_free = max(self.next_free, moment)
 
 
+class Pacer:
+    """The overall limit: sends leave one at a time, ``interval`` after the previous one
+    actually left. A reserved-slot bucket would let a send that woke up late be followed at
+    once by the next on-time one, and a busy event loop would squeeze rate+1 into a second."""
+
+    def __init__(self, rate: float) -> None:
+        self.bucket = Bucket(rate)
+        self._lock = asyncio.Lock()
+
+    async def wait(self, timer: Timer, cost: int) -> None:
+        async with self._lock:  # FIFO: waiters leave in the order they came
+            delay = self.bucket.next_free - timer.monotonic()
+            if delay > 0:
+                await timer.sleep(delay)
+            self.bucket.next_free = timer.monotonic() + self.bucket.interval * max(cost, 1)
+
+    def pause_until(self, moment: float) -> None:
+        self.bucket.pause_until(moment)
+
+
 class PlatformLimiter:
     def __init__(self, limits: Limits, timer: Timer) -> None:
         self.limits = limits
         self.timer = timer
         rate = limits.overall_per_second
-        self._overall = Bucket(rate) if rate else None
+        self._overall = Pacer(rate) if rate else None
         self._chats: dict[str, Bucket] = {}
         self._groups: dict[str, Bucket] = {}
 
@@ -98,9 +118,7 @@ class PlatformLimiter:
         if wait > 0:
             await self.timer.sleep(wait)
         if self._overall is not None:
-            wait = self._overall.reserve(self.timer.monotonic(), cost)
-            if wait > 0:
-                await self.timer.sleep(wait)
+            await self._overall.wait(self.timer, cost)
         sent_at = self.timer.monotonic()
         for bucket in local:  # the overall wait may have made this send later than reserved
             bucket.pause_until(sent_at + bucket.interval * max(cost, 1))
@@ -109,7 +127,7 @@ class PlatformLimiter:
         """The platform said "too many requests": nobody sends for ``seconds``."""
         until = self.timer.monotonic() + seconds
         if self._overall is None:
-            self._overall = Bucket(1e9)  # no overall limit, but the pause must hold everyone
+            self._overall = Pacer(1e9)  # no overall limit, but the pause must hold everyone
         self._overall.pause_until(until)
 
     def _bucket(self, table: dict[str, Bucket], key: str, rate: float, period: float) -> Bucket:
