@@ -39,7 +39,10 @@ _POINTS_BACK = re.compile(
     r"^the (?:other|same|latter|former|second one|first one)\b",
     re.IGNORECASE,
 )
-_ANSWER = re.compile(r"^\W*(?:yes|no|nope|sure)\b\s*[,.!]", re.IGNORECASE)
+# Replies that only make sense after a question: "Yes, ...", "PgBouncer in pooling mode, yes."
+_ANSWER = re.compile(
+    r"^\W*(?:yes|no|nope|sure)\b\s*[,.!]|,\s*(?:yes|no|right|exactly)\W*$", re.IGNORECASE
+)
 # Talk about the conversation rather than the subject.
 META = re.compile(
     r"\b(?:another (?:podcast|episode|show|guest)|(?:on|in) (?:the|this|our|a) (?:podcast|show|"
@@ -124,7 +127,7 @@ _LABELS = frozenset(_LABELS_TEXT.split())
 def stands_alone(text: str) -> bool:
     """True when a sentence can be read without the one before: no leaning start or pointer."""
     tokens = re.findall(r"[A-Za-z']+", text)
-    if not tokens or tokens[0].lower().split("'")[0] in DEPENDENT_START or _ANSWER.match(text):
+    if not tokens or tokens[0].lower().split("'")[0] in DEPENDENT_START or _ANSWER.search(text):
         return False
     return not _POINTS_BACK.search(text) and not text.rstrip().endswith("?")
 
