@@ -102,6 +102,19 @@ async def test_blocking_the_bot_is_noticed_from_telegrams_update(
     assert await inactive_reason(tg_sessions, "telegram", "", str(ADA)) == "blocked the bot"
 
 
+async def test_a_group_that_removed_the_bot_is_marked_inactive(
+    bot: Harness, tg_sessions: Sessions
+) -> None:
+    bot.api.group_chat(GROUP, "Founders", admins={ADMIN})
+    await bot.say(GROUP, "/time 09:15", from_id=ADMIN)
+    await bot.api.remove_bot(GROUP, by=ADMIN)
+    await bot.handled(bot.api.last_update_id)
+    assert await inactive_reason(tg_sessions, "telegram", "", str(GROUP)) == "removed the bot"
+    group = ChatRef("telegram", str(GROUP), is_group=True)
+    with pytest.raises(RecipientGone):
+        await bot.service.messenger.send(group, Reply.text("anyone?"))
+
+
 async def test_429_retry_after_is_honoured_and_the_message_sent_once(bot: Harness) -> None:
     bot.api.private_chat(ADA)
     bot.api.script("sendMessage", 429, "Too Many Requests: retry after 1", chat_id=ADA,

@@ -138,8 +138,12 @@ class TelegramApiEmulator:
 
     async def block_bot(self, user_id: int) -> None:
         """The user blocks the bot: sends now fail with 403, and Telegram tells the bot."""
-        self.blocked.add(user_id)
-        status = {"chat": self.chats[user_id], "from": self.user(user_id), "date": int(time.time()),
+        await self.remove_bot(user_id, by=user_id)
+
+    async def remove_bot(self, chat_id: int, *, by: int) -> None:
+        """Blocked in a private chat, or removed from a group: 403 from now on."""
+        self.blocked.add(chat_id)
+        status = {"chat": self.chats[chat_id], "from": self.user(by), "date": int(time.time()),
                   "old_chat_member": {"user": self.bot_user, "status": "member"},
                   "new_chat_member": {"user": self.bot_user, "status": "kicked",
                                       "until_date": 0}}  # fmt: skip
