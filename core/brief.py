@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -96,19 +96,12 @@ async def compose_brief(
         return BriefResult(None, user_id, local_date, kind, None, [])
     try:
         async with transaction(sessions) as session:
-            brief = Brief(user_id=user_id, local_date=local_date, kind=kind, created_at=now)
-            session.add(brief)
-            await session.flush()
-            for position, row in enumerate(chosen, start=1):
-                session.add(
-                    BriefItem(
-                        brief_id=brief.id,
-                        position=position,
-                        user_id=user_id,
-                        insight_id=row.id,
-                        is_older=row.is_older,
-                    )
-                )
+            await _lock_user(session, user_id)
+            # Another compose may have stored today's brief while this one was ranking.
+            existing = await _brief_on(session, user_id, local_date)
+            if existing is not None:
+                return await _result(session, existing, reused=True)
+            brief = await _store(session, user_id, local_date, kind, now, chosen)
     except IntegrityError:
         # A concurrent compose for the same user won the race: theirs is today's brief.
         async with sessions() as session:
@@ -118,6 +111,39 @@ async def compose_brief(
             return await _result(session, existing, reused=True)
     async with sessions() as session:
         return await _result(session, brief, reused=False)
+
+
+async def _lock_user(session: AsyncSession, user_id: int) -> None:
+    """Serialise composes for one user: a no-op UPDATE row-locks on PostgreSQL and takes the
+    write lock first on SQLite (so the reads after it see the latest commit)."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(paused=User.paused),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def _store(
+    session: AsyncSession,
+    user_id: int,
+    local_date: date,
+    kind: str,
+    now: datetime,
+    chosen: list[CandidateRow],
+) -> Brief:
+    brief = Brief(user_id=user_id, local_date=local_date, kind=kind, created_at=now)
+    session.add(brief)
+    await session.flush()
+    session.add_all(
+        BriefItem(
+            brief_id=brief.id,
+            position=position,
+            user_id=user_id,
+            insight_id=row.id,
+            is_older=row.is_older,
+        )
+        for position, row in enumerate(chosen, start=1)
+    )
+    return brief
 
 
 def _choose(rows: list[CandidateRow], profile: UserProfile, now: datetime) -> list[CandidateRow]:
