@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.brief import BriefResult, compose_brief
@@ -165,11 +166,16 @@ class _Run:
                 group.create_task(work())
 
     async def _deliver_one(self, delivery_id: int) -> None:
+        stmt = (
+            select(Delivery, User)
+            .join(User, User.id == Delivery.user_id)
+            .where(Delivery.id == delivery_id)
+        )
         async with self.sessions() as session:
-            delivery = await session.get(Delivery, delivery_id)
-            user = await session.get(User, delivery.user_id) if delivery else None
-        if delivery is None or user is None:
+            row = (await session.execute(stmt)).one_or_none()
+        if row is None:
             return
+        delivery, user = row
         if not user.active or user.paused:
             why = "paused" if user.paused else f"inactive: {user.inactive_reason or '?'}"
             return await self._finish(
@@ -186,19 +192,20 @@ class _Run:
             return await self._finish(
                 delivery, Outcome("skipped", "skipped", skip, counts_as_attempt=False)
             )
-        if not await still_mine(
-            self.sessions,
-            delivery.id,
-            self.config.worker,
-            self.clock.now(),
-            brief_id=result.brief_id,
-        ):
-            self.report.lost_lease += 1  # another worker took it over: it sends, not us
-            return
         await self._send(delivery, user, result)
 
     async def _send(self, delivery: Delivery, user: User, result: BriefResult) -> None:
         chat = chat_ref(user)
+        limiter = self.limiters.for_platform(user.platform)
+        await limiter.acquire(f"{user.workspace}/{user.external_id}", is_group=chat.is_group)
+        # Renew the lease only now: waiting for the limiter may take long, and a row whose
+        # lease ran out meanwhile may already be another worker's to send.
+        now = self.clock.now()
+        if not await still_mine(
+            self.sessions, delivery.id, self.config.worker, now, brief_id=result.brief_id
+        ):
+            self.report.lost_lease += 1
+            return
         await save_context(
             self.sessions,
             chat,
@@ -207,8 +214,6 @@ class _Run:
             last_listing=[],
         )
         reply = brief_reply(result, user)
-        limiter = self.limiters.for_platform(user.platform)
-        await limiter.acquire(f"{user.workspace}/{user.external_id}", is_group=chat.is_group)
         timer = self.limiters.timer
         started = timer.monotonic()
 
@@ -226,8 +231,8 @@ class _Run:
             return await self._finish(delivery, Outcome("failed", "gone", exc.reason, ms()))
         except RateLimited as exc:
             limiter.pause(exc.retry_after)
-            wait = timedelta(seconds=exc.retry_after)
-            return await self._retry(delivery, "rate_limited", str(exc), ms(), at_least=wait)
+            wait = timedelta(seconds=exc.retry_after)  # the platform's wait, not our backoff
+            return await self._retry(delivery, "rate_limited", str(exc), ms(), wait=wait)
         except MaybeSent as exc:
             return await self._finish(delivery, Outcome("failed", "maybe_sent", str(exc), ms()))
         except Exception as exc:
@@ -242,14 +247,14 @@ class _Run:
         error: str,
         latency_ms: int = 0,
         *,
-        at_least: timedelta = timedelta(0),
+        wait: timedelta | None = None,
     ) -> None:
         attempts = delivery.attempts + 1
         if attempts >= self.config.max_attempts:
             final = f"gave up after {attempts} attempts: {error}"
             return await self._finish(delivery, Outcome("failed", attempt, final, latency_ms))
-        wait = max(self.config.backoff(attempts), at_least)
-        not_before = self.clock.now() + wait
+        delay = wait if wait is not None else self.config.backoff(attempts)
+        not_before = self.clock.now() + delay
         await self._finish(delivery, Outcome("queued", attempt, error, latency_ms, not_before))
 
     async def _finish(self, delivery: Delivery, outcome: Outcome) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -331,3 +332,37 @@ async def test_claims_respect_the_limit_and_the_lease(sessions: Sessions, clock:
     assert await take("c", now) == []  # every row is held
     taken_over = await take("c", now + lease + timedelta(seconds=1))  # the leases ran out
     assert sorted(taken_over) == sorted(first + second)
+
+
+class HeldTimer(FakeTimer):
+    """A rate-limit wait that lasts as long as the test wants, moving the clock meanwhile."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.waiting, self.release = asyncio.Event(), asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.clock.advance(timedelta(seconds=seconds))
+        self.waiting.set()
+        await self.release.wait()
+        await super().sleep(seconds)
+
+
+async def test_a_worker_whose_lease_ran_out_while_waiting_does_not_send(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    await add_recipient(sessions, "100")
+    clock.set(START + timedelta(hours=1))
+    slow = Harness(sessions, clock, worker="slow")
+    slow.timer = HeldTimer(clock)
+    slow.limiters = RateLimiters(slow.timer)
+    slow.limiters.for_platform("telegram").pause(11 * 60)  # e.g. a long Retry-After
+    waiting = asyncio.create_task(slow.tick())
+    await asyncio.wait_for(slow.timer.waiting.wait(), timeout=30)
+    other = Harness(sessions, clock, worker="other")
+    assert (await other.tick()).sent == 1  # the lease ran out: the other worker took over
+    slow.timer.release.set()
+    report = await asyncio.wait_for(waiting, timeout=30)
+    assert report.lost_lease == 1 and report.sent == 0
+    assert slow.messenger.sent == [] and other.messenger.chats() == ["100"]
