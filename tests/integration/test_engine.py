@@ -322,7 +322,10 @@ async def test_onboarding_topics_time_and_timezone(
     assert "Following" in text_of(
         await chat.press(next(a for a in follows if a.value == "pricing"))
     )
-    assert "All set" in text_of(await chat.press(Action("onboard_done")))
+    done = await chat.press(Action("onboard_done"))
+    assert "All set" in text_of(done)
+    assert len(done.cards) == 5 and done.brief_id is not None  # the first brief comes at once
+    assert any("pricing" in card.topics for card in done.cards)  # the topic just followed
     assert "07:30" in text_of(await chat.say("time 7:30am"))
     assert "Europe/Berlin" in text_of(await chat.say("timezone Berlin"))
     assert "America/New_York" in text_of(await chat.say("my timezone is America/New_York"))

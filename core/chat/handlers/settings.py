@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core import people
 from core.chat.context import save_context
+from core.chat.handlers.brief import brief_reply_for
 from core.chat.handlers.prefs import popular_topics, topic_button
 from core.chat.timezones import time_from_text, timezone_from_location, timezone_from_text
 from core.chat.turn import Deps, Refusal, Turn
@@ -55,14 +57,15 @@ async def start(deps: Deps, turn: Turn) -> Reply:
 
 
 async def onboard_done(deps: Deps, turn: Turn) -> Reply:
+    """Finish the setup with the first brief at once, not a day later."""
     await _set_user(deps, turn.user.id, onboarded=True)
-    return Reply(
-        parts=(
-            Text("All set. Say 'brief' for today's top 5 now, or 'help' for what I understand."),
-            Buttons((Button("Today's brief", Action("brief")),)),
-        ),
-        notice="All set",
+    user = turn.user
+    first = await brief_reply_for(deps, user, turn.message.chat, kind="on_demand")
+    intro = Text(
+        f"All set. Your daily brief comes at {user.delivery_time} ({user.timezone}); change it "
+        "with 'time 07:30' or 'timezone Europe/Berlin'. Here is your first one:"
     )
+    return replace(first, parts=(intro, *first.parts), notice="All set")
 
 
 async def set_time(deps: Deps, turn: Turn) -> Reply:
