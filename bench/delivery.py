@@ -1,0 +1,366 @@
+"""Benchmark: daily delivery to 100,000 recipients due in the same minute, on PostgreSQL.
+
+For 1 and for 2 worker processes (each a separate OS process with its own engine, racing on
+one PostgreSQL schema through ``core.delivery.service.deliver_due``):
+
+1. plan: the seconds to insert one ``deliveries`` row per due recipient (one INSERT … SELECT
+   per schedule group, guarded by the unique key).
+2. compose: for ``--seconds``, briefs composed (stored, with their items) and recorded per
+   second with an instant messenger and no rate limit: the database/compose capacity. From
+   it, the wall time to compose every recipient's brief (measured with ``--full``, otherwise
+   extrapolated from the rate, and labelled so).
+3. send: for ``--seconds``, the workers send through a loopback fake Telegram on 127.0.0.1
+   that enforces Telegram's limits (at most 30 messages in any second overall, 1 a second per
+   chat, 20 a minute per group) and answers 429 with retry_after beyond them; each worker
+   paces itself with the production limiter at its share (1/N) of 30/s. Messages accepted per
+   second and the number of 429s.
+
+Usage: .venv/bin/python bench/delivery.py [--recipients N] [--seconds S] [--processes 1 2]
+                                          [--full] [--pg URL]
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections import deque
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from aiohttp import web
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.chat.types import ChatRef, InsightCard, Reply
+from core.clock import SystemClock
+from core.db import create_engine, migrate, session_factory
+from core.delivery.claim import plan_due
+from core.delivery.errors import RateLimited, TransientSendError
+from core.delivery.ratelimit import RateLimiters, limits_shared_by
+from core.delivery.service import DeliveryConfig, deliver_due
+from core.models import Episode, Feed, Insight, User
+from tests.http_server import serve
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+CONCURRENCY = 16  # briefs composed and sent at once per worker
+# Same UTC minute, different local times: the due time is one instant everywhere.
+ZONES = [("UTC", 0), ("Europe/Berlin", 1), ("Asia/Kolkata", 0), ("America/Sao_Paulo", -3)]
+
+
+# --- the loopback fake Telegram ----------------------------------------------------------
+
+
+class FakeTelegram:
+    """Accepts sendMessage within Telegram's limits; 429 with retry_after beyond them."""
+
+    def __init__(self) -> None:
+        self.accepted: list[float] = []
+        self.too_many = 0
+        self._last_second: deque[float] = deque()
+        self._per_chat: dict[str, float] = {}
+        self._groups: dict[str, deque[float]] = {}
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot/sendMessage", self.send_message)
+        return app
+
+    async def send_message(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        chat = str(body["chat_id"])
+        now = time.monotonic()
+        while self._last_second and now - self._last_second[0] >= 1.0:
+            self._last_second.popleft()
+        group = self._groups.setdefault(chat, deque()) if chat.startswith("-") else None
+        while group and now - group[0] >= 60.0:
+            group.popleft()
+        if (
+            len(self._last_second) >= 30
+            or now - self._per_chat.get(chat, -10.0) < 1.0
+            or (group is not None and len(group) >= 20)
+        ):
+            self.too_many += 1
+            return web.json_response(
+                {"ok": False, "error_code": 429, "parameters": {"retry_after": 1}}, status=429
+            )
+        self._last_second.append(now)
+        self._per_chat[chat] = now
+        if group is not None:
+            group.append(now)
+        self.accepted.append(now)
+        return web.json_response({"ok": True, "result": {"message_id": len(self.accepted)}})
+
+
+class HttpMessenger:
+    """One message per brief (a compact brief) over HTTP to the fake Telegram."""
+
+    platform = "telegram"
+
+    def __init__(self, base_url: str) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=30)
+
+    async def send(self, chat: ChatRef, reply: Reply) -> list[str]:
+        text = "\n".join(f"#{c.position} {c.headline}" for c in reply.cards)
+        try:
+            response = await self._client.post(
+                "/bot/sendMessage", json={"chat_id": chat.chat_id, "text": text}
+            )
+        except httpx.HTTPError as exc:
+            raise TransientSendError(str(exc)) from exc
+        if response.status_code == 429:
+            raise RateLimited(float(response.json()["parameters"]["retry_after"]))
+        if response.status_code != 200:
+            raise TransientSendError(f"HTTP {response.status_code}")
+        return [str(response.json()["result"]["message_id"])]
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class InstantMessenger:
+    platform = "telegram"
+
+    async def send(self, chat: ChatRef, reply: Reply) -> list[str]:
+        assert all(isinstance(card, InsightCard) for card in reply.cards)
+        return ["1"]
+
+
+# --- one worker process -----------------------------------------------------------------
+
+
+async def child(
+    mode: str, url: str, seconds: float, worker: str, processes: int, platform_url: str
+) -> dict[str, Any]:
+    engine = create_engine(url, pool_size=40, max_overflow=10)
+    sessions = session_factory(engine)
+    stop = asyncio.Event()
+    if mode == "compose":
+        messenger: Any = InstantMessenger()
+        limiters = RateLimiters(limits={})
+    else:
+        messenger = HttpMessenger(platform_url)
+        limiters = RateLimiters(limits=limits_shared_by(processes))
+    config = DeliveryConfig(worker=worker, batch_size=100, concurrency=CONCURRENCY)
+    loop = asyncio.get_running_loop()
+    if seconds > 0:
+        loop.call_later(seconds, stop.set)
+    started = time.monotonic()
+    report = await deliver_due(
+        sessions,
+        SystemClock(),
+        {"telegram": messenger},
+        config=config,
+        limiters=limiters,
+        stop=stop,
+    )
+    elapsed = time.monotonic() - started
+    if isinstance(messenger, HttpMessenger):
+        await messenger.aclose()
+    await engine.dispose()
+    return {
+        "worker": worker,
+        "composed": report.composed,
+        "sent": report.sent,
+        "retried": report.retried,
+        "failed": report.failed,
+        "seconds": elapsed,
+    }
+
+
+# --- the parent -------------------------------------------------------------------------
+
+
+def fresh_schema(pg: str) -> tuple[str, str]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return schema, f"{pg}?options=-csearch_path%3D{schema}"
+
+
+def drop_schema(pg: str, schema: str) -> None:
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def seed(url: str, recipients: int, now: datetime) -> tuple[float, int]:
+    """Recipients all due one minute ago, a library of 300 insights; plan them (timed)."""
+    engine = create_engine(url)
+    await migrate(engine)
+    sessions = session_factory(engine)
+    due = now - timedelta(minutes=1)
+    async with engine.begin() as conn:
+        feed = (
+            await conn.execute(
+                insert(Feed)
+                .values(url="https://example.org/f.xml", title="Bench show")
+                .returning(Feed.id)
+            )
+        ).scalar_one()
+        for e in range(30):
+            episode = (
+                await conn.execute(
+                    insert(Episode)
+                    .values(feed_id=feed, dedup_key=f"e{e}", title=f"Episode {e}")
+                    .returning(Episode.id)
+                )
+            ).scalar_one()
+            await conn.execute(
+                insert(Insight),
+                [
+                    {
+                        "episode_id": episode,
+                        "feed_id": feed,
+                        "headline": f"Insight {e}.{i}",
+                        "body": "Two sentences. Here.",
+                        "quote": "a quote",
+                        "speaker": "Host",
+                        "start_seconds": 1.0,
+                        "topics": ["bench"],
+                        "score": 0.3 + i / 20,
+                        "created_at": now - timedelta(hours=3),
+                    }
+                    for i in range(10)
+                ],
+            )
+        rows = []
+        for i in range(recipients):
+            zone, offset = ZONES[i % len(ZONES)]
+            local = due + timedelta(hours=offset)
+            if zone == "Asia/Kolkata":
+                local = due + timedelta(hours=5, minutes=30)
+            rows.append(
+                {
+                    "platform": "telegram",
+                    "workspace": "",
+                    "external_id": str(10**6 + i),
+                    "kind": "person",
+                    "timezone": zone,
+                    "delivery_time": f"{local:%H:%M}",
+                    "created_at": now - timedelta(days=2),
+                }
+            )
+        for start in range(0, len(rows), 10_000):
+            await conn.execute(insert(User), rows[start : start + 10_000])
+    started = time.perf_counter()
+    planned = await plan_due(sessions, now, ["telegram"], timedelta(hours=3))
+    plan_seconds = time.perf_counter() - started
+    await engine.dispose()
+    return plan_seconds, planned.queued
+
+
+def run_children(
+    mode: str, url: str, seconds: float, processes: int, platform_url: str = ""
+) -> list[dict[str, Any]]:
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                mode,
+                "--url",
+                url,
+                "--seconds",
+                str(seconds),
+                "--worker",
+                f"w{n}",
+                "--processes",
+                str(processes),
+                "--platform-url",
+                platform_url,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(processes)
+    ]
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"a {mode} worker failed")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+async def bench(
+    pg: str, recipients: int, seconds: float, processes: int, full: bool
+) -> dict[str, Any]:
+    schema, url = fresh_schema(pg)
+    try:
+        now = datetime.now(UTC)
+        plan_seconds, queued = await seed(url, recipients, now)
+        compose_for = 0.0 if full else seconds
+        composed = await asyncio.to_thread(run_children, "compose", url, compose_for, processes)
+        total_composed = sum(r["composed"] for r in composed)
+        wall = max(r["seconds"] for r in composed)
+        rate = total_composed / wall if wall else 0.0
+        fake = FakeTelegram()
+        async with serve(fake.app()) as base:
+            sent = await asyncio.to_thread(run_children, "send", url, seconds, processes, base)
+        accepted = fake.accepted
+        span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
+        msg_rate = (len(accepted) - 1) / span if span else 0.0
+        return {
+            "processes": processes,
+            "recipients": recipients,
+            "planned": queued,
+            "plan_seconds": round(plan_seconds, 2),
+            "briefs_composed_per_second": round(rate, 1),
+            "compose_all_seconds": round(recipients / rate, 1) if rate else None,
+            "compose_all_measured": full and total_composed >= queued,
+            "messages_sent_per_second": round(msg_rate, 2),
+            "send_rate_vs_limit": round(msg_rate / 30.0, 3),
+            "messages_sent": len(accepted),
+            "http_429": fake.too_many,
+            "send_retried": sum(r["retried"] for r in sent),
+        }
+    finally:
+        drop_schema(pg, schema)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--full", action="store_true", help="compose every brief, not a sample")
+    parser.add_argument("--pg", default=PG)
+    parser.add_argument("--child", choices=["compose", "send"])
+    parser.add_argument("--url", default="")
+    parser.add_argument("--worker", default="w0")
+    parser.add_argument("--platform-url", default="")
+    args = parser.parse_args()
+    if args.child:
+        result = asyncio.run(
+            child(
+                args.child,
+                args.url,
+                args.seconds,
+                args.worker,
+                args.processes[0],
+                args.platform_url,
+            )
+        )
+        print(json.dumps(result))
+        return
+    figures = {}
+    for processes in args.processes:
+        result = asyncio.run(bench(args.pg, args.recipients, args.seconds, processes, args.full))
+        print(json.dumps(result))
+        figures[f"{processes}_process"] = result
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
