@@ -233,6 +233,7 @@ RULE_TEXT: list[tuple[str, list[str]]] = [
             rf"my\s+time\s*zone\s+is\s+{_A}",
             rf"set\s+(?:my\s+)?time\s*zone\s+to\s+{_A}",
             rf"i(?:'m|\s+am)\s+(?:in|based\s+in)\s+{_A}",
+            r"(?P<arg>[A-Za-z]+/[A-Za-z_]+(?:/[A-Za-z_]+)?)",  # a bare IANA name: Europe/Berlin
             rf"i\s+live\s+in\s+{_A}",
         ],
     ),
@@ -243,6 +244,8 @@ RULE_TEXT: list[tuple[str, list[str]]] = [
             rf"(?:delivery\s+)?time\s+{_A}",
             rf"(?:send|deliver)\s+(?:(?:it|my\s+brief|the\s+brief)\s+)?(?:at|by)\s+{_A}",
             rf"set\s+(?:the\s+|my\s+)?(?:delivery\s+)?time\s+to\s+{_A}",
+            # A bare time typed during onboarding: "08:00", "7:30am", "7 pm".
+            r"(?P<arg>\d{1,2}[:.h]\d{2}\s*(?:am|pm)?|\d{1,2}\s*(?:am|pm))",
         ],
     ),
     ("compact", [r"/compact(?:\s+(?P<arg>on|off))?", r"compact(?:\s+(?P<arg>on|off))?"]),

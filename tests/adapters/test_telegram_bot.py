@@ -42,16 +42,16 @@ def cards(messages: list[Sent]) -> list[Sent]:
 
 
 async def onboard(bot: Harness, chat_id: int = ADA) -> list[Sent]:
-    """/start, follow "pricing", Done, a time and a zone; returns the first brief's messages."""
+    """/start, follow "pricing", a time, a zone, Done; returns the first brief's messages."""
     welcome = (await bot.say(chat_id, "/start"))[0]
     answer, followed = await bot.press(chat_id, welcome, "pricing")
     assert "pricing" in followed[0].visible_text.lower()
-    answer, done = await bot.press(chat_id, welcome, "Done")
-    assert answer.get("text") == "All set"
     assert "07:30" in (await bot.say(chat_id, "07:30"))[0].visible_text
     assert "Europe/Berlin" in (await bot.say(chat_id, "timezone Berlin"))[0].visible_text
-    _, brief = await bot.press(chat_id, done[0], "Today's brief")
-    return brief
+    answer, brief = await bot.press(chat_id, welcome, "Done")
+    assert answer.get("text") == "All set"
+    assert "07:30 (Europe/Berlin)" in brief[0].visible_text
+    return brief  # the first brief comes at once
 
 
 async def test_acceptance_start_topics_time_brief_buttons_and_related(bot: Harness) -> None:

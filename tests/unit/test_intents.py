@@ -179,3 +179,19 @@ def test_timezone_from_text(text: str, zone: str | None) -> None:
 )
 def test_time_from_text(text: str, hhmm: str | None) -> None:
     assert time_from_text(text) == hhmm
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "arg"),
+    [
+        ("08:00", "time", "08:00"),
+        ("7:30am", "time", "7:30am"),
+        ("7 pm", "time", "7 pm"),
+        ("Europe/Berlin", "timezone", "Europe/Berlin"),
+        ("America/Argentina/Buenos_Aires", "timezone", "America/Argentina/Buenos_Aires"),
+        ("2", "show_item", ""),  # a bare number is "#2", not 2 o'clock
+    ],
+)
+def test_a_bare_time_or_zone_typed_during_onboarding(text: str, kind: str, arg: str) -> None:
+    intent = parse_intent(text)
+    assert (intent.kind, intent.arg) == (kind, arg)
