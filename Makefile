@@ -1,15 +1,16 @@
 # Two entry points for a fresh machine with Python 3.11, git and make:
 #   make demo   -> local venv + the demo
 #   make test   -> local venv + pytest, ruff, mypy --strict
-PYTHON ?= python3.11
+# python3.11 if present, else python3 (which must be 3.11 or newer).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck bench clean
+.PHONY: demo test install bench clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "podbrief needs Python 3.11+: none found as python3.11 or python3 (or: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
