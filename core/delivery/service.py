@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -120,30 +121,48 @@ class _Run:
         self.sessions, self.clock, self.messengers = sessions, clock, messengers
         self.config, self.limiters = config, limiters
         self.report = DeliveryReport()
+        self._pending: deque[int] = deque()  # claimed, not yet delivered
+        self._exhausted = False  # the last claim found nothing
+        self._last_plan = clock.now()
 
     async def run(self, stop: asyncio.Event) -> None:
-        config, platforms = self.config, list(self.messengers)
-        if not platforms:
+        if not self.messengers:
             return
-        last_plan = self.clock.now()
         await self._plan()
-        while not stop.is_set():
-            now = self.clock.now()
-            if now - last_plan >= config.replan_every:  # a long run keeps picking up new slots
-                last_plan = now
-                await self._plan()
-            ids = await claim_batch(
-                self.sessions,
-                config.worker,
-                now,
-                lease=config.lease,
-                limit=config.batch_size,
-                platforms=platforms,
-            )
-            if not ids:
-                return
-            self.report.claimed += len(ids)
-            await self._process(ids)
+        refill = asyncio.Lock()
+
+        async def work() -> None:
+            # A continuous pipeline: whoever finds the queue empty claims the next batch while
+            # the others keep sending, so the send rate does not dip between batches.
+            while True:
+                if not self._pending:
+                    async with refill:
+                        if not self._pending and not self._exhausted and not stop.is_set():
+                            await self._claim_next()
+                    if not self._pending:
+                        return
+                await self._deliver_one(self._pending.popleft())
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self.config.concurrency):
+                group.create_task(work())
+
+    async def _claim_next(self) -> None:
+        config, now = self.config, self.clock.now()
+        if now - self._last_plan >= config.replan_every:  # a long run picks up new slots
+            self._last_plan = now
+            await self._plan()
+        ids = await claim_batch(
+            self.sessions,
+            config.worker,
+            now,
+            lease=config.lease,
+            limit=config.batch_size,
+            platforms=list(self.messengers),
+        )
+        self._exhausted = not ids
+        self.report.claimed += len(ids)
+        self._pending.extend(ids)
 
     async def _plan(self) -> None:
         now, config = self.clock.now(), self.config
@@ -153,17 +172,6 @@ class _Run:
         self.report.missed += await expire_stale(
             self.sessions, now, grace=config.grace, lease=config.lease
         )
-
-    async def _process(self, ids: list[int]) -> None:
-        pending = list(reversed(ids))
-
-        async def work() -> None:
-            while pending:
-                await self._deliver_one(pending.pop())
-
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(self.config.concurrency, len(ids))):
-                group.create_task(work())
 
     async def _deliver_one(self, delivery_id: int) -> None:
         stmt = (

@@ -64,7 +64,7 @@ async def test_a_429_pauses_every_send_of_the_platform() -> None:
 
 def test_processes_share_the_overall_limit() -> None:
     shared = limits_shared_by(3)
-    assert shared["telegram"].overall_per_second == pytest.approx(10.0)
+    assert shared["telegram"].overall_per_second == pytest.approx(30 * 0.98 / 3)
     assert shared["telegram"].per_chat_per_second == 1.0
     assert shared["slack"] == PLATFORM_LIMITS["slack"]
     with pytest.raises(ValueError, match="at least 1"):
