@@ -14,7 +14,7 @@ from bot import run_slack
 from bot.asyncrun import run_async
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
-from bot.runtime import Component, run_components
+from bot.runtime import Component, HttpServerError, run_components
 from bot.wiring import Services, build_embedder, build_engine, open_services
 from core.chat.engine import ConversationEngine
 
@@ -68,8 +68,12 @@ async def _run(role: str) -> int:
             )
             return 2
         components: list[Component] = role_components(services, platforms, role, embedder)
-        await run_components(services, components)
+        settings = services.settings
+        await run_components(components, host=settings.http_host, port=settings.http_port)
         return 0
+    except HttpServerError as exc:
+        console.print(f"Could not start the HTTP server: {exc}")
+        return 1
     except SlackConfigError as exc:  # e.g. Slack refused the token at start
         console.print(f"Could not start the Slack app: {exc}")
         return 1

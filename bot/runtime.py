@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Protocol
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any, Protocol
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
-
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -30,34 +31,96 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
-async def run_components(services: Services, components: list[Component]) -> None:
-    """Start the components, serve their routes on one ASGI server, stop on SIGINT/SIGTERM."""
-    stop = asyncio.Event()
+class HttpServerError(RuntimeError):
+    """The shared HTTP server could not listen; the message says where and why."""
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen at once, so requests queue from now on (even before uvicorn accepts)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise HttpServerError(f"cannot listen on {host}:{port}: {exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise HttpServerError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "set PODBRIEF_HTTP_PORT (or PODBRIEF_HTTP_HOST) to a free one"
+        ) from exc
+    return sock
+
+
+@asynccontextmanager
+async def http_server(
+    routes: list[BaseRoute], host: str, port: int
+) -> AsyncIterator[asyncio.Task[None] | None]:
+    """Serve ``routes`` (none: no server) until the block ends; yields the serving task."""
+    if not routes:
+        yield None
+        return
+    sock = listening_socket(host, port)
+    config = uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("serving %s on %s:%s", ", ".join(_paths(routes)), host, port)
+    try:
+        yield task
+    finally:
+        server.should_exit = True
+        with suppress(Exception):
+            await task
+        sock.close()
+
+
+def _paths(routes: list[BaseRoute]) -> list[str]:
+    return [str(getattr(route, "path", route)) for route in routes]
+
+
+async def run_components(
+    components: list[Component], *, host: str, port: int, stop: asyncio.Event | None = None
+) -> None:
+    """Serve the components' routes on one ASGI server, then start them; stop on SIGINT/SIGTERM
+    (or when ``stop`` is set).
+
+    The server listens before any component starts: Telegram may POST to the webhook the
+    moment ``setWebhook`` returns, and Slack's first events must not meet a closed port.
+    """
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     routes = [route for component in components for route in component.routes()]
-    server: uvicorn.Server | None = None
-    server_task: asyncio.Task[None] | None = None
     started: list[Component] = []
     try:
-        for component in components:
-            await component.start()
-            started.append(component)
-            log.info("%s started", component.name)
-        if routes:
-            config = uvicorn.Config(
-                Starlette(routes=routes),
-                host=services.settings.http_host,
-                port=services.settings.http_port,
-                log_level="warning",
-            )
-            server = uvicorn.Server(config)
-            server_task = asyncio.create_task(server.serve())
-        await stop.wait()
+        async with http_server(routes, host, port) as serving:
+            for component in components:
+                await component.start()
+                started.append(component)
+                log.info("%s started", component.name)
+            await _until_stopped(stop, serving)
     finally:
-        if server is not None and server_task is not None:
-            server.should_exit = True
-            await server_task
         for component in reversed(started):
             await component.stop()
+
+
+async def _until_stopped(stop: asyncio.Event, serving: asyncio.Task[None] | None) -> None:
+    """Until ``stop`` is set or the server ends (uvicorn ends on SIGINT/SIGTERM too)."""
+    waiting = asyncio.create_task(stop.wait())
+    watched: set[asyncio.Future[Any]] = {waiting}
+    if serving is not None:
+        watched.add(serving)
+    try:
+        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+    if serving is not None and serving.done() and not serving.cancelled():
+        failure = serving.exception()
+        if failure is not None:
+            raise HttpServerError(f"the HTTP server stopped: {failure}") from failure

@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 async def until_listening(port: int) -> None:
-    """uvicorn starts right after the components: connect as soon as it accepts."""
+    """Wait until the shared server accepts connections (it listens before Slack starts)."""
     async with asyncio.timeout(30):
         while True:
             try:

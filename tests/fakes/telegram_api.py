@@ -265,6 +265,10 @@ class TelegramApiEmulator:
     async def _m_setWebhook(self, params: dict[str, Any]) -> bool:
         self.webhook_url = params["url"]
         self.webhook_secret = params.get("secret_token")
+        # Like Telegram: updates waiting since before are POSTed to the new webhook at once.
+        pending, self._updates = self._updates, []
+        for update in pending:
+            self._start_delivery(update)
         return True
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -364,12 +368,15 @@ class TelegramApiEmulator:
         update = {"update_id": next(self._update_ids), **payload}
         self.last_update_id = update["update_id"]
         if self.webhook_url:
-            task = asyncio.create_task(self._deliver(update))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start_delivery(update)
             return
         self._updates.append(update)
         await self._notify()
+
+    def _start_delivery(self, update: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._deliver(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, update: dict[str, Any]) -> None:
         """POST the update like Telegram: retried until the bot's server answers 2xx."""
