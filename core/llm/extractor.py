@@ -6,6 +6,8 @@ dropped and counted), chunk results are merged and de-duplicated, and the result
 An answer that is not valid JSON for the schema is asked again once; a second bad answer makes
 the episode fall back to the offline engine. ``LlmUnavailable`` and ``BudgetExhausted`` are
 raised as ``ExtractionDeferred`` for the caller to defer the episode: nothing of it is stored.
+``extract_labelled`` also says which engine really wrote the drafts, so insights from the
+offline fallback are stored as the offline engine's, not the model's.
 """
 
 from __future__ import annotations
@@ -81,9 +83,9 @@ class LlmInsightExtractor:
         self._fallback = fallback
         self._config = config or LlmExtractorConfig()
         self.stats = ExtractionStats()
-        # The last few results, so asking again for the same transcript (prepare, then store)
-        # costs nothing even when the result was the offline fallback, which is not cached.
-        self._recent: OrderedDict[str, list[InsightDraft]] = OrderedDict()
+        # The last few results (drafts, engine name), so asking again for the same transcript
+        # (prepare, then store) costs nothing even after the offline fallback, which is not cached.
+        self._recent: OrderedDict[str, tuple[list[InsightDraft], str]] = OrderedDict()
 
     @property
     def name(self) -> str:
@@ -95,28 +97,37 @@ class LlmInsightExtractor:
     async def extract(
         self, episode: EpisodeInfo, segments: Sequence[SegmentData]
     ) -> list[InsightDraft]:
+        drafts, _ = await self.extract_labelled(episode, segments)
+        return drafts
+
+    async def extract_labelled(
+        self, episode: EpisodeInfo, segments: Sequence[SegmentData]
+    ) -> tuple[list[InsightDraft], str]:
+        """The drafts and the name of the engine that wrote them: ``self.name``, or the
+        offline engine's name when the model's answers were unusable and it took over."""
         segments = list(segments)
         if sum(len(s.text.split()) for s in segments) < self._config.min_words:
-            return []
+            return [], self.name
         key = content_hash(PROMPT_VERSION, segments_fingerprint(segments))
         if key in self._recent:
-            return list(self._recent[key])
+            drafts, engine = self._recent[key]
+            return list(drafts), engine
         try:
-            drafts = await self._extract_uncached(key, episode, segments)
+            drafts, engine = await self._extract_uncached(key, episode, segments)
         except (BudgetExhausted, LlmUnavailable) as exc:
             raise ExtractionDeferred(exc) from exc
-        self._recent[key] = drafts
+        self._recent[key] = (drafts, engine)
         while len(self._recent) > RECENT_RESULTS:
             self._recent.popitem(last=False)
-        return list(drafts)
+        return list(drafts), engine
 
     async def _extract_uncached(
         self, key: str, episode: EpisodeInfo, segments: list[SegmentData]
-    ) -> list[InsightDraft]:
+    ) -> tuple[list[InsightDraft], str]:
         cached = await self._store.get(key, self._llm.model)
         if cached is not None:
             self.stats.cache_hits += 1
-            return cached
+            return cached, self.name
         index = TranscriptIndex(segments)
         chunks = self.chunks_of(segments)
         try:
@@ -125,10 +136,10 @@ class LlmInsightExtractor:
             log.warning("episode %s: %s; using the offline engine", episode.episode_id, exc)
             self.stats.fallbacks += 1
             self.stats.fallback_episodes.append(episode.episode_id)
-            return await self._fallback.extract(episode, segments)
+            return await self._fallback.extract(episode, segments), self._fallback.name
         drafts = self._merge(found, self._limit(audio_seconds(segments)))
         await self._store.put(key, self._llm.model, drafts)
-        return drafts
+        return drafts, self.name
 
     async def _all_chunks(
         self,

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
-from core.domain import EpisodeInfo, SegmentData
+from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.related import RelatedConfig
 from core.insights.service import InsightReport, extract_pending_insights
 from core.llm.extractor import LlmInsightExtractor
@@ -56,14 +56,14 @@ async def extract_with_llm(
     for position, episode_id in enumerate(pending):
         info, segments = await load_episode(sessions, episode_id)
         try:
-            await extractor.extract(info, segments)
+            drafts, engine = await extractor.extract_labelled(info, segments)
         except ExtractionDeferred as exc:
             report.stopped = str(exc.cause)
             report.deferred = pending[position:]
             log.warning("LLM extraction stopped: %s", exc)
             break
         part = await extract_pending_insights(
-            sessions, extractor, embedder, clock,
+            sessions, Prepared(engine, drafts), embedder, clock,
             episode_ids=[episode_id], related_config=related_config,
         )  # fmt: skip
         _add(report.insights, part)
@@ -72,6 +72,24 @@ async def extract_with_llm(
     report.fallbacks = extractor.stats.fallbacks - fallbacks_before
     report.insights.dropped_drafts += report.quotes_dropped
     return report
+
+
+class Prepared:
+    """One episode's drafts, already extracted, under the name of the engine that wrote them
+    (so the stored ``extractor`` says "offline" after a fallback, and nothing is asked twice)."""
+
+    def __init__(self, name: str, drafts: list[InsightDraft]) -> None:
+        self._name = name
+        self._drafts = drafts
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def extract(
+        self, episode: EpisodeInfo, segments: Sequence[SegmentData]
+    ) -> list[InsightDraft]:
+        return list(self._drafts)
 
 
 async def requeue_deferred(sessions: async_sessionmaker[AsyncSession]) -> int:

@@ -169,8 +169,11 @@ async def test_invalid_json_is_asked_again_once_then_the_offline_engine_takes_ov
     report = await extract_with_llm(sessions, stack.extractor, stack.embedder, clock)
 
     assert report.fallbacks == 1
-    by_episode = {i.episode_id for i in await stored(sessions)}
+    insights = await stored(sessions)
+    by_episode = {i.episode_id for i in insights}
     assert first not in by_episode and second in by_episode  # the offline engine's insights
+    # Stored as what they are: the offline engine's, not the model's.
+    assert {i.extractor for i in insights} == {"offline"}
     assert await status_of(sessions, first) == "skipped"
     async with sessions() as session:
         statuses = (
