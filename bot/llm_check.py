@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from adapters.openai_retry import RetryPolicy
 from bot.wiring import Services, build_llm, build_llm_budget, build_openai_embedder
 from core.llm.port import LlmError
+
+# A check says what is wrong now, at once: one try each, no backoff (extraction retries).
+ONE_TRY = RetryPolicy(attempts=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,7 @@ OFFLINE = (
 
 
 async def run_llm_check(services: Services) -> list[CheckLine]:
-    llm = build_llm(services)
+    llm = build_llm(services, ONE_TRY)
     if llm is None:
         return [CheckLine(False, OFFLINE)]
     settings = services.settings
@@ -57,7 +61,7 @@ async def run_llm_check(services: Services) -> list[CheckLine]:
 
 
 async def _structured(services: Services) -> CheckLine:
-    llm = build_llm(services)
+    llm = build_llm(services, ONE_TRY)
     assert llm is not None
     budget = build_llm_budget(services)
     try:
@@ -78,7 +82,7 @@ async def _structured(services: Services) -> CheckLine:
 
 
 async def _embeddings(services: Services) -> CheckLine:
-    embedder = build_openai_embedder(services)
+    embedder = build_openai_embedder(services, ONE_TRY)
     assert embedder is not None
     try:
         vectors = await embedder.embed(["podbrief check"])

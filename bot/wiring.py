@@ -16,6 +16,7 @@ from core.ports import Clock, Embedder, InsightExtractor
 
 if TYPE_CHECKING:
     from adapters.openai_llm import OpenAILLM
+    from adapters.openai_retry import RetryPolicy
     from core.chat.engine import ConversationEngine
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
@@ -128,7 +129,7 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
 # --- LLM (issue 4): OpenAI or any OpenAI-compatible server, when OPENAI_API_KEY is set ---------
 
 
-def build_llm(services: Services) -> OpenAILLM | None:
+def build_llm(services: Services, retry: RetryPolicy | None = None) -> OpenAILLM | None:
     """The chat model client, or None when no OPENAI_API_KEY is set (offline mode)."""
     from adapters.openai_llm import OpenAILLM
 
@@ -142,6 +143,7 @@ def build_llm(services: Services) -> OpenAILLM | None:
         model=settings.llm_model,
         timeout=settings.llm_timeout_seconds,
         concurrency=settings.llm_concurrency,
+        retry=retry,
     )
     services.closers.append(llm.aclose)
     return llm
@@ -175,7 +177,9 @@ def build_llm_extractor(services: Services) -> LlmInsightExtractor | None:
     )
 
 
-def build_openai_embedder(services: Services) -> Embedder | None:
+def build_openai_embedder(
+    services: Services, retry: RetryPolicy | None = None
+) -> Embedder | None:
     from adapters.openai_embedder import OpenAIEmbedder
     from core.llm.port import Usage
 
@@ -192,6 +196,7 @@ def build_openai_embedder(services: Services) -> Embedder | None:
         base_url=services.secrets.openai_base_url,
         model=services.settings.embedding_model,
         timeout=services.settings.llm_timeout_seconds,
+        retry=retry,
         on_usage=record,
     )
     services.closers.append(embedder.aclose)

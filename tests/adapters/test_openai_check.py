@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from bot.settings import Secrets, Settings
 from bot.wiring import Services, build_embedder, build_extractor, open_services
 from core.llm.extractor import LlmInsightExtractor
 from tests.fakes.clock import FakeClock
-from tests.fakes.openai_server import FakeOpenAI, Reply, running
+from tests.fakes.openai_server import FakeOpenAI, Hang, Reply, Status, running
 
 
 @pytest.fixture
@@ -26,8 +28,12 @@ async def base_url(fake: FakeOpenAI) -> AsyncIterator[str]:
         yield url
 
 
-async def services_for(tmp_path: Path, key: str | None, base_url: str | None) -> Services:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+async def services_for(
+    tmp_path: Path, key: str | None, base_url: str | None, llm_timeout: float = 120.0
+) -> Services:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", llm_timeout_seconds=llm_timeout
+    )
     secrets = Secrets(OPENAI_API_KEY=key, OPENAI_BASE_URL=base_url)
     return await open_services(settings, secrets, FakeClock())
 
@@ -92,3 +98,45 @@ async def test_with_a_key_auto_chooses_the_llm_and_the_api_embeddings(
         await services.aclose()
     assert isinstance(extractor, LlmInsightExtractor) and extractor.name == "llm:gpt-4o-mini"
     assert embedder.name == "openai:text-embedding-3-small"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # closed again: nothing listens there
+
+
+async def test_an_unreachable_server_is_said_plainly_and_at_once(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    services = await services_for(tmp_path, "sk-test", url, llm_timeout=2.0)
+    started = time.monotonic()
+    try:
+        lines = await run_llm_check(services)
+    finally:
+        await services.aclose()
+    # Extraction's retries (1+2+4+8+16 s of backoff) would take over half a minute.
+    assert time.monotonic() - started < 10
+    assert [(line.ok, line.text) for line in lines] == [
+        (False, f"Could not talk to {url}: listing the models failed: the server could not be "
+         "reached; try again later.")
+    ]  # fmt: skip
+
+
+async def test_a_hanging_or_failing_server_is_asked_once_within_the_timeout(
+    tmp_path: Path, fake: FakeOpenAI, base_url: str
+) -> None:
+    fake.script += [Hang(), Status(503, retry_after="30")]  # the probe hangs; embeddings fail
+    services = await services_for(tmp_path, "sk-test", base_url, llm_timeout=0.5)
+    try:
+        lines = await run_llm_check(services)
+    finally:
+        await services.aclose()
+    failed = [line.text for line in lines if not line.ok]
+    assert failed == [
+        "Structured output (JSON schema) does not work: the structured completion failed: "
+        "the server did not answer in time; try again later.",
+        "Embeddings do not work: embedding failed: the server answered with an error (503); "
+        "try again later.",
+    ]
+    assert len(fake.chat_requests()) == 1 and fake.embedding_calls == 0
