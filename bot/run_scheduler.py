@@ -68,7 +68,7 @@ def scheduler_component(
 
     async def ingest(stop: asyncio.Event) -> PipelineReport:
         if not extractor:
-            extractor.append(build_extractor(settings))
+            extractor.append(build_extractor(settings, services))  # the LLM one with a key
         return await run_pipeline(
             services.sessions,
             services.fetcher,

@@ -9,11 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.db import transaction
 from core.domain import SegmentData
 from core.llm.service import extract_with_llm
-from core.models import Episode, Insight, InsightEmbedding, LlmCall
+from core.models import Episode, Feed, Insight, InsightEmbedding, LlmCall
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm_stack import (
     LlmStack,
@@ -323,3 +325,42 @@ async def test_through_the_plain_insight_service_a_spent_budget_defers_and_is_re
         await stack.aclose()
     assert resumed.insights.episodes_done == 1 and resumed.stopped is None
     assert await status_of(sessions, ids[1]) == "done"
+
+
+async def test_the_scheduled_ingest_extracts_with_the_model_and_a_spent_budget_waits_a_day(
+    engine: AsyncEngine, sessions: Sessions, clock: FakeClock, fake: FakeOpenAI,
+    base_url: str, shared_data: Path,
+) -> None:  # fmt: skip
+    import asyncio
+
+    from bot.run_scheduler import scheduler_component
+    from bot.settings import Secrets, Settings
+    from bot.wiring import Services, build_embedder
+
+    names = ["awsbites__150.json", "virtualcoffee__3_3.srt", "virtualcoffee__7_4.srt"]
+    ids = [
+        await add_episode(sessions, n, n, segments_of(shared_data / "transcripts" / n))
+        for n in names
+    ]
+    async with transaction(sessions) as session:  # transcripts stored, feeds not due yet
+        await session.execute(update(Episode).values(transcript_status="fetched"))
+        await session.execute(update(Feed).values(next_poll_at=clock.now() + timedelta(days=30)))
+    settings = Settings(llm_daily_token_budget=5_000, llm_daily_cost_budget_usd=0)
+    secrets = Secrets(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=base_url)
+    services = Services(settings, secrets, engine, sessions, clock)
+    try:
+        scheduler = scheduler_component(services, {}, build_embedder(settings, services))
+        ingest = scheduler._jobs["ingest"]  # what the scheduler runs every poll interval
+        await ingest(asyncio.Event())
+        assert [await status_of(sessions, i) for i in ids] == ["done", "pending", "pending"]
+        await ingest(asyncio.Event())  # later the same day: nothing is sent, nothing fails
+        assert [await status_of(sessions, i) for i in ids] == ["done", "pending", "pending"]
+        clock.advance(timedelta(days=1))
+        await ingest(asyncio.Event())
+        assert [await status_of(sessions, i) for i in ids] == ["done", "done", "pending"]
+    finally:
+        for close in services.closers:
+            await close()
+        await services.fetcher.aclose()
+    insights = await stored(sessions)
+    assert insights and {i.extractor for i in insights} == {"llm:gpt-4o-mini"}
