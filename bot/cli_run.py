@@ -53,7 +53,8 @@ async def _run(role: str) -> int:
     services = await open_services()
     try:
         try:
-            embedder = build_embedder(services.settings)  # one model for chat and ingest
+            # One model for chat and ingest: the API's when OPENAI_API_KEY is set (as elsewhere)
+            embedder = build_embedder(services.settings, services)
             platforms = collect_components(services, build_engine(services, embedder=embedder))
         except SlackConfigError as exc:
             console.print(f"Slack is not set up completely: {exc}")
