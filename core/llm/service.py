@@ -21,10 +21,15 @@ from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.related import RelatedConfig
 from core.insights.service import InsightReport, extract_pending_insights
 from core.llm.extractor import LlmInsightExtractor
-from core.llm.port import DEFERRED_PREFIX, ExtractionDeferred
+from core.llm.port import (
+    DEFERRED_PREFIX,
+    BudgetExhausted,
+    ExtractionDeferred,
+    LlmUnavailable,
+)
 from core.models.feeds import Episode, Feed
 from core.models.transcripts import Segment, Transcript
-from core.ports import Clock, Embedder
+from core.ports import Clock, Embedder, Vectors
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +68,15 @@ async def extract_with_llm(
             log.warning("LLM extraction stopped: %s", exc)
             break
         part = await extract_pending_insights(
-            sessions, Prepared(engine, drafts), embedder, clock,
+            sessions, Prepared(engine, drafts), DeferringEmbedder(embedder), clock,
             episode_ids=[episode_id], related_config=related_config,
         )  # fmt: skip
+        if await requeue_deferred(sessions):  # the embeddings API is down or over budget
+            why = [m.split(DEFERRED_PREFIX, 1)[1] for _, m in part.failures if DEFERRED_PREFIX in m]
+            report.stopped = why[0] if why else "an episode was deferred"
+            report.deferred = pending[position:]
+            log.warning("LLM extraction stopped: %s", report.stopped)
+            break
         _add(report.insights, part)
     report.quotes_dropped = extractor.stats.quotes_dropped - before[0]
     report.quotes_repaired = extractor.stats.quotes_repaired - before[1]
@@ -90,6 +101,24 @@ class Prepared:
         self, episode: EpisodeInfo, segments: Sequence[SegmentData]
     ) -> list[InsightDraft]:
         return list(self._drafts)
+
+
+class DeferringEmbedder:
+    """An API embedder that is down (or over budget) defers the episode, like the model being
+    down does: the plain insight service then marks it as deferred, not as failed for good."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        try:
+            return await self._inner.embed(texts)
+        except (LlmUnavailable, BudgetExhausted) as exc:
+            raise ExtractionDeferred(exc) from exc
 
 
 async def requeue_deferred(sessions: async_sessionmaker[AsyncSession]) -> int:

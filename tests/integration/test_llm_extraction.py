@@ -364,3 +364,22 @@ async def test_the_scheduled_ingest_extracts_with_the_model_and_a_spent_budget_w
         await services.fetcher.aclose()
     insights = await stored(sessions)
     assert insights and {i.extractor for i in insights} == {"llm:gpt-4o-mini"}
+
+
+async def test_an_embeddings_outage_defers_the_episode_instead_of_failing_it(
+    sessions: Sessions, clock: FakeClock, stack: LlmStack, fake: FakeOpenAI, shared_data: Path
+) -> None:
+    segments = segments_of(shared_data / "transcripts" / "awsbites__150.json")
+    episode_id = await add_episode(sessions, "awsbites", "150", segments)
+    # The extraction is answered; every try of the embeddings call then meets a 503.
+    fake.script += [Answer(), *[Status(503)] * 4]
+    report = await extract_with_llm(sessions, stack.extractor, stack.embedder, clock)
+    assert report.stopped is not None and "embedding failed" in report.stopped
+    assert report.deferred == [episode_id] and report.insights.episodes_failed == 0
+    assert await status_of(sessions, episode_id) == "pending" and await stored(sessions) == []
+
+    sent = len(fake.chat_requests())
+    again = await extract_with_llm(sessions, stack.extractor, stack.embedder, clock)
+    assert again.stopped is None and await status_of(sessions, episode_id) == "done"
+    assert len(fake.chat_requests()) == sent  # the model's answer was kept, not asked again
+    assert await stored(sessions)
