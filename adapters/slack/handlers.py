@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncApp
@@ -167,13 +168,15 @@ class SlackHandlers:
         if origin.ephemeral:
             await _respond(respond, reply if reply.parts else Reply.text(reply.notice or "Done."))
         elif reply.parts:
-            # Follow-ups to a message stay in its thread.
-            await self._post(
-                client, chat, reply, channel=origin.channel_id, thread_ts=origin.thread_ts
-            )
+            thread = _answer_thread(origin, reply)
+            where = replace(chat, thread_id=thread)
+            await self._post(client, where, reply, channel=origin.channel_id, thread_ts=thread)
         elif reply.notice:  # Slack has no toast: a note only the presser sees
             await self._ephemeral(
-                client, origin.channel_id, origin.user_id, Reply.text(reply.notice),
+                client,
+                origin.channel_id,
+                origin.user_id,
+                Reply.text(reply.notice),
                 thread_ts=origin.thread_ts,
             )
 
@@ -237,6 +240,14 @@ class SlackHandlers:
             except SlackApiError as exc:
                 log.info("ephemeral to %s failed: %s", channel, exc.response.get("error"))
                 return
+
+
+def _answer_thread(origin: tr.ActionOrigin, reply: Reply) -> str | None:
+    """Follow-ups to a message stay in its thread; a brief (onboarding's Done, "Today's brief")
+    pressed on a top-level message is a message of its own, with its own thread."""
+    if reply.brief_id is not None and not origin.in_thread:
+        return None
+    return origin.thread_ts
 
 
 async def _respond(respond: Respond, reply: Reply) -> None:

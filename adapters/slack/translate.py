@@ -74,6 +74,7 @@ class ActionOrigin:
     thread_ts: str | None
     message_ts: str | None
     ephemeral: bool = False
+    in_thread: bool = False  # the pressed message is itself a reply in a thread
 
 
 def action_origin(body: dict[str, Any]) -> ActionOrigin:
@@ -88,4 +89,5 @@ def action_origin(body: dict[str, Any]) -> ActionOrigin:
         thread_ts=thread_ts or message_ts,
         message_ts=message_ts,
         ephemeral=bool(container.get("is_ephemeral")),
+        in_thread=bool(thread_ts) and thread_ts != message_ts,
     )
