@@ -4,6 +4,7 @@ the shared Starlette server that checks Telegram's secret token on every request
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import secrets
@@ -142,9 +143,18 @@ class TelegramService:
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return PlainTextResponse("wrong or missing secret token", status_code=403)
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
+            data = json.loads(await request.body())
+        except ValueError as exc:  # JSONDecodeError and undecodable bytes
+            return PlainTextResponse(f"the body is not JSON: {exc}", status_code=400)
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return PlainTextResponse(
+                "not a Telegram update: expected a JSON object with an integer update_id",
+                status_code=400,
+            )
+        try:
+            update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            return PlainTextResponse(f"not a Telegram update: {exc}", status_code=400)
+            return PlainTextResponse(f"not a Telegram update: {exc!r}", status_code=400)
         await self.application.update_queue.put(update)
         return Response(status_code=200)
 

@@ -42,22 +42,31 @@ async def test_updates_arrive_by_webhook_with_the_secret(hooked: Harness) -> Non
 
 
 @pytest.mark.parametrize(
-    ("headers", "body", "status"),
+    ("headers", "body", "status", "says"),
     [
-        ({}, {"update_id": 1}, 403),
-        ({"X-Telegram-Bot-Api-Secret-Token": "guess"}, {"update_id": 1}, 403),
-        (None, "not json at all", 400),
+        ({}, '{"update_id": 1}', 403, "secret token"),
+        ({"X-Telegram-Bot-Api-Secret-Token": "guess"}, '{"update_id": 1}', 403, "secret token"),
+        (None, "not json at all", 400, "not JSON"),
+        (None, "\udcff", 400, "not JSON"),
+        (None, "null", 400, "integer update_id"),
+        (None, "[1, 2]", 400, "integer update_id"),
+        (None, '{"update_id": "7"}', 400, "integer update_id"),
+        (None, '{"update_id": 7, "message": {"message_id": 1}}', 400, "not a Telegram update"),
     ],
 )
 async def test_requests_without_the_right_secret_or_body_are_refused(
-    hooked: Harness, headers: dict[str, str] | None, body: object, status: int
+    hooked: Harness, headers: dict[str, str] | None, body: str, status: int, says: str
 ) -> None:
     secret = {"X-Telegram-Bot-Api-Secret-Token": hooked.api.webhook_secret or ""}
-    async with aiohttp.ClientSession() as session:
-        payload = {"data": body} if isinstance(body, str) else {"json": body}
-        async with session.post(
-            hooked.api.webhook_url, headers=secret if headers is None else headers, **payload
-        ) as response:
-            assert response.status == status
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            hooked.api.webhook_url,
+            headers=secret if headers is None else headers,
+            data=body.encode("utf-8", "surrogateescape"),
+        ) as response,
+    ):
+        assert response.status == status
+        assert says in await response.text()
     # Nothing reached the bot: it answered nobody.
     assert hooked.api.sent == []
