@@ -79,7 +79,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "heads")
+    command.upgrade(alembic_config(connection), "head")
 
 
 async def migrate(engine: AsyncEngine) -> None:

@@ -19,7 +19,7 @@ def main() -> None:
         engine = create_engine(f"sqlite:///{Path(tmp) / 'gen.sqlite3'}")
         with engine.begin() as conn:
             cfg = alembic_config(conn)
-            command.upgrade(cfg, "heads")
+            command.upgrade(cfg, "head")
             command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
         engine.dispose()
 

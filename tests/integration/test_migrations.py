@@ -36,3 +36,13 @@ async def test_migrate_is_idempotent(engine: AsyncEngine) -> None:
     await migrate(engine)  # a second start applies nothing and fails on nothing
     async with engine.connect() as conn:
         assert "feeds" in await conn.run_sync(_tables)
+
+
+def test_the_migrations_form_one_chain() -> None:
+    from alembic.script import ScriptDirectory
+
+    from core.db import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1, "two migrations share a parent: give one a new parent"
+    assert [rev.revision for rev in script.walk_revisions()][-1] == "0001"

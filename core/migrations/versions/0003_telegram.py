@@ -1,7 +1,7 @@
 """sent_messages: which brief a chat message the bot sent showed
 
 Revision ID: 0002_telegram
-Revises: 0001
+Revises: 0002_feeds
 Create Date: 2026-11-24 15:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_telegram"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002_feeds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """llm_calls (spend per API call) and llm_extraction_cache
 
 Revision ID: 0004_llm
-Revises: 0001
+Revises: 0003_slack
 Create Date: 2026-11-24 15:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_llm"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0003_slack"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

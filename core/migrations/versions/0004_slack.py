@@ -5,7 +5,7 @@ The tables slack_sdk's SQLAlchemy stores (``AsyncSQLAlchemyInstallationStore``,
 slack_sdk 3.x. They are not podbrief models: only the Slack adapter touches them.
 
 Revision ID: 0003_slack
-Revises: 0001
+Revises: 0002_telegram
 Create Date: 2026-11-24 16:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_slack"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002_telegram"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

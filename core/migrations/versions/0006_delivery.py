@@ -1,7 +1,7 @@
 """deliveries (one per recipient and local day) and delivery_attempts
 
 Revision ID: 0005_delivery
-Revises: 0001
+Revises: 0004_llm
 Create Date: 2026-11-24 16:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_delivery"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0004_llm"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
