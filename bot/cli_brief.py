@@ -27,6 +27,7 @@ from core.ports import Embedder
 
 SAMPLES_DIR = CONFIG_DIR / "samples"
 DEMO_USER = "demo"
+USER_NAME_MAX = 100  # users.external_id is a String(100)
 console = Console()
 errors = Console(stderr=True)
 insights_app = typer.Typer(help="Look at the stored insights.", no_args_is_help=True)
@@ -46,6 +47,16 @@ def _run(work: Callable[[Services], Awaitable[T]]) -> T:
     except FeedError as exc:
         errors.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
+
+
+def user_name(name: str) -> str:
+    """A console user's name, checked here so a bad one is a usage error, not a traceback."""
+    name = name.strip()
+    if not name:
+        raise typer.BadParameter("give a name, e.g. --user alice")
+    if len(name) > USER_NAME_MAX:
+        raise typer.BadParameter(f"a name has at most {USER_NAME_MAX} characters")
+    return name
 
 
 def sample_feeds(directory: Path = SAMPLES_DIR) -> list[Path]:
@@ -160,7 +171,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("brief")
     def brief(
-        user: Annotated[str, typer.Option("--user", help="The console user's name.")],
+        user: Annotated[
+            str, typer.Option("--user", help="The console user's name.", callback=user_name)
+        ],
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Today's brief for a console user (the same one all day)."""
@@ -176,7 +189,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("chat")
     def chat(
-        user: Annotated[str, typer.Option("--user", help="The console user's name.")],
+        user: Annotated[
+            str, typer.Option("--user", help="The console user's name.", callback=user_name)
+        ],
     ) -> None:
         """Chat with podbrief as a console user: line by line, 'quit' leaves."""
 
@@ -202,7 +217,9 @@ def register(app: typer.Typer) -> None:
                 f"[dim]({escape(row['show']['title'] or '')} · {escape(row['episode']['title'])}"
                 f", {row['speaker'] or '?'} @ {row['start']:.0f}s)[/dim]"
             )
-        if not rows:
+        if not rows and episode is not None:
+            console.print(f"No insights for episode {episode}.")
+        elif not rows:
             console.print("No insights stored yet: `podbrief demo` or `podbrief ingest` adds some.")
 
     app.add_typer(insights_app, name="insights")

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.asyncrun import run_async
-from bot.wiring import Services, open_services
+from bot.wiring import Services, build_embedder, build_extractor, open_services
 from core.feeds.errors import FeedError
 from core.feeds.opml import export_opml, import_opml
 from core.feeds.poll import make_parse_pool
@@ -31,7 +31,9 @@ from core.feeds.service import (
     poll_due_feeds,
     remove_feed,
 )
+from core.pipeline import extract_insights
 from core.stats import collect_stats
+from core.transcripts.service import fetch_pending_transcripts
 
 feeds_app = typer.Typer(help="Add, list, remove, import and export podcast feeds.")
 console = Console()
@@ -153,8 +155,12 @@ def feeds_export_opml(
     if output is None:
         print(text, end="")
     else:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"wrote {output}")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            errors.print(f"[red]error:[/red] cannot write {escape(str(output))}: {exc.strerror}")
+            raise typer.Exit(1) from None
+        console.print(f"wrote {escape(str(output))}")
 
 
 def ingest(
@@ -164,13 +170,21 @@ def ingest(
     transcripts: Annotated[
         bool, typer.Option("--transcripts/--no-transcripts", help="Then fetch transcripts.")
     ] = True,
+    insights: Annotated[
+        bool,
+        typer.Option("--insights/--no-insights", help="Then extract and link insights."),
+    ] = True,
 ) -> None:
-    """Poll every due feed once, then fetch the transcripts of new episodes."""
-    with_services(lambda services: run_ingest(services, every=every, transcripts=transcripts))
+    """Poll every due feed once, fetch the transcripts of new episodes, extract their insights."""
+    with_services(
+        lambda services: run_ingest(
+            services, every=every, transcripts=transcripts, insights=insights
+        )
+    )
 
 
 async def run_ingest(
-    services: Services, *, every: bool = False, transcripts: bool = True
+    services: Services, *, every: bool = False, transcripts: bool = True, insights: bool = True
 ) -> PollReport:
     with (
         make_parse_pool() as pool,
@@ -194,22 +208,21 @@ async def run_ingest(
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             every_feed=every,
         )
-    console.print(f"ingest: {report.summary()}", soft_wrap=True)
+    parts = [f"ingest: {report.summary()}"]
+    if transcripts:
+        parts.append(await fetch_transcripts(services))
+    if insights:
+        parts.append(await extract_new_insights(services))
+    # One line for the whole run (soft_wrap: a terminal may wrap it, we never split it).
+    console.print("; ".join(parts), soft_wrap=True)
     for outcome in [o for o in report.outcomes if o.status == "failed"][:20]:
         errors.print(
             f"failed: feed {outcome.feed_id} {outcome.url}: {outcome.error}", soft_wrap=True
         )
-    if transcripts:
-        await fetch_transcripts(services)
     return report
 
 
-async def fetch_transcripts(services: Services) -> None:
-    try:
-        from core.transcripts.service import fetch_pending_transcripts
-    except ImportError:
-        console.print("transcripts: not available in this build yet, skipped")
-        return
+async def fetch_transcripts(services: Services) -> str:
     with console.status("fetching transcripts"):
         report = await fetch_pending_transcripts(
             services.sessions,
@@ -217,11 +230,24 @@ async def fetch_transcripts(services: Services) -> None:
             services.clock,
             max_bytes=services.settings.max_transcript_bytes,
         )
-    console.print(
+    return (
         f"transcripts: {report.fetched} fetched, {report.fallback} from show notes, "
-        f"{report.failed} failed ({report.segments} segments)",
-        soft_wrap=True,
+        f"{report.failed} failed ({report.segments} segments)"
     )
+
+
+async def extract_new_insights(services: Services) -> str:
+    """The configured engine (offline unless an LLM key is set) over every pending transcript."""
+    settings = services.settings
+    with console.status("extracting insights"):
+        report = await extract_insights(
+            services.sessions,
+            build_extractor(settings, services),
+            build_embedder(settings, services),
+            services.clock,
+        )
+    failed = f", {report.episodes_failed} episodes failed" if report.episodes_failed else ""
+    return f"insights: {report.insights_created} from {report.episodes_done} episodes{failed}"
 
 
 def stats(

@@ -36,6 +36,8 @@ def normalise_feed_url(url: str, *, untrusted: bool = False) -> str:
 
 def _existing_file(path: Path) -> str:
     resolved = path.resolve()
+    if resolved.is_dir():
+        raise FeedError(f"{path} is a folder, not a feed file")
     if not resolved.is_file():
         raise FeedError(f"no such file: {path}")
     return resolved.as_uri()

@@ -9,7 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import build
+from bot.settings import CONFIG_DIR
 from tests.unit.test_feed_parse import ITEMS
+
+
+def _words(output: str) -> str:
+    """Rich wraps long lines; compare text with its whitespace collapsed."""
+    return " ".join(output.split())
 
 
 @pytest.fixture
@@ -65,3 +71,41 @@ def test_operator_errors_are_plain_words(env: Path) -> None:
     assert broken.exit_code == 1 and "not an OPML file" in broken.output
     empty = runner.invoke(app, ["feeds", "list"])
     assert "no feeds yet" in empty.output
+
+
+def test_ingest_extracts_insights_so_brief_and_insights_list_have_them(env: Path) -> None:
+    app = build()
+    runner = CliRunner()
+    for feed in sorted((CONFIG_DIR / "samples").glob("*.xml")):
+        assert runner.invoke(app, ["feeds", "add", str(feed)]).exit_code == 0
+
+    first = runner.invoke(app, ["ingest"])
+    assert first.exit_code == 0, first.output
+    summary = [line for line in first.output.splitlines() if line.startswith("ingest:")]
+    assert len(summary) == 1  # one line for feeds, transcripts and insights
+    assert "transcripts: 9 fetched" in summary[0]
+    created = int(summary[0].split("insights: ")[1].split(" ")[0])
+    assert created >= 9
+
+    listed = json.loads(runner.invoke(app, ["insights", "list", "--json"]).output)
+    assert len(listed) == created
+    brief = json.loads(runner.invoke(app, ["brief", "--user", "newcomer", "--json"]).output)
+    assert len(brief["items"]) == 5
+
+    again = runner.invoke(app, ["ingest", "--all"])
+    assert "0 new episodes" in again.output and "insights: 0 from 0 episodes" in again.output
+
+
+def test_more_operator_errors_are_plain_words(env: Path) -> None:
+    app = build()
+    runner = CliRunner()
+    folder = runner.invoke(app, ["feeds", "add", str(env)])
+    assert folder.exit_code == 1 and "is a folder, not a feed file" in _words(folder.output)
+    unwritable = runner.invoke(app, ["feeds", "export-opml", "-o", str(env / "no" / "x.opml")])
+    assert unwritable.exit_code == 1 and isinstance(unwritable.exception, SystemExit)
+    assert "cannot write" in unwritable.output
+    for name in ("", "   ", "x" * 101):
+        bad = runner.invoke(app, ["brief", "--user", name])
+        assert bad.exit_code == 2 and "Invalid value for '--user'" in _words(bad.output)
+    missing = runner.invoke(app, ["insights", "list", "--episode", "999"])
+    assert missing.exit_code == 0 and "No insights for episode 999" in missing.output
