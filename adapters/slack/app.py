@@ -13,7 +13,7 @@ from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.slack.delivery import (
@@ -34,6 +34,7 @@ from adapters.slack.oauth import (
     installation_store,
     oauth_settings,
 )
+from adapters.slack.payloads import body_problem
 from adapters.slack.translate import PLATFORM, team_of
 from core.people_status import deactivate_workspace
 
@@ -63,7 +64,7 @@ class SlackConfig:
 
     @property
     def mode(self) -> str | None:
-        """"socket", "http", or None when Slack is not configured at all."""
+        """ "socket", "http", or None when Slack is not configured at all."""
         if not (self.bot_token or self.oauth or self.app_token or self.signing_secret):
             return None
         if self.app_token:
@@ -104,6 +105,13 @@ class SlackBot:
         handler = AsyncSlackRequestHandler(self.app)
 
         async def endpoint(request: Request) -> Response:
+            if request.method == "POST":
+                problem = body_problem(
+                    await request.body(), request.headers.get("content-type", "")
+                )
+                if problem is not None:
+                    log.info("refused a Slack request: %s", problem)
+                    return PlainTextResponse(f"bad Slack request: {problem}", status_code=400)
             response: Response = await handler.handle(request)
             return response
 
@@ -150,9 +158,11 @@ def build_slack_bot(
     )
     poster = Poster(sessions, pacer or ChannelPacer(sleep=sleep))
     users = UserDirectory()
-    SlackHandlers(engine, poster, sessions, users=users).register(app)
+    handlers = SlackHandlers(engine, poster, sessions, users=users)
+    handlers.register(app)
     AppHome(sessions, users).register(app)
     _register_revocations(app, sessions, store)
+    handlers.register_fallback(app)  # last: Bolt runs the first listener that matches
     tokens: TokenSource = StoreTokens(store) if store else StaticToken(config.bot_token or "")
     messenger = SlackMessenger(tokens, poster, config.base_url, sleep=sleep)
     return SlackBot(config=config, app=app, messenger=messenger, installations=store)

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[None]]
 Respond = Callable[..., Awaitable[Any]]
 SORRY = "Sorry, something went wrong on my side; please try again in a moment."
+UNKNOWN_BUTTON = (
+    "That button isn't one I recognise (it may be from an old message). "
+    "Say 'brief' for today's insights or 'help'."
+)
 
 
 class Engine(Protocol):
@@ -77,6 +81,17 @@ class SlackHandlers:
         app.event("message")(self.on_message)
         app.event("app_mention")(self.on_mention)
         app.action(re.compile("^" + re.escape(ACTION_ID_PREFIX)))(self.on_button)
+
+    def register_fallback(self, app: AsyncApp) -> None:
+        """A button none of ours (an old app version's, a forged one): a polite word, not the
+        error icon Slack shows when nothing acknowledges it."""
+        app.action(re.compile(".*"))(self.on_unknown_button)
+
+    async def on_unknown_button(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        action_id = str(((body.get("actions") or [{}])[0]).get("action_id", ""))
+        log.info("unknown Slack button %r", action_id[:80])
+        await _respond(respond, Reply.text(UNKNOWN_BUTTON))
 
     # --- the slash command ---------------------------------------------------------------
 
