@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.feeds.service import PollReport, poll_due_feeds
 from core.insights.service import InsightReport, extract_pending_insights
 from core.llm.extractor import LlmInsightExtractor
+from core.llm.reembed import reembed_after_model_change
 from core.llm.service import extract_with_llm
 from core.ports import Clock, Embedder, Fetcher, InsightExtractor
 from core.transcripts.service import TranscriptReport, fetch_pending_transcripts
@@ -43,11 +44,16 @@ async def extract_insights(
     embedder: Embedder,
     clock: Clock,
 ) -> InsightReport:
-    """The LLM extractor needs its own runner (budget stops, deferred chunks, spend)."""
+    """The LLM extractor needs its own runner (budget stops, deferred chunks, spend).
+
+    Then insights the current embedding model has no vector for (the model was changed) are
+    re-embedded, and related insights rebuilt within that one vector space."""
     if isinstance(extractor, LlmInsightExtractor):
-        report = await extract_with_llm(sessions, extractor, embedder, clock)
-        return report.insights
-    return await extract_pending_insights(sessions, extractor, embedder, clock)
+        report = (await extract_with_llm(sessions, extractor, embedder, clock)).insights
+    else:
+        report = await extract_pending_insights(sessions, extractor, embedder, clock)
+    await reembed_after_model_change(sessions, embedder)
+    return report
 
 
 async def run_pipeline(

@@ -7,9 +7,11 @@ are then rebuilt from the current model's vectors alone.
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
+from core.embeddings.lsa import LsaNotFitted
 from core.insights.related import RelatedConfig, link_new_insights
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.ports import Embedder
@@ -41,6 +43,20 @@ async def reembed_insights(
     return len(ids)
 
 
+async def reembed_after_model_change(
+    sessions: async_sessionmaker[AsyncSession], embedder: Embedder
+) -> int:
+    """``reembed_insights``, unless the embedder cannot name its vector space yet (an LSA
+    embedder not fitted: it has embedded nothing, so there is nothing to compare with)."""
+    try:
+        model = embedder.name
+    except LsaNotFitted:
+        return 0
+    if not await missing_embeddings(sessions, model):
+        return 0  # the usual case: one cheap query
+    return await reembed_insights(sessions, embedder)
+
+
 async def _embed_batch(
     sessions: async_sessionmaker[AsyncSession], embedder: Embedder, ids: list[int]
 ) -> None:
@@ -51,13 +67,18 @@ async def _embed_batch(
             )
         ).all()
     vectors = await embedder.embed([f"{headline}. {body}" for _, headline, body in rows])
-    async with transaction(sessions) as session:
-        session.add_all(
-            InsightEmbedding(
-                insight_id=row[0], model=embedder.name, dim=int(v.shape[0]), vector=v.tobytes()
+    try:
+        async with transaction(sessions) as session:
+            session.add_all(
+                InsightEmbedding(
+                    insight_id=row[0], model=embedder.name, dim=int(v.shape[0]), vector=v.tobytes()
+                )
+                for row, v in zip(rows, vectors, strict=True)
             )
-            for row, v in zip(rows, vectors, strict=True)
-        )
+    except IntegrityError:
+        # Another process re-embedded this batch first, or an insight was deleted meanwhile:
+        # whatever is still missing is found and embedded by the next run.
+        return
 
 
 async def _relink(

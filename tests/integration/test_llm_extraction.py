@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db import transaction
 from core.domain import SegmentData
 from core.llm.service import extract_with_llm
-from core.models import Episode, Feed, Insight, InsightEmbedding, LlmCall
+from core.models import Episode, Feed, Insight, InsightEmbedding, LlmCall, RelatedEdge
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm_stack import (
     LlmStack,
@@ -383,3 +383,39 @@ async def test_an_embeddings_outage_defers_the_episode_instead_of_failing_it(
     assert again.stopped is None and await status_of(sessions, episode_id) == "done"
     assert len(fake.chat_requests()) == sent  # the model's answer was kept, not asked again
     assert await stored(sessions)
+
+
+async def test_after_an_embedding_model_change_the_next_ingest_re_embeds_every_insight(
+    sessions: Sessions, clock: FakeClock, stack: LlmStack, fake: FakeOpenAI, base_url: str,
+    shared_data: Path,
+) -> None:  # fmt: skip
+    from adapters.openai_embedder import OpenAIEmbedder
+    from core.pipeline import run_pipeline
+    from tests.fakes.fetcher import FakeFetcher
+
+    transcripts = shared_data / "transcripts"
+    await add_episode(sessions, "awsbites", "150", segments_of(transcripts / "awsbites__150.json"))
+    await extract_with_llm(sessions, stack.extractor, stack.embedder, clock)
+    old = {i.id for i in await stored(sessions)}
+    await add_episode(sessions, "vc", "3", segments_of(transcripts / "virtualcoffee__3_3.srt"))
+    async with transaction(sessions) as session:  # transcripts stored already
+        await session.execute(update(Episode).values(transcript_status="fetched"))
+
+    large = OpenAIEmbedder(api_key="sk-test", base_url=base_url, model="text-embedding-3-large")
+    try:
+        await run_pipeline(sessions, FakeFetcher(), stack.extractor, large, clock)
+    finally:
+        await large.aclose()
+    async with sessions() as session:
+        rows = (await session.execute(select(InsightEmbedding))).scalars().all()
+        linked = set((await session.execute(select(RelatedEdge.insight_id))).scalars())
+    spaces: dict[str, set[int]] = {}
+    for row in rows:
+        spaces.setdefault(row.model, set()).add(row.insight_id)
+    everything = {i.id for i in await stored(sessions)}
+    assert everything > old
+    assert spaces == {
+        "openai:text-embedding-3-small": old,  # the old space is kept apart, never compared
+        "openai:text-embedding-3-large": everything,
+    }
+    assert old & linked  # old insights are related again, in the new space
