@@ -188,7 +188,11 @@ class ConversationEngine:
         except Exception:  # a remote router failing must not cost the user an answer
             log.warning("intent router failed; using the rules", exc_info=True)
             intent = parse_intent(text)
-        return intent if intent.kind in HANDLERS else Intent("unknown", arg=text)
+        if intent.kind not in HANDLERS:
+            intent = Intent("unknown", arg=text)
+        if intent.kind == "unknown" and _is_place(text):  # "Berlin" typed during onboarding
+            return Intent("timezone", arg=text.strip())
+        return intent
 
     async def _user(self, chat: ChatRef, sender: Sender, timezone_hint: str | None) -> User:
         hint = timezone_from_text(timezone_hint) if timezone_hint else None
@@ -209,6 +213,11 @@ def _sentence(text: str) -> str:
         return FAILURE
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _is_place(text: str) -> bool:
+    """A short text that is nothing but a known city or zone name."""
+    return len(text.split()) <= 3 and timezone_from_text(text) is not None
 
 
 def _toast(text: str) -> str:

@@ -42,12 +42,12 @@ def cards(messages: list[Sent]) -> list[Sent]:
 
 
 async def onboard(bot: Harness, chat_id: int = ADA) -> list[Sent]:
-    """/start, follow "pricing", a time, a zone, Done; returns the first brief's messages."""
+    """/start, follow "pricing", a bare time, a bare city, Done; the first brief's messages."""
     welcome = (await bot.say(chat_id, "/start"))[0]
     answer, followed = await bot.press(chat_id, welcome, "pricing")
     assert "pricing" in followed[0].visible_text.lower()
     assert "07:30" in (await bot.say(chat_id, "07:30"))[0].visible_text
-    assert "Europe/Berlin" in (await bot.say(chat_id, "timezone Berlin"))[0].visible_text
+    assert "Europe/Berlin" in (await bot.say(chat_id, "Berlin"))[0].visible_text  # a bare city
     answer, brief = await bot.press(chat_id, welcome, "Done")
     assert answer.get("text") == "All set"
     assert "07:30 (Europe/Berlin)" in brief[0].visible_text
