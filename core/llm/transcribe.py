@@ -54,7 +54,11 @@ class TranscriptionReport:
     stopped: str | None = None
 
 
-async def candidates(sessions: async_sessionmaker[AsyncSession], limit: int) -> list[Episode]:
+async def candidates(
+    sessions: async_sessionmaker[AsyncSession], limit: int, max_minutes: float | None = None
+) -> list[Episode]:
+    """Episodes to transcribe; those known to be longer than the cap are left out, so they are
+    not downloaded again and again, nor take the places of episodes that can be transcribed."""
     query = (
         select(Episode)
         .where(
@@ -67,6 +71,10 @@ async def candidates(sessions: async_sessionmaker[AsyncSession], limit: int) -> 
         .order_by(Episode.id)
         .limit(limit)
     )
+    if max_minutes is not None:
+        query = query.where(
+            or_(Episode.duration_seconds.is_(None), Episode.duration_seconds <= max_minutes * 60)
+        )
     async with sessions() as session:
         return list((await session.execute(query)).scalars())
 
@@ -84,7 +92,7 @@ async def transcribe_missing(
     episode_ids: Sequence[int] | None = None,
 ) -> TranscriptionReport:
     report = TranscriptionReport()
-    for episode in await candidates(sessions, limit):
+    for episode in await candidates(sessions, limit, max_minutes):
         if episode_ids is not None and episode.id not in episode_ids:
             continue
         try:
@@ -96,6 +104,7 @@ async def transcribe_missing(
                     f"the audio is {minutes:.3g} minutes long, above the "
                     f"{max_minutes:.3g}-minute transcription cap"
                 )
+                await _note_duration(sessions, episode.id, minutes * 60)
                 continue
             name = (result.url.rsplit("/", 1)[-1] or "audio.mp3")[:100]
             done = await transcriber.transcribe(result.body, name, result.content_type)
@@ -119,6 +128,17 @@ def _minutes(audio: bytes, declared: float | None) -> float:
         if declared:
             return declared / 60
         raise NotMp3("the audio is not MP3 and its length is unknown") from None
+
+
+async def _note_duration(
+    sessions: async_sessionmaker[AsyncSession], episode_id: int, seconds: float
+) -> None:
+    """The measured length, so an episode over the cap is not fetched again (until the cap is
+    raised above it)."""
+    async with transaction(sessions) as session:
+        await session.execute(
+            update(Episode).where(Episode.id == episode_id).values(duration_seconds=seconds)
+        )
 
 
 async def _record_cost(budget: LlmBudget, model: str, episode_id: int, seconds: float) -> None:

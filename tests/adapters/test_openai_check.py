@@ -11,7 +11,7 @@ import pytest
 
 from bot.llm_check import OFFLINE, run_llm_check
 from bot.settings import Secrets, Settings
-from bot.wiring import Services, build_embedder, build_extractor, open_services
+from bot.wiring import Services, build_embedder, build_extractor, build_transcriber, open_services
 from core.llm.extractor import LlmInsightExtractor
 from tests.fakes.clock import FakeClock
 from tests.fakes.openai_server import FakeOpenAI, Hang, Reply, Status, running
@@ -140,3 +140,17 @@ async def test_a_hanging_or_failing_server_is_asked_once_within_the_timeout(
         "try again later.",
     ]
     assert len(fake.chat_requests()) == 1 and fake.embedding_calls == 0
+
+
+async def test_transcription_stays_off_with_a_key_until_it_is_switched_on(
+    tmp_path: Path, base_url: str
+) -> None:
+    assert Settings().transcription_enabled is False  # the shipped default
+    services = await services_for(tmp_path, "sk-test", base_url)
+    try:
+        off = build_transcriber(services)
+        services.settings.transcription_enabled = True
+        on = build_transcriber(services)
+    finally:
+        await services.aclose()
+    assert off is None and on is not None and on.model == "whisper-1"

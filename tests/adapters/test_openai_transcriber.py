@@ -73,14 +73,16 @@ async def test_long_audio_is_sent_in_parts_with_times_shifted(
     assert done.segments[2].start == pytest.approx(second_part)
 
 
-async def add_audio_episode(sessions: Sessions, title: str, status: str) -> int:
+async def add_audio_episode(
+    sessions: Sessions, title: str, status: str, duration: float | None = None
+) -> int:
     async with transaction(sessions) as session:
         feed = Feed(url=f"https://example.org/{title}.xml", title="Audio Show")
         session.add(feed)
         await session.flush()
         episode = Episode(
             feed_id=feed.id, dedup_key=title, title=title, transcript_status=status,
-            enclosure_url=f"https://cdn.example.org/{title}.mp3",
+            enclosure_url=f"https://cdn.example.org/{title}.mp3", duration_seconds=duration,
         )  # fmt: skip
         session.add(episode)
         await session.flush()
@@ -130,3 +132,41 @@ async def test_episodes_without_transcripts_are_transcribed_within_the_cap_and_c
     assert calls[0].cost_usd == pytest.approx(0.006 * 0.5, rel=0.01)
     assert has_one not in report.skipped
     assert len([p for p, _ in fake.requests if p == "/v1/audio/transcriptions"]) == 1
+
+
+async def test_audio_over_the_cap_is_not_downloaded_again_nor_blocks_the_others(
+    sessions: Sessions, clock: FakeClock, server: tuple[FakeOpenAI, str]
+) -> None:
+    _, url = server
+    measured = await add_audio_episode(sessions, "measured", "none")  # length unknown
+    declared = await add_audio_episode(sessions, "declared", "none", duration=4 * 3600)
+    fine = await add_audio_episode(sessions, "fine", "none")
+    fetcher = FakeFetcher(
+        responses={
+            "https://cdn.example.org/measured.mp3": mp3(150),
+            "https://cdn.example.org/declared.mp3": mp3(150),
+            "https://cdn.example.org/fine.mp3": mp3(30),
+        }
+    )
+    client = transcriber(url, limit=10_000_000)
+    budget = LlmBudget(sessions, clock)
+    try:
+        first = await transcribe_missing(
+            sessions, fetcher, client, budget, clock, max_minutes=1.5, limit=1
+        )
+        second = await transcribe_missing(
+            sessions, fetcher, client, budget, clock, max_minutes=1.5, limit=1
+        )
+    finally:
+        await client.aclose()
+    assert list(first.skipped) == [measured] and first.transcribed == 0
+    assert second.transcribed == 1 and not second.skipped  # the slot went to the next one
+    # The 4-hour episode (declared) and the measured one are never fetched again.
+    assert fetcher.calls == [
+        "https://cdn.example.org/measured.mp3", "https://cdn.example.org/fine.mp3"
+    ]  # fmt: skip
+    async with sessions() as session:
+        done = await session.get(Episode, fine)
+        waiting = await session.get(Episode, declared)
+    assert done is not None and done.transcript_status == "fetched"
+    assert waiting is not None and waiting.transcript_status == "none"
