@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import tomllib
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run
 from bot.asyncrun import run_async
@@ -22,6 +26,9 @@ config_app = typer.Typer(help="Show where settings come from.", no_args_is_help=
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 console = Console()
+errors = Console(stderr=True)
+# What a bad setting, config file, database URL or data dir raises before any command runs.
+STARTUP_ERRORS = (ValidationError, tomllib.TOMLDecodeError, ArgumentError, DBAPIError, OSError)
 
 
 @db_app.command("upgrade")
@@ -57,5 +64,29 @@ def build() -> typer.Typer:
     return app
 
 
+def plain_error(exc: BaseException) -> str:
+    """One line for the operator instead of a traceback."""
+    if isinstance(exc, ValidationError):
+        wrong = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']} (got {e['input']!r})"
+            for e in exc.errors()
+        )
+        return f"a setting is not valid: {wrong}"
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return f"the config file {user_config_file()} is not valid TOML: {exc}"
+    if isinstance(exc, DBAPIError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return f"the database cannot be used: {reason}"
+    if isinstance(exc, ArgumentError):
+        return f"the database URL is not valid: {exc}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    return str(exc)
+
+
 def main() -> None:
-    build()()
+    try:
+        build()()
+    except STARTUP_ERRORS as exc:
+        errors.print(f"[red]error:[/red] {escape(plain_error(exc))}", soft_wrap=True)
+        raise SystemExit(1) from None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,30 @@ def test_more_operator_errors_are_plain_words(env: Path) -> None:
         assert bad.exit_code == 2 and "Invalid value for '--user'" in _words(bad.output)
     missing = runner.invoke(app, ["insights", "list", "--episode", "999"])
     assert missing.exit_code == 0 and "No insights for episode 999" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("PODBRIEF_DATABASE_URL", "nonsense://x", "the database URL is not valid"),
+        ("PODBRIEF_DATABASE_URL", "postgresql://u@127.0.0.1:1/x", "the database cannot be used"),
+        ("PODBRIEF_FETCH_CONCURRENCY", "many", "a setting is not valid: fetch_concurrency"),
+        ("PODBRIEF_CONFIG", "BROKEN", "is not valid TOML"),
+    ],
+)
+def test_bad_settings_end_in_one_plain_line_not_a_traceback(
+    env: Path, setting: str, value: str, says: str
+) -> None:
+    if value == "BROKEN":
+        value = str(env / "broken.toml")
+        Path(value).write_text("this is = = not toml")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "podbrief"), "stats"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, setting: value, "COLUMNS": "200"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert says in done.stderr and "Traceback" not in done.stderr, done.stderr
