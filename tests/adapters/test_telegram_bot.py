@@ -187,10 +187,13 @@ async def test_a_shared_location_sets_the_time_zone(bot: Harness, tg_sessions: S
 
 
 async def test_the_compact_setting_makes_the_brief_one_message(bot: Harness) -> None:
-    await bot.say(ADA, "compact on")
+    assert "compact" in {c["command"] for c in bot.api.commands}  # in Telegram's command menu
+    await bot.say(ADA, "/compact on")
     [brief] = await bot.say(ADA, "/brief")
     assert all(f"#{n} · " in brief.visible_text for n in range(1, 6))
     rows = brief.reply_markup["inline_keyboard"] if brief.reply_markup else []
     assert [row[0]["text"] for row in rows] == [f"Related #{n}" for n in range(1, 6)]
     _, related = await bot.press(ADA, brief, "Related #2")
     assert "Related to" in related[0].visible_text
+    await bot.say(ADA, "compact off")  # and back to one message per insight
+    assert len(cards(await bot.say(ADA, "/brief"))) == 5

@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("subscribe", "Add a podcast by its feed URL"),
     ("time", "Delivery time: /time 08:00"),
     ("timezone", "Your time zone: /timezone Europe/Berlin"),
+    ("compact", "Brief as one compact message, or one per insight: /compact on|off"),
     ("pause", "Pause daily briefs"),
     ("resume", "Resume daily briefs"),
     ("forget", "Delete everything about this chat"),
