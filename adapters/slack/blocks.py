@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,8 @@ from adapters.slack.mrkdwn import (
 )
 from core.chat.format import format_timestamp
 from core.chat.types import Button, Buttons, InsightCard, InvalidAction, Part, Reply, Text
+
+log = logging.getLogger(__name__)
 
 ACTION_ID_PREFIX = "podbrief:"
 
@@ -139,10 +142,9 @@ def _card_source(card: InsightCard) -> str:
 
 
 def _actions_blocks(buttons: tuple[Button, ...], counter: Iterator[int]) -> list[Block]:
-    elements = [_button(button, next(counter)) for button in buttons]
+    elements = [element for b in buttons if (element := _button(b, next(counter))) is not None]
     return [
-        ActionsBlock(elements=list(chunk))
-        for chunk in _chunks_of(elements, ACTIONS_ELEMENTS_MAX)
+        ActionsBlock(elements=list(chunk)) for chunk in _chunks_of(elements, ACTIONS_ELEMENTS_MAX)
     ]
 
 
@@ -151,10 +153,17 @@ def _chunks_of(items: list[ButtonElement], size: int) -> Iterator[list[ButtonEle
         yield items[start : start + size]
 
 
-def _button(button: Button, number: int) -> ButtonElement:
-    value = button.action.encode()
-    if len(value) > BUTTON_VALUE_MAX:
-        raise InvalidAction(f"button value over {BUTTON_VALUE_MAX} characters")
+def _button(button: Button, number: int) -> ButtonElement | None:
+    """The button, or None (logged) when its payload is refused: Slack would refuse the whole
+    message over one bad button."""
+    try:
+        value = button.action.encode()
+    except InvalidAction as exc:
+        log.warning("button %r left out: %s", button.label, exc)
+        return None
+    if len(value) > BUTTON_VALUE_MAX:  # never with 64-byte payloads; Slack's own limit
+        log.warning("button %r left out: value over %d", button.label, BUTTON_VALUE_MAX)
+        return None
     return ButtonElement(
         text=PlainTextObject(text=cut(button.label, BUTTON_TEXT_MAX), emoji=True),
         action_id=f"{ACTION_ID_PREFIX}{button.action.name}:{number}",

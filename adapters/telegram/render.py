@@ -8,12 +8,15 @@ huge paragraph, at line and word boundaries) without ever cutting through a tag.
 from __future__ import annotations
 
 import html
+import logging
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.chat.format import format_timestamp
-from core.chat.types import Action, Button, Buttons, InsightCard, Reply, Text
+from core.chat.types import Action, Button, Buttons, InsightCard, InvalidAction, Reply, Text
+
+log = logging.getLogger(__name__)
 
 MAX_CHARS = 4096  # Telegram's limit, counted in UTF-16 units after entity parsing
 PARAGRAPH_GAP = "\n\n"
@@ -183,16 +186,19 @@ def _rows(buttons: tuple[Button, ...]) -> list[list[Button]]:
 
 
 def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    """Inline keyboard; ``Action.encode`` refuses payloads over Telegram's 64 bytes."""
-    rows = [row for row in rows if row]
-    if not rows:
+    """Inline keyboard. A button whose payload ``Action.encode`` refuses (over Telegram's 64
+    bytes) is left out, logged: Telegram would refuse the whole message over it."""
+    built = [[button for b in row if (button := _inline_button(b)) is not None] for row in rows]
+    built = [row for row in built if row]
+    return InlineKeyboardMarkup(built) if built else None
+
+
+def _inline_button(button: Button) -> InlineKeyboardButton | None:
+    try:
+        return InlineKeyboardButton(button.label, callback_data=button.action.encode())
+    except InvalidAction as exc:
+        log.warning("button %r left out: %s", button.label, exc)
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.action.encode()) for b in row]
-            for row in rows
-        ]
-    )
 
 
 def split_paragraphs(paragraphs: list[Paragraph], limit: int = MAX_CHARS) -> list[str]:

@@ -95,3 +95,14 @@ def test_links_and_split_helpers() -> None:
     assert link("https://x.example/a|b>c", "Ep | 1") == "<https://x.example/a%7Cb%3Ec|Ep ¦ 1>"
     assert escape("&lt;") == "&amp;lt;"  # already-escaped looking text is still escaped
     assert split_text("") == [""]
+
+
+def test_a_button_whose_payload_is_refused_is_left_out_and_the_message_kept() -> None:
+    long = Button("long", Action("follow", None, "é" * 40))  # over the 64-byte payload limit
+    reply = Reply(parts=(Text("pick"), Buttons((long, Button("ok", Action("brief"))))))
+    [message] = render_reply(reply)
+    labels = [e["text"]["text"] for b in message.blocks if b["type"] == "actions"
+              for e in b["elements"]]  # type: ignore[index]  # fmt: skip
+    assert labels == ["ok"] and message.blocks[0]["type"] == "section"
+    [alone] = render_reply(Reply(parts=(Text("pick"), Buttons((long,)))))
+    assert [b["type"] for b in alone.blocks] == ["section"]  # no empty actions block

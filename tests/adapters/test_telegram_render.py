@@ -90,10 +90,16 @@ def test_compact_is_one_message_with_numbered_buttons() -> None:
     ]
 
 
-def test_a_button_payload_over_64_bytes_is_refused_not_sent() -> None:
-    reply = Reply(parts=(Text("x"), Buttons((Button("long", Action("follow", None, "é" * 40)),))))
+def test_a_button_payload_over_64_bytes_is_left_out_and_the_message_kept() -> None:
+    long = Button("long", Action("follow", None, "é" * 40))
     with pytest.raises(InvalidAction):
-        render_reply(reply)
+        long.action.encode()
+    short = Button("ok", Action("follow", None, "ai"))
+    [message] = render_reply(Reply(parts=(Text("x"), Buttons((long, short)))))
+    assert message.html == "x" and message.keyboard is not None
+    assert [[b.text for b in row] for row in message.keyboard.inline_keyboard] == [["ok"]]
+    [alone] = render_reply(Reply(parts=(Text("y"), Buttons((long,)))))
+    assert alone.keyboard is None
 
 
 def test_splitting_counts_utf16_and_never_cuts_a_tag() -> None:
