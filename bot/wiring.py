@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import typer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.http_fetch import HttpFetcher
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
     from core.llm.transcribe import Transcriber
+
+
+class NotConfigured(typer.BadParameter, ValueError):
+    """A setting asks for something the environment does not provide (e.g. an API key); the
+    CLI prints the message as one plain error line."""
 
 
 @dataclass
@@ -84,13 +90,15 @@ def build_embedder(settings: Settings, services: Services | None = None) -> Embe
         if remote is not None:
             return remote
     if settings.embedder == "openai":
-        raise ValueError('embedder "openai" needs OPENAI_API_KEY set in the environment')
+        raise NotConfigured('embedder "openai" needs OPENAI_API_KEY set in the environment')
     if settings.embedder in {"auto", "wordllama"}:
         return WordLlamaEmbedder()
     if settings.embedder == "lsa":
         # Without a corpus LSA fits on the first texts it embeds (see core/embeddings/lsa.py).
         return LsaEmbedder()
-    raise ValueError(f"embedder {settings.embedder!r} is not available: use wordllama or lsa")
+    raise NotConfigured(
+        f"embedder {settings.embedder!r} is not available: use auto, wordllama, lsa or openai"
+    )
 
 
 def build_extractor(settings: Settings, services: Services | None = None) -> InsightExtractor:
@@ -103,7 +111,7 @@ def build_extractor(settings: Settings, services: Services | None = None) -> Ins
         if llm_extractor is not None:
             return llm_extractor
     if settings.extractor == "llm":
-        raise ValueError('extractor "llm" needs OPENAI_API_KEY set in the environment')
+        raise NotConfigured('extractor "llm" needs OPENAI_API_KEY set in the environment')
     if settings.extractor in {"auto", "offline"}:
         return OfflineInsightExtractor()
     raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")

@@ -8,10 +8,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.cli import build
 from bot.llm_check import OFFLINE, run_llm_check
 from bot.settings import Secrets, Settings
-from bot.wiring import Services, build_embedder, build_extractor, build_transcriber, open_services
+from bot.wiring import (
+    NotConfigured,
+    Services,
+    build_embedder,
+    build_extractor,
+    build_transcriber,
+    open_services,
+)
 from core.llm.extractor import LlmInsightExtractor
 from tests.fakes.clock import FakeClock
 from tests.fakes.openai_server import FakeOpenAI, Hang, Reply, Status, running
@@ -154,3 +163,24 @@ async def test_transcription_stays_off_with_a_key_until_it_is_switched_on(
     finally:
         await services.aclose()
     assert off is None and on is not None and on.model == "whisper-1"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("PODBRIEF_EXTRACTOR", "llm", 'extractor "llm" needs OPENAI_API_KEY'),
+        ("PODBRIEF_EMBEDDER", "openai", 'embedder "openai" needs OPENAI_API_KEY'),
+        ("PODBRIEF_EMBEDDER", "bert", "embedder 'bert' is not available"),
+    ],
+)
+def test_asking_for_the_model_without_a_key_is_one_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv("PODBRIEF_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PODBRIEF_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.delenv("PODBRIEF_DATABASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv(setting, value)
+    result = CliRunner().invoke(build(), ["ingest"])
+    assert result.exit_code == 2 and not isinstance(result.exception, NotConfigured)
+    assert said in " ".join(result.output.replace("│", " ").split())
