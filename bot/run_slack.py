@@ -9,9 +9,12 @@ from slack_sdk.errors import SlackApiError
 from starlette.routing import BaseRoute
 
 from adapters.slack.app import SlackBot, SlackConfig, SlackConfigError, build_slack_bot
-from adapters.slack.delivery import SlackMessenger
+from adapters.slack.delivery import Sessions, SlackMessenger
 from adapters.slack.handlers import Engine
+from adapters.slack.oauth import WORKSPACE_REASON
+from adapters.slack.translate import PLATFORM
 from bot.wiring import Services
+from core.people_status import reactivate_workspace
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +36,9 @@ class SlackComponent:
 
     name = "slack"
 
-    def __init__(self, bot: SlackBot) -> None:
+    def __init__(self, bot: SlackBot, sessions: Sessions) -> None:
         self.bot = bot
+        self.sessions = sessions
         self._socket: AsyncSocketModeHandler | None = None
 
     @property
@@ -64,6 +68,12 @@ class SlackComponent:
             error = exc.response.get("error")
             raise SlackConfigError(f"Slack refused SLACK_BOT_TOKEN ({error})") from exc
         log.info("slack: connected to workspace %s as %s", answer.get("team"), answer.get("user"))
+        # The token works: lift a workspace-wide pause a dead token (or an uninstall) left.
+        team = str(answer.get("team_id") or "")
+        if team and await reactivate_workspace(
+            self.sessions, PLATFORM, team, reason_prefix=WORKSPACE_REASON
+        ):
+            log.info("slack: deliveries to workspace %s resume", team)
 
     async def _check_app_token(self) -> None:
         # slack_sdk's Socket Mode client retries a refused token forever: check it first.
@@ -86,4 +96,4 @@ def slack_component(services: Services, engine: Engine) -> SlackComponent | None
     if config.mode is None:
         return None
     bot = build_slack_bot(config, engine, services.sessions, services.engine)
-    return SlackComponent(bot)
+    return SlackComponent(bot, services.sessions)

@@ -19,6 +19,7 @@ from core.chat.channels import ensure_channel, handle_channel_command, is_channe
 from core.chat.types import ChatRef, IncomingMessage, Reply
 from core.chat_ids import brief_of_message
 from core.delivery.errors import SendError
+from core.people_status import reactivate_recipient
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +106,12 @@ class SlackHandlers:
         tz, name = await self.users.lookup(client, team, user)
         if is_channel_command(text):
             chat = tr.chat_for(team, channel, user, None)
+            await self._talking(chat)
             reply = await handle_channel_command(self.sessions, chat, text, timezone_hint=tz)
             await _respond(respond, reply)
             return
         chat = tr.person_chat(team, user)
+        await self._talking(chat)
         message = IncomingMessage(chat, tr.sender(user, name), text, timezone_hint=tz)
         reply = await self._ask(message)
         if tr.is_dm(channel):
@@ -140,6 +143,7 @@ class SlackHandlers:
         tz, name = await self.users.lookup(client, team, user)
         chat = tr.chat_for(team, channel, user, thread)
         await ensure_channel(self.sessions, chat)
+        await self._talking(chat)
         if is_channel_command(text) and chat.is_group:
             reply = await handle_channel_command(self.sessions, chat, text, timezone_hint=tz)
         else:
@@ -172,6 +176,7 @@ class SlackHandlers:
         else:
             chat = tr.chat_for(origin.team_id, origin.channel_id, origin.user_id, origin.thread_ts)
         await ensure_channel(self.sessions, chat)
+        await self._talking(chat)
         message = IncomingMessage(
             chat,
             tr.sender(origin.user_id),
@@ -227,6 +232,12 @@ class SlackHandlers:
             log.warning("could not answer in %s: %s", channel, exc)
             return []
         return posted
+
+    async def _talking(self, chat: ChatRef) -> None:
+        """Someone reached us from this chat: a pause Slack's refusal put on it is lifted (the
+        next delivery tries again once; a refusal pauses it again, no retry storm)."""
+        if await reactivate_recipient(self.sessions, chat.platform, chat.workspace, chat.chat_id):
+            log.info("slack chat %s/%s is reachable again", chat.workspace, chat.chat_id)
 
     async def _brief_of(self, chat: ChatRef, thread_ts: str | None) -> int | None:
         """The brief a thread hangs off, if its parent message showed one."""

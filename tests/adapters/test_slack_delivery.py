@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.slack.delivery import RecipientUnreachable
 from adapters.slack.translate import channel_chat, person_chat
+from bot.run_slack import SlackComponent
 from core import people
 from core.chat.types import Reply
 from core.delivery.errors import RateLimited, TransientSendError
 from core.models import TopicPreference, User
+from core.people_status import deactivate_recipient
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_harness import TEAM, USER, Stack, slack_stack
 
@@ -135,3 +137,38 @@ async def test_channel_subscription_and_its_team_brief(stack: Stack, sessions: S
     await stack.slack.command("channel stop", channel=CHANNEL)
     await fake.wait_for(lambda: len(fake.responses) >= 5)
     assert (await user_row(sessions, CHANNEL)).paused
+
+
+async def test_a_paused_chat_is_reachable_again_once_someone_writes_from_it(
+    stack: Stack, sessions: Sessions
+) -> None:
+    await stack.slack.command("channel daily 9:00", channel=CHANNEL)
+    await stack.fake.wait_for(lambda: len(stack.fake.responses) >= 1)
+    stack.fake.fail_next("chat.postMessage", "not_in_channel")
+    with pytest.raises(RecipientUnreachable):
+        await stack.bot.messenger.send(channel_chat(TEAM, CHANNEL), Reply.text("hi"))
+    assert not (await user_row(sessions, CHANNEL)).active
+    # The bot is invited back and someone @mentions it there.
+    mention = {"type": "app_mention", "channel": CHANNEL, "user": USER,
+               "text": "<@UBOT> help", "ts": "1700000600.000001"}  # fmt: skip
+    await stack.slack.event(mention)
+    await stack.fake.wait_for(lambda: len(stack.fake.in_channel(CHANNEL)) >= 1)
+    row = await user_row(sessions, CHANNEL)
+    assert (row.active, row.inactive_reason, row.paused) == (True, None, False)
+
+
+async def test_a_workspace_stopped_by_a_dead_token_resumes_when_a_good_token_starts(
+    stack: Stack, sessions: Sessions
+) -> None:
+    await people.get_or_create_user(sessions, "slack", TEAM, USER)
+    await people.get_or_create_user(sessions, "slack", TEAM, CHANNEL, kind="channel")
+    await deactivate_recipient(sessions, "slack", TEAM, CHANNEL, "slack: channel_not_found")
+    stack.fake.fail_next("chat.postMessage", "invalid_auth")
+    with pytest.raises(RecipientUnreachable):
+        await stack.bot.messenger.send(person_chat(TEAM, USER), Reply.text("hi"))
+    assert not (await user_row(sessions, USER)).active
+    await SlackComponent(stack.bot, sessions).start()  # `podbrief run` with a working token
+    assert (await user_row(sessions, USER)).active
+    # A chat that left for its own reason stays off.
+    gone = await user_row(sessions, CHANNEL)
+    assert (gone.active, gone.inactive_reason) == (False, "slack: channel_not_found")

@@ -21,7 +21,7 @@ async def test_socket_mode_answers_the_slash_command_and_dms(
 ) -> None:
     async with slack_stack(sessions, engine, clock, socket_mode=True) as stack:
         assert stack.bot.routes() == []  # nothing to serve: Slack is reached over the socket
-        component = SlackComponent(stack.bot)
+        component = SlackComponent(stack.bot, sessions)
         await component.start()
         try:
             fake = stack.fake
@@ -53,4 +53,4 @@ async def test_a_refused_app_token_stops_the_start(
         sessions, engine, clock, socket_mode=True, app_token="xapp-wrong"
     ) as stack:
         with pytest.raises(SlackConfigError, match=r"SLACK_APP_TOKEN \(invalid_auth\)"):
-            await SlackComponent(stack.bot).start()
+            await SlackComponent(stack.bot, sessions).start()
