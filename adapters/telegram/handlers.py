@@ -38,6 +38,11 @@ APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment.
 ADMIN_TTL_SECONDS = 300.0
 ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
 GONE_STATUSES = {ChatMember.BANNED, ChatMember.LEFT}
+UNREADABLE = (
+    filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
+    | filters.VIDEO_NOTE | filters.Document.ALL | filters.ANIMATION | filters.CONTACT
+    | filters.POLL
+)  # fmt: skip
 
 
 class ChatEngine(Protocol):
@@ -96,6 +101,12 @@ class TelegramHandlers:
                 (filters.TEXT | filters.LOCATION) & ~filters.UpdateType.EDITED, self.on_message
             )
         )
+        # A sticker, photo or voice note in a private chat gets the engine's "didn't get that"
+        # with what it does understand, rather than silence.
+        application.add_handler(
+            MessageHandler(filters.ChatType.PRIVATE & UNREADABLE & ~filters.UpdateType.EDITED,
+                           self.on_message)
+        )  # fmt: skip
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(ChatMemberHandler(self.on_membership))
         application.add_error_handler(self.on_error)

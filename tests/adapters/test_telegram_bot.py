@@ -197,3 +197,11 @@ async def test_the_compact_setting_makes_the_brief_one_message(bot: Harness) -> 
     assert "Related to" in related[0].visible_text
     await bot.say(ADA, "compact off")  # and back to one message per insight
     assert len(cards(await bot.say(ADA, "/brief"))) == 5
+
+
+async def test_a_sticker_in_a_private_chat_gets_words_not_silence(bot: Harness) -> None:
+    before = len(bot.api.messages_to(ADA))
+    await bot.api.send_sticker(ADA)
+    await bot.handled(bot.api.last_update_id)
+    [answer] = bot.api.messages_to(ADA)[before:]
+    assert "didn't get that" in answer.visible_text and "help" in answer.visible_text

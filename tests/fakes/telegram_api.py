@@ -126,6 +126,14 @@ class TelegramApiEmulator:
         await self._push({"message": message})
         return int(message["message_id"])
 
+    async def send_sticker(self, chat_id: int) -> int:
+        message = self._user_message(chat_id, None)
+        message["sticker"] = {"file_id": "CAAC1", "file_unique_id": "u1", "width": 512,
+                              "height": 512, "is_animated": False, "is_video": False,
+                              "type": "regular", "emoji": "👍"}  # fmt: skip
+        await self._push({"message": message})
+        return int(message["message_id"])
+
     async def press(self, chat_id: int, message_id: int, data: str, *, from_id: int | None = None
                     ) -> str:  # fmt: skip
         """A user presses a button carrying ``data`` under one of the bot's messages."""
