@@ -119,9 +119,9 @@ def _postings(keys: Ints, width: int) -> Iterable[tuple[int, Ints]]:
 class Ranker:
     """Ranks one candidate set for many users at one moment; the shared part is computed once."""
 
-    def __init__(self, candidates: Candidates, now: datetime) -> None:
+    def __init__(self, candidates: Candidates, now: datetime, best: float | None = None) -> None:
         self.c = candidates
-        self.base = base_scores(candidates, now)
+        self.base = base_scores(candidates, now, best)
         self.order = np.argsort(-self.base, kind="stable")
 
     def pick(self, profile: UserProfile, k: int = 5) -> list[int]:
@@ -199,13 +199,16 @@ class Ranker:
         return short, total[short]
 
 
-def base_scores(c: Candidates, now: datetime) -> Floats:
-    """The part every user shares: normalised insight score, freshness, backlog penalty."""
+def base_scores(c: Candidates, now: datetime, best: float | None = None) -> Floats:
+    """The part every user shares: normalised insight score, freshness, backlog penalty.
+
+    ``best`` is the score scores are divided by (default: the best candidate's); a batch that
+    shares one candidate set passes each user's own best unseen score."""
     if len(c) == 0:
         return np.zeros(0)
     # Relative to the best candidate, so extractors with other score scales still mix.
     scores = np.maximum(c.scores, 0.0)
-    best = float(scores.max())
+    best = float(scores.max()) if best is None else max(best, 0.0)
     norm = scores / best if best > 0 else np.zeros(len(c))
     age_h = np.maximum(now.timestamp() - c.created_ts, 0.0) / 3600.0
     fresh = 0.5 ** (age_h / FRESH_HALF_LIFE_H)

@@ -13,9 +13,22 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Date, Integer, String, and_, exists, literal, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Date,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -243,3 +256,44 @@ async def expire_stale(
     if count:
         log.warning("%d queued briefs are older than %s: marked missed", count, grace)
     return count
+
+
+async def note_briefs(
+    sessions: Sessions, worker: str, now: datetime, briefs: dict[int, int | None]
+) -> None:
+    """Write each claimed delivery's brief and renew its lease, in one statement per batch
+    (rows another worker has taken over meanwhile are left alone)."""
+    if not briefs:
+        return
+    table = cast(Table, Delivery.__table__)
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("delivery"),
+            table.c.claimed_by == worker,
+            table.c.status == "claimed",
+        )
+        .values(brief_id=bindparam("brief"), claimed_at=now)
+    )
+    rows = [{"delivery": did, "brief": bid} for did, bid in briefs.items()]
+    async with transaction(sessions) as session:
+        await (await session.connection()).execute(stmt, rows)
+
+
+async def release(sessions: Sessions, worker: str, ids: Collection[int]) -> None:
+    """Give claimed rows back (an orderly stop): another tick or worker sends them at once
+    instead of after the lease. Their brief is kept and reused."""
+    if not ids:
+        return
+    stmt = (
+        update(Delivery)
+        .where(
+            Delivery.id.in_(sorted(ids)),
+            Delivery.claimed_by == worker,
+            Delivery.status == "claimed",
+        )
+        .values(status="queued", claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    async with transaction(sessions) as session:
+        await session.execute(stmt)

@@ -1,9 +1,15 @@
 """The delivery run: plan due recipients, claim a batch, compose, send through the limiter.
 
+A pipeline, so sending never waits for composing: one producer claims a batch, composes all
+its briefs at once (``core.brief_batch``) and queues them; ``concurrency`` senders take them
+from the queue through the rate limiter. The queue holds at most a batch, so the next batch is
+composed while the last one is being sent and claimed rows do not outwait their lease.
+
 Exactly once: the deliveries row (unique per recipient and local day) is stored before any
 brief is composed, a worker sends only rows it holds a live lease on, and the platform's
 acknowledgement is written right after the send. A worker that dies after claiming leaves
 rows that another takes over when the lease expires; the brief composed for them is reused.
+An orderly stop gives the claimed rows it did not send back at once.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections import deque
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,16 +26,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.brief import BriefResult, compose_brief
-from core.chat.context import save_context
-from core.chat.handlers.brief import brief_reply
-from core.chat.types import ChatRef
-from core.delivery.claim import claim_batch, expire_stale, plan_due, still_mine
-from core.delivery.errors import MaybeSent, RateLimited, RecipientGone
+from core.brief import BriefResult
+from core.brief_batch import compose_briefs
+from core.delivery.claim import claim_batch, expire_stale, note_briefs, plan_due, release
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.record import Outcome, record_outcome
+from core.delivery.record import Outcome
+from core.delivery.sender import Ready, Sender, chat_ref
 from core.models import Delivery, User
-from core.people_status import deactivate_recipient
 from core.ports import Clock, Messenger
 
 log = logging.getLogger(__name__)
@@ -45,8 +48,8 @@ class DeliveryConfig:
     worker: str = field(default_factory=default_worker_name)
     grace: timedelta = timedelta(hours=3)  # missed by less: sent late; by more: skipped
     lease: timedelta = timedelta(minutes=10)
-    batch_size: int = 200
-    concurrency: int = 32
+    batch_size: int = 1000  # briefs composed together (and at most this many queued to send)
+    concurrency: int = 32  # sends in flight
     max_attempts: int = 5
     retry_base: timedelta = timedelta(minutes=1)  # doubled per attempt
     retry_max: timedelta = timedelta(minutes=30)
@@ -70,6 +73,7 @@ class DeliveryReport:
     skipped: int = 0
     lost_lease: int = 0
     messages: int = 0
+    compose_seconds: float = 0.0  # spent composing (wall time of the batches)
 
     @property
     def quiet(self) -> bool:
@@ -82,15 +86,6 @@ class DeliveryReport:
             f"({self.gone} recipients gone), {self.skipped} skipped, {self.missed} missed; "
             f"{self.queued} newly due"
         )
-
-
-def chat_ref(user: User) -> ChatRef:
-    return ChatRef(
-        platform=user.platform,
-        chat_id=user.external_id,
-        workspace=user.workspace,
-        is_group=user.kind != "person",
-    )
 
 
 async def deliver_due(
@@ -109,6 +104,9 @@ async def deliver_due(
     return run.report
 
 
+__all__ = ["DeliveryConfig", "DeliveryReport", "chat_ref", "deliver_due"]
+
+
 class _Run:
     def __init__(
         self,
@@ -118,36 +116,45 @@ class _Run:
         config: DeliveryConfig,
         limiters: RateLimiters,
     ) -> None:
-        self.sessions, self.clock, self.messengers = sessions, clock, messengers
-        self.config, self.limiters = config, limiters
+        self.sessions, self.clock, self.messengers = sessions, clock, dict(messengers)
+        self.config = config
         self.report = DeliveryReport()
-        self._pending: deque[int] = deque()  # claimed, not yet delivered
-        self._exhausted = False  # the last claim found nothing
+        self.sender = Sender(sessions, clock, self.messengers, config, limiters, self.report)
         self._last_plan = clock.now()
+        self._unsent: list[int] = []  # claimed, then left in the queue by a stop
 
     async def run(self, stop: asyncio.Event) -> None:
         if not self.messengers:
             return
         await self._plan()
-        refill = asyncio.Lock()
-
-        async def work() -> None:
-            # A continuous pipeline: whoever finds the queue empty claims the next batch while
-            # the others keep sending, so the send rate does not dip between batches.
-            while True:
-                if not self._pending:
-                    async with refill:
-                        if not self._pending and not self._exhausted and not stop.is_set():
-                            await self._claim_next()
-                    if not self._pending:
-                        return
-                await self._deliver_one(self._pending.popleft())
-
+        queue: asyncio.Queue[Ready | None] = asyncio.Queue(maxsize=max(self.config.batch_size, 1))
         async with asyncio.TaskGroup() as group:
-            for _ in range(self.config.concurrency):
-                group.create_task(work())
+            senders = [
+                group.create_task(self._consume(queue, stop))
+                for _ in range(max(self.config.concurrency, 1))
+            ]
+            await self._produce(queue, stop)
+            for _ in senders:
+                await queue.put(None)
+        if self._unsent:
+            await release(self.sessions, self.config.worker, self._unsent)
 
-    async def _claim_next(self) -> None:
+    async def _produce(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            ids = await self._claim_next()
+            if not ids:
+                return
+            for ready in await self._compose(ids):
+                await queue.put(ready)
+
+    async def _consume(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
+        while (ready := await queue.get()) is not None:
+            if stop.is_set():
+                self._unsent.append(ready.delivery.id)
+            else:
+                await self.sender.send(ready)
+
+    async def _claim_next(self) -> list[int]:
         config, now = self.config, self.clock.now()
         if now - self._last_plan >= config.replan_every:  # a long run picks up new slots
             self._last_plan = now
@@ -160,9 +167,8 @@ class _Run:
             limit=config.batch_size,
             platforms=list(self.messengers),
         )
-        self._exhausted = not ids
         self.report.claimed += len(ids)
-        self._pending.extend(ids)
+        return ids
 
     async def _plan(self) -> None:
         now, config = self.clock.now(), self.config
@@ -173,113 +179,62 @@ class _Run:
             self.sessions, now, grace=config.grace, lease=config.lease
         )
 
-    async def _deliver_one(self, delivery_id: int) -> None:
-        stmt = (
-            select(Delivery, User)
-            .join(User, User.id == Delivery.user_id)
-            .where(Delivery.id == delivery_id)
-        )
-        async with self.sessions() as session:
-            row = (await session.execute(stmt)).one_or_none()
-        if row is None:
-            return
-        delivery, user = row
-        if not user.active or user.paused:
+    async def _compose(self, ids: list[int]) -> list[Ready]:
+        """Every claimed brief of the batch at once; the ones to send, in claim order."""
+        rows = await _load(self.sessions, ids)
+        to_send: list[tuple[Delivery, User]] = []
+        for delivery, user in rows:
+            if user.active and not user.paused:
+                to_send.append((delivery, user))
+                continue
             why = "paused" if user.paused else f"inactive: {user.inactive_reason or '?'}"
-            return await self._finish(
+            await self.sender.finish(
                 delivery, Outcome("skipped", "skipped", why, counts_as_attempt=False)
             )
+        if not to_send:
+            return []
+        started = time.perf_counter()
         try:
-            result = await compose_brief(self.sessions, user.id, self.clock, kind="daily")
-        except Exception as exc:  # one recipient's failure must not stop the others
-            log.warning("composing the brief for user %s failed", user.id, exc_info=True)
-            return await self._retry(delivery, "compose_failed", f"composing failed: {exc}")
-        self.report.composed += 1
-        skip = _nothing_to_send(result)
-        if skip is not None:
-            return await self._finish(
-                delivery, Outcome("skipped", "skipped", skip, counts_as_attempt=False)
+            briefs = await compose_briefs(
+                self.sessions, [user.id for _, user in to_send], self.clock, kind="daily"
             )
-        await self._send(delivery, user, result)
-
-    async def _send(self, delivery: Delivery, user: User, result: BriefResult) -> None:
-        chat = chat_ref(user)
-        limiter = self.limiters.for_platform(user.platform)
-        await limiter.acquire(f"{user.workspace}/{user.external_id}", is_group=chat.is_group)
-        # Renew the lease only now: waiting for the limiter may take long, and a row whose
-        # lease ran out meanwhile may already be another worker's to send.
+        except Exception as exc:  # a failed batch is retried later, like one failed brief
+            log.warning("composing %d briefs failed", len(to_send), exc_info=True)
+            for delivery, _ in to_send:
+                await self.sender.retry(delivery, "compose_failed", f"composing failed: {exc}")
+            return []
+        self.report.compose_seconds += time.perf_counter() - started
+        self.report.composed += len(to_send)
         now = self.clock.now()
-        if not await still_mine(
-            self.sessions, delivery.id, self.config.worker, now, brief_id=result.brief_id
-        ):
-            self.report.lost_lease += 1
-            return
-        await save_context(
+        await note_briefs(
             self.sessions,
-            chat,
-            last_brief_id=result.brief_id,
-            last_insight_id=None,
-            last_listing=[],
+            self.config.worker,
+            now,
+            {delivery.id: briefs[user.id].brief_id for delivery, user in to_send},
         )
-        reply = brief_reply(result, user)
-        timer = self.limiters.timer
-        started = timer.monotonic()
+        ready: list[Ready] = []
+        for delivery, user in to_send:
+            skip = _nothing_to_send(briefs[user.id])
+            if skip is None:
+                ready.append(Ready(delivery, user, briefs[user.id], now))
+            else:
+                outcome = Outcome("skipped", "skipped", skip, counts_as_attempt=False)
+                await self.sender.finish(delivery, outcome)
+        return ready
 
-        def ms() -> int:
-            return int((timer.monotonic() - started) * 1000)
 
-        try:
-            ids = await self.messengers[user.platform].send(chat, reply)
-        except RecipientGone as exc:
-            await deactivate_recipient(
-                self.sessions, user.platform, user.workspace, user.external_id, exc.reason
+async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Delivery, User]]:
+    found: list[tuple[Delivery, User]] = []
+    async with sessions() as session:
+        for start in range(0, len(ids), 500):
+            stmt = (
+                select(Delivery, User)
+                .join(User, User.id == Delivery.user_id)
+                .where(Delivery.id.in_(ids[start : start + 500]))
+                .order_by(Delivery.due_at, Delivery.id)
             )
-            log.warning("recipient %s is gone (%s): deactivated", user.id, exc.reason)
-            self.report.gone += 1
-            return await self._finish(delivery, Outcome("failed", "gone", exc.reason, ms()))
-        except RateLimited as exc:
-            limiter.pause(exc.retry_after)
-            wait = timedelta(seconds=exc.retry_after)  # the platform's wait, not our backoff
-            return await self._retry(delivery, "rate_limited", str(exc), ms(), wait=wait)
-        except MaybeSent as exc:
-            return await self._finish(delivery, Outcome("failed", "maybe_sent", str(exc), ms()))
-        except Exception as exc:
-            return await self._retry(delivery, "transient", str(exc) or type(exc).__name__, ms())
-        self.report.messages += len(ids)
-        await self._finish(delivery, Outcome("sent", "sent", None, ms(), message_ids=ids))
-
-    async def _retry(
-        self,
-        delivery: Delivery,
-        attempt: str,
-        error: str,
-        latency_ms: int = 0,
-        *,
-        wait: timedelta | None = None,
-    ) -> None:
-        attempts = delivery.attempts + 1
-        if attempts >= self.config.max_attempts:
-            final = f"gave up after {attempts} attempts: {error}"
-            return await self._finish(delivery, Outcome("failed", attempt, final, latency_ms))
-        delay = wait if wait is not None else self.config.backoff(attempts)
-        not_before = self.clock.now() + delay
-        await self._finish(delivery, Outcome("queued", attempt, error, latency_ms, not_before))
-
-    async def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
-        counter = {"queued": "retried", "sent": "sent", "failed": "failed", "skipped": "skipped"}
-        name = counter[outcome.status]
-        setattr(self.report, name, getattr(self.report, name) + 1)
-        if outcome.status != "sent":
-            log.info(
-                "delivery %s (user %s): %s: %s",
-                delivery.id,
-                delivery.user_id,
-                outcome.attempt,
-                outcome.error,
-            )
-        await record_outcome(
-            self.sessions, delivery.id, outcome, self.clock.now(), self.config.worker
-        )
+            found += [(row[0], row[1]) for row in await session.execute(stmt)]
+    return found
 
 
 def _nothing_to_send(result: BriefResult) -> str | None:

@@ -1,0 +1,204 @@
+"""Bulk reads for composing many briefs at once: the shared candidate pool and every
+profile of a batch in a handful of queries (``core.profile.load_profile`` reads one)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import (
+    BriefItem,
+    Feedback,
+    Insight,
+    RelatedEdge,
+    ShowSubscription,
+    TopicPreference,
+)
+from core.people import UserProfile, normalise_topic
+from core.profile import LIKE_KINDS
+from core.topic_match import topic_key
+
+FeedbackRow = tuple[str, str | None, int | None, list[str] | None]  # kind, topic, insight, tags
+CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRow:
+    """One candidate insight as every user of the batch sees it."""
+
+    id: int
+    episode_id: int
+    feed_id: int
+    score: float
+    created_at: datetime
+    tags: tuple[str, ...]  # normalised tags, as stored (what a mute matches in SQL)
+    keys: tuple[str, ...]  # matching keys, as ranking compares them
+    group_id: int | None
+
+    @property
+    def group(self) -> int:
+        return self.group_id if self.group_id is not None else self.id
+
+
+def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+async def load_pool(
+    session: AsyncSession,
+    *,
+    newest_after: datetime,
+    older_until: datetime,
+    now: datetime,
+    new_limit: int,
+    older_limit: int,
+) -> list[PoolRow]:
+    """Insights created after ``newest_after`` (newest first) and the best-scored ones
+    created up to ``older_until``, each once."""
+    columns = (
+        Insight.id,
+        Insight.episode_id,
+        Insight.feed_id,
+        Insight.score,
+        Insight.created_at,
+        Insight.topics,
+        Insight.group_id,
+    )
+    new = (
+        select(*columns)
+        .where(Insight.created_at > newest_after, Insight.created_at <= now)
+        .order_by(Insight.created_at.desc(), Insight.id.desc())
+        .limit(new_limit)
+    )
+    older = (
+        select(*columns)
+        .where(Insight.created_at <= older_until)
+        .order_by(Insight.score.desc(), Insight.id.desc())
+        .limit(older_limit)
+    )
+    rows: dict[int, PoolRow] = {}
+    for stmt in (new, older):
+        for iid, episode, feed, score, created, topics, group in await session.execute(stmt):
+            tags = tuple(normalise_topic(t) for t in topics or ())
+            keys = tuple(topic_key(t) for t in tags)
+            rows[iid] = PoolRow(iid, episode, feed, score, created, tags, keys, group)
+    return list(rows.values())
+
+
+async def load_profiles(
+    session: AsyncSession,
+    timezones: dict[int, str],
+    candidate_groups: Collection[int],
+) -> dict[int, UserProfile]:
+    """Every user's profile, with what they received limited to what can matter for these
+    candidates: insights of the candidates' near-duplicate groups (ids included)."""
+    ids = sorted(timezones)
+    prefs: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    feeds: dict[int, set[int]] = defaultdict(set)
+    feedback: dict[int, list[FeedbackRow]] = defaultdict(list)
+    received: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    groups = sorted(set(candidate_groups))
+    for part in chunks(ids):
+        stmt = select(TopicPreference.user_id, TopicPreference.topic, TopicPreference.mode)
+        for uid, tag, mode in await session.execute(stmt.where(TopicPreference.user_id.in_(part))):
+            prefs[uid].append((tag, mode))
+        subs = select(ShowSubscription.user_id, ShowSubscription.feed_id)
+        for uid, feed in await session.execute(subs.where(ShowSubscription.user_id.in_(part))):
+            feeds[uid].add(feed)
+        fb = (
+            select(
+                Feedback.user_id, Feedback.kind, Feedback.topic, Feedback.insight_id, Insight.topics
+            )
+            .outerjoin(Insight, Insight.id == Feedback.insight_id)
+            .where(Feedback.user_id.in_(part))
+        )
+        for uid, kind, topic, iid, topics in await session.execute(fb):
+            feedback[uid].append((kind, topic, iid, topics))
+        for group_part in chunks(groups, 5 * CHUNK):
+            group_of = func.coalesce(Insight.group_id, Insight.id)
+            got = (
+                select(BriefItem.user_id, BriefItem.insight_id, group_of)
+                .join(Insight, Insight.id == BriefItem.insight_id)
+                .where(BriefItem.user_id.in_(part), group_of.in_(group_part))
+            )
+            for uid, iid, group in await session.execute(got):
+                received[uid].append((iid, group))
+    liked_by_user = {uid: _liked_ids(rows) for uid, rows in feedback.items()}
+    edges = await _edges(session, set().union(*liked_by_user.values()) if liked_by_user else set())
+    return {
+        uid: _profile(
+            uid,
+            timezones[uid],
+            prefs[uid],
+            feeds[uid],
+            feedback[uid],
+            received[uid],
+            _neighbours(liked_by_user.get(uid, set()), edges),
+        )
+        for uid in ids
+    }
+
+
+def _liked_ids(rows: list[FeedbackRow]) -> set[int]:
+    return {iid for kind, _, iid, _ in rows if kind in LIKE_KINDS and iid is not None}
+
+
+async def _edges(session: AsyncSession, liked: set[int]) -> dict[int, list[tuple[int, float]]]:
+    found: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for part in chunks(sorted(liked)):
+        stmt = select(RelatedEdge.insight_id, RelatedEdge.related_id, RelatedEdge.score).where(
+            RelatedEdge.insight_id.in_(part)
+        )
+        for iid, rid, score in await session.execute(stmt):
+            found[iid].append((int(rid), float(score)))
+    return found
+
+
+def _neighbours(liked: set[int], edges: dict[int, list[tuple[int, float]]]) -> dict[int, float]:
+    """As ``core.profile``: related insights of liked ones, best edge score each."""
+    best: dict[int, float] = {}
+    for iid in liked:
+        for rid, score in edges.get(iid, ()):
+            if rid not in liked and score > best.get(rid, float("-inf")):
+                best[rid] = score
+    return best
+
+
+def _profile(
+    uid: int,
+    timezone: str,
+    prefs: list[tuple[str, str]],
+    feeds: set[int],
+    feedback: list[FeedbackRow],
+    received: list[tuple[int, int]],
+    similar: dict[int, float],
+) -> UserProfile:
+    liked: Counter[str] = Counter()
+    disliked: Counter[str] = Counter()
+    less_about: set[str] = set()
+    for kind, topic, iid, topics in feedback:  # the same rules as core.profile._feedback
+        keys = {topic_key(normalise_topic(t)) for t in topics or ()}
+        if kind == "less_about" and topic:
+            less_about.add(topic_key(topic))
+        elif kind in LIKE_KINDS and iid is not None:
+            liked.update(keys)
+        elif kind == "down":
+            disliked.update(keys)
+    return UserProfile(
+        user_id=uid,
+        timezone=timezone,
+        followed_topics=frozenset(topic_key(t) for t, mode in prefs if mode == "follow"),
+        muted_topics=frozenset(topic_key(t) for t, mode in prefs if mode == "mute"),
+        less_about_topics=frozenset(less_about),
+        followed_feeds=frozenset(feeds),
+        liked_topics=dict(liked),
+        disliked_topics=dict(disliked),
+        similar_to_liked=similar,
+        received_ids=frozenset(r[0] for r in received),
+        received_groups=frozenset(r[1] for r in received),
+    )

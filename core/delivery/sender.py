@@ -1,0 +1,151 @@
+"""Sending one composed brief through the rate limiter and writing down what happened."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.brief import BriefResult
+from core.chat.context import save_context
+from core.chat.handlers.brief import brief_reply
+from core.chat.types import ChatRef
+from core.delivery.claim import still_mine
+from core.delivery.errors import MaybeSent, RateLimited, RecipientGone
+from core.delivery.ratelimit import RateLimiters
+from core.delivery.record import Outcome, record_outcome
+from core.models import Delivery, User
+from core.people_status import deactivate_recipient
+from core.ports import Clock, Messenger
+
+if TYPE_CHECKING:
+    from core.delivery.service import DeliveryConfig, DeliveryReport
+
+log = logging.getLogger(__name__)
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A claimed delivery with its brief composed, waiting for its turn to be sent."""
+
+    delivery: Delivery
+    user: User
+    result: BriefResult
+    held_since: datetime  # when this worker last claimed or renewed the lease
+
+
+def chat_ref(user: User) -> ChatRef:
+    return ChatRef(
+        platform=user.platform,
+        chat_id=user.external_id,
+        workspace=user.workspace,
+        is_group=user.kind != "person",
+    )
+
+
+class Sender:
+    def __init__(
+        self,
+        sessions: Sessions,
+        clock: Clock,
+        messengers: dict[str, Messenger],
+        config: DeliveryConfig,
+        limiters: RateLimiters,
+        report: DeliveryReport,
+    ) -> None:
+        self.sessions, self.clock, self.messengers = sessions, clock, messengers
+        self.config, self.limiters, self.report = config, limiters, report
+
+    async def send(self, ready: Ready) -> None:
+        delivery, user, result = ready.delivery, ready.user, ready.result
+        chat = chat_ref(user)
+        limiter = self.limiters.for_platform(user.platform)
+        await limiter.acquire(f"{user.workspace}/{user.external_id}", is_group=chat.is_group)
+        if not await self._still_mine(ready):
+            self.report.lost_lease += 1
+            return
+        await save_context(
+            self.sessions,
+            chat,
+            last_brief_id=result.brief_id,
+            last_insight_id=None,
+            last_listing=[],
+        )
+        reply = brief_reply(result, user)
+        timer = self.limiters.timer
+        started = timer.monotonic()
+
+        def ms() -> int:
+            return int((timer.monotonic() - started) * 1000)
+
+        try:
+            ids = await self.messengers[user.platform].send(chat, reply)
+        except RecipientGone as exc:
+            await deactivate_recipient(
+                self.sessions, user.platform, user.workspace, user.external_id, exc.reason
+            )
+            log.warning("recipient %s is gone (%s): deactivated", user.id, exc.reason)
+            self.report.gone += 1
+            return await self.finish(delivery, Outcome("failed", "gone", exc.reason, ms()))
+        except RateLimited as exc:
+            limiter.pause(exc.retry_after)
+            wait = timedelta(seconds=exc.retry_after)  # the platform's wait, not our backoff
+            return await self.retry(delivery, "rate_limited", str(exc), ms(), wait=wait)
+        except MaybeSent as exc:
+            return await self.finish(delivery, Outcome("failed", "maybe_sent", str(exc), ms()))
+        except Exception as exc:
+            return await self.retry(delivery, "transient", str(exc) or type(exc).__name__, ms())
+        self.report.messages += len(ids)
+        await self.finish(delivery, Outcome("sent", "sent", None, ms(), message_ids=ids))
+
+    async def _still_mine(self, ready: Ready) -> bool:
+        """Nobody can have taken the row over within the lease (taking over needs it to have
+        run out), so only a send that waited long asks the database, renewing the lease; False
+        if another worker has taken the row meanwhile, so this one must not send."""
+        now = self.clock.now()
+        if now - ready.held_since < self.config.lease / 2:
+            return True
+        return await still_mine(
+            self.sessions,
+            ready.delivery.id,
+            self.config.worker,
+            now,
+            brief_id=ready.result.brief_id,
+        )
+
+    async def retry(
+        self,
+        delivery: Delivery,
+        attempt: str,
+        error: str,
+        latency_ms: int = 0,
+        *,
+        wait: timedelta | None = None,
+    ) -> None:
+        attempts = delivery.attempts + 1
+        if attempts >= self.config.max_attempts:
+            final = f"gave up after {attempts} attempts: {error}"
+            return await self.finish(delivery, Outcome("failed", attempt, final, latency_ms))
+        delay = wait if wait is not None else self.config.backoff(attempts)
+        not_before = self.clock.now() + delay
+        await self.finish(delivery, Outcome("queued", attempt, error, latency_ms, not_before))
+
+    async def finish(self, delivery: Delivery, outcome: Outcome) -> None:
+        counter = {"queued": "retried", "sent": "sent", "failed": "failed", "skipped": "skipped"}
+        name = counter[outcome.status]
+        setattr(self.report, name, getattr(self.report, name) + 1)
+        if outcome.status != "sent":
+            log.info(
+                "delivery %s (user %s): %s: %s",
+                delivery.id,
+                delivery.user_id,
+                outcome.attempt,
+                outcome.error,
+            )
+        await record_outcome(
+            self.sessions, delivery.id, outcome, self.clock.now(), self.config.worker
+        )

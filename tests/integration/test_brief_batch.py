@@ -1,0 +1,151 @@
+"""Batch composition (core.brief_batch) against the single compose, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import people
+from core.brief import BriefEntry, compose_brief
+from core.brief_batch import compose_briefs
+from core.models import Brief, BriefItem, Insight
+from tests.fakes.brief_rows import add_edge, add_episode, add_feed, add_insight
+from tests.fakes.clock import FakeClock
+
+Sessions = async_sessionmaker[AsyncSession]
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+TOPICS = ["pricing", "ai", "hiring", "growth", "security"]
+
+
+async def library(sessions: Sessions) -> list[int]:
+    """Three shows, twelve episodes, 60 insights: a week of backlog and a day of new ones,
+    varied scores, topics and one near-duplicate group."""
+    ids: list[int] = []
+    for show in range(3):
+        feed = await add_feed(sessions, f"Show {show}")
+        for ep in range(4):
+            episode = await add_episode(sessions, feed, f"Show {show} ep {ep}")
+            for _ in range(5):
+                n = len(ids)
+                ids.append(
+                    await add_insight(
+                        sessions,
+                        episode,
+                        feed,
+                        headline=f"Insight {n}",
+                        score=0.2 + ((n * 37) % 61) / 100,
+                        created_at=NOW - timedelta(hours=2 + (n * 13) % (24 * 7)),
+                        topics=(TOPICS[n % 5], TOPICS[(n % 5 + 1 + (n // 7) % 4) % 5]),
+                        group_id=ids[0] if n in (7, 19) else None,
+                    )
+                )
+    return ids
+
+
+async def twin_users(sessions: Sessions, insights: list[int], clock: FakeClock) -> list[int]:
+    """Pairs of users with identical profiles and history (even ids: single, odd: batch)."""
+    users: list[int] = []
+    for pair in range(6):
+        for twin in range(2):
+            uid = (await people.get_or_create_user(sessions, "console", "", f"u{pair}-{twin}")).id
+            if pair == 1:
+                await people.follow_topic(sessions, uid, "pricing")
+            if pair == 2:
+                await people.mute_topic(sessions, uid, "ai")
+                await people.follow_topic(sessions, uid, "growth")
+            if pair == 3:
+                await people.follow_show(sessions, uid, 2)
+                await people.record_feedback(sessions, uid, "up", insight_id=insights[3])
+                await people.record_feedback(sessions, uid, "less_about", topic="hiring")
+            users.append(uid)
+    await add_edge(sessions, insights[3], insights[40], 0.9)
+    clock.set(NOW - timedelta(days=2))
+    for uid in users[8:]:  # pairs 4 and 5 had briefs two days ago (received some insights)
+        await compose_brief(sessions, uid, clock, kind="daily")
+    clock.set(NOW - timedelta(days=1, hours=3))
+    for uid in users[10:]:  # pair 5 also yesterday
+        await compose_brief(sessions, uid, clock, kind="daily")
+    clock.set(NOW)
+    return users
+
+
+def picked(items: Sequence[BriefEntry]) -> list[tuple[int, bool]]:
+    return [(e.insight_id, e.is_older) for e in items]
+
+
+async def test_a_batch_picks_what_the_single_compose_picks(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    insights = await library(sessions)
+    users = await twin_users(sessions, insights, clock)
+    singles = [await compose_brief(sessions, uid, clock, kind="daily") for uid in users[::2]]
+    batch = await compose_briefs(sessions, users[1::2], clock)
+    for single, uid in zip(singles, users[1::2], strict=True):
+        mine = batch[uid]
+        assert mine.brief_id is not None and not mine.reused and mine.kind == "daily"
+        assert len(mine.items) == 5 and [e.position for e in mine.items] == [1, 2, 3, 4, 5]
+        assert picked(mine.items) == picked(single.items), f"user {uid}"
+    muting = batch[users[5]]
+    assert all("ai" not in e.topics for e in muting.items)
+    async with sessions() as session:
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(BriefItem)
+            .where(BriefItem.brief_id.in_([b.brief_id for b in batch.values()]))
+        )
+    assert stored == 5 * 6  # every item stored, once
+
+
+async def test_daily_batches_never_repeat_and_fill_with_older_marked(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    await library(sessions)
+    uid = (await people.get_or_create_user(sessions, "console", "", "daily")).id
+    muter = (await people.get_or_create_user(sessions, "console", "", "muter")).id
+    await people.mute_topic(sessions, muter, "pricing")
+    seen: dict[int, list[int]] = {uid: [], muter: []}
+    for day in range(4):
+        clock.set(NOW + timedelta(days=day))
+        briefs = await compose_briefs(sessions, [uid, muter, 99999], clock)
+        assert 99999 not in briefs  # unknown ids are left out
+        for who in seen:
+            seen[who] += [e.insight_id for e in briefs[who].items]
+            if day > 0:  # nothing new since yesterday's brief: all filled from the backlog
+                assert all(e.is_older for e in briefs[who].items)
+    for ids in seen.values():
+        assert len(ids) == len(set(ids)) == 20  # never a repeat
+    async with sessions() as session:
+        tags = (
+            await session.scalars(select(Insight.topics).where(Insight.id.in_(seen[muter])))
+        ).all()
+    assert all("pricing" not in t for t in tags)
+
+
+async def test_an_existing_brief_of_the_day_is_reused(sessions: Sessions, clock: FakeClock) -> None:
+    await library(sessions)
+    asked = (await people.get_or_create_user(sessions, "console", "", "asked")).id
+    other = (await people.get_or_create_user(sessions, "console", "", "other")).id
+    clock.set(NOW - timedelta(hours=1))
+    on_request = await compose_brief(sessions, asked, clock, kind="on_demand")
+    clock.set(NOW)
+    first = await compose_briefs(sessions, [asked, other], clock)
+    again = await compose_briefs(sessions, [asked, other], clock)
+    assert first[asked].reused and first[asked].brief_id == on_request.brief_id
+    assert first[asked].kind == "on_demand"
+    assert picked(first[asked].items) == picked(on_request.items)
+    assert not first[other].reused and again[other].reused
+    assert again[other].brief_id == first[other].brief_id
+    assert picked(again[other].items) == picked(first[other].items)
+    async with sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(Brief))
+    assert count == 2
+
+
+async def test_nothing_unseen_stores_no_brief(sessions: Sessions, clock: FakeClock) -> None:
+    uid = (await people.get_or_create_user(sessions, "console", "", "empty")).id
+    clock.set(NOW)
+    result = (await compose_briefs(sessions, [uid], clock))[uid]
+    assert result.brief_id is None and result.items == []
