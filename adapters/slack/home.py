@@ -13,7 +13,7 @@ from sqlalchemy import select
 from adapters.slack import translate as tr
 from adapters.slack.delivery import Sessions
 from adapters.slack.handlers import Ack, UserDirectory
-from adapters.slack.home_view import HOME_PREFIX, HomeSettings, home_view
+from adapters.slack.home_view import HOME_PREFIX, HomeSettings, home_view, offered
 from core import people
 from core.brief import latest_brief
 from core.chat.cards import cards_for
@@ -87,33 +87,38 @@ class AppHome:
             return "Briefs paused." if paused else "Briefs resumed."
         if name == "add_topic":
             return f"Following {await people.follow_topic(s, uid, _value(action))}."
-        if name in ("topics", "muted"):
-            return await self._save_topics(uid, name == "muted", _selected(action))
-        if name == "shows":
-            return await self._save_shows(uid, {int(v) for v in _selected(action) if v.isdigit()})
+        if name in ("topics", "muted", "shows"):
+            shown = offered(await self._settings(user), name)
+            chosen = _selected(action) & shown  # nothing the Home did not offer
+            if name == "shows":
+                return await self._save_shows(uid, chosen, shown)
+            return await self._save_topics(uid, name == "muted", chosen, shown)
         return "Nothing to save."
 
-    async def _save_topics(self, user_id: int, muted: bool, chosen: set[str]) -> str:
+    async def _save_topics(
+        self, user_id: int, muted: bool, chosen: set[str], shown: set[str]
+    ) -> str:
         current = await _topics(self.sessions, user_id, "mute" if muted else "follow")
         for topic in chosen - set(current):
             await (people.mute_topic if muted else people.follow_topic)(
                 self.sessions, user_id, topic
             )
-        for topic in set(current) - chosen:
+        for topic in (set(current) & shown) - chosen:
             await people.unfollow(self.sessions, user_id, topic)
         return "Muted topics saved." if muted else "Topics saved."
 
-    async def _save_shows(self, user_id: int, chosen: set[int]) -> str:
+    async def _save_shows(self, user_id: int, chosen: set[str], shown: set[str]) -> str:
         async with self.sessions() as session:
-            current = set(
-                await session.scalars(
+            current = {
+                str(feed_id)
+                for feed_id in await session.scalars(
                     select(ShowSubscription.feed_id).where(ShowSubscription.user_id == user_id)
                 )
-            )
+            }
         for feed_id in chosen - current:
-            await people.follow_show(self.sessions, user_id, feed_id)
-        for feed_id in current - chosen:
-            await people.unfollow_show(self.sessions, user_id, feed_id)
+            await people.follow_show(self.sessions, user_id, int(feed_id))
+        for feed_id in (current & shown) - chosen:
+            await people.unfollow_show(self.sessions, user_id, int(feed_id))
         return "Shows saved."
 
     async def _settings(self, user: User) -> HomeSettings:

@@ -143,10 +143,23 @@ def _topic_blocks(s: HomeSettings) -> list[Block]:
     return blocks
 
 
+def _show_options(s: HomeSettings) -> list[Option]:
+    """Subscribed shows first, so a long list never hides (and a save never drops) one."""
+    ordered = sorted(s.shows, key=lambda show: show[0] not in s.subscribed)
+    return [_option(str(feed_id), title) for feed_id, title in ordered[:OPTIONS_MAX]]
+
+
+def offered(s: HomeSettings, select: str) -> set[str]:
+    """The values the Home's ``topics``/``muted``/``shows`` select offers: a save changes only
+    these (what Slack could not show stays as it is)."""
+    options = _show_options(s) if select == "shows" else _topic_options(s)
+    return {str(option.value) for option in options}
+
+
 def _show_blocks(s: HomeSettings) -> list[Block]:
     if not s.shows:
         return []
-    options = [_option(str(feed_id), title) for feed_id, title in s.shows[:OPTIONS_MAX]]
+    options = _show_options(s)
     chosen = {str(feed_id) for feed_id in s.subscribed}
     return [DividerBlock(), _text("*Shows* you follow"), _multi("shows", "Shows", options, chosen)]
 

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.models import ShowSubscription, TopicPreference, User
+from core import people
+from core.db import transaction
+from core.models import Feed, ShowSubscription, TopicPreference, User
 from core.people import normalise_topic
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_harness import USER, Stack, slack_stack
@@ -133,3 +135,30 @@ async def test_home_shows_the_last_brief_and_its_buttons_answer_in_the_dm(
     await stack.slack.press(related, channel=None, message_ts=None)
     await stack.fake.wait_for(lambda: len(stack.fake.messages) >= 2)
     assert stack.fake.messages[1].channel == DM
+
+
+async def test_a_long_show_list_keeps_subscriptions_and_ignores_forged_values(
+    stack: Stack, sessions: Sessions
+) -> None:
+    async with transaction(sessions) as session:
+        extra = [Feed(url=f"https://many.example/{n}.xml", title=f"Show {n:03d}")
+                 for n in range(120)]  # fmt: skip
+        session.add_all(extra)
+    last = extra[-1].id  # "Show 119": far beyond Slack's 100 options in title order
+    await open_home(stack)
+    await people.follow_show(sessions, (await ada(sessions)).id, last)
+    home = await open_home(stack)
+    shows = element(home, "home:shows")
+    assert len(shows["options"]) == 100
+    assert [o["value"] for o in shows["initial_options"]] == [str(last)]
+
+    def chosen(*values: str) -> list[dict[str, Any]]:
+        return [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values]
+
+    other = stack.lib.feed_ids["f2"]
+    picked = chosen(str(last), str(other), "999999", "x")  # the last two were never offered
+    await change(stack, {"action_id": "home:shows", "type": "multi_static_select",
+                         "selected_options": picked})  # fmt: skip
+    async with sessions() as session:
+        subscribed = set(await session.scalars(select(ShowSubscription.feed_id)))
+    assert subscribed == {last, other}
