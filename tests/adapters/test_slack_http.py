@@ -83,3 +83,12 @@ async def test_brief_from_a_new_user_and_related_answers_in_its_thread(
     for related_id in related_in_library(lib, card):
         assert headline_of[related_id] in answer.block_text()
         assert episode_of[related_id] != episode_of[card]
+
+
+async def test_slacks_url_verification_gets_its_challenge_back(stack: Stack) -> None:
+    body = '{"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}'  # noqa: E501
+    response = await stack.slack.send(body, "application/json")
+    assert response.status_code == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.text
+    unsigned = await stack.slack.send(body, "application/json", secret=None)
+    assert unsigned.status_code == 401
