@@ -17,8 +17,8 @@ from starlette.routing import BaseRoute
 
 from bot.runtime import Component
 from bot.wiring import Services, build_extractor
-from core.delivery.ratelimit import RateLimiters, limits_shared_by
 from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.delivery.shared_pacer import delivery_limiters
 from core.pipeline import PipelineReport, run_pipeline
 from core.ports import Embedder, InsightExtractor, Messenger
 from core.scheduling import ScheduleConfig, Scheduler
@@ -51,8 +51,9 @@ def scheduler_component(
     services: Services, messengers: dict[str, Messenger], embedder: Embedder
 ) -> Scheduler:
     settings = services.settings
-    # One per process: pacing and 429 pauses outlive a tick.
-    limiters = RateLimiters(limits=limits_shared_by(settings.delivery_processes))
+    # One per process: pacing and 429 pauses outlive a tick. On PostgreSQL the overall limits
+    # are kept in the database for every process; otherwise each takes its share.
+    limiters = delivery_limiters(services.sessions, settings.delivery_processes)
     config = delivery_config(services)
     extractor: list[InsightExtractor] = []  # built on first use: start-up stays quick
 

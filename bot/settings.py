@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # Daily delivery (see README "Delivery and deployment").
     delivery_grace_minutes: int = Field(180, ge=0)  # a brief missed by less is sent late
     delivery_lease_minutes: int = Field(10, ge=1)  # a dead worker's claims free up after this
-    delivery_batch_size: int = Field(200, ge=1, le=10_000)
+    delivery_batch_size: int = Field(1000, ge=1, le=10_000)
     delivery_concurrency: int = Field(32, ge=1, le=1_000)
     delivery_max_attempts: int = Field(5, ge=1, le=50)
     # Processes sending for the same bots (workers, or `run` with role all): each paces itself

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -100,12 +101,24 @@ class Pacer:
         self.bucket.pause_until(moment)
 
 
+class OverallGate(Protocol):
+    """Where the overall limit is kept: this process (``Pacer``) or a database shared by every
+    process sending for one bot (``core.delivery.shared_pacer.SharedPacer``)."""
+
+    async def wait(self, timer: Timer, cost: int) -> None: ...
+
+    def pause_until(self, moment: float) -> None: ...
+
+
+GateFactory = Callable[[str, Limits], OverallGate | None]  # (platform, limits) -> gate
+
+
 class PlatformLimiter:
-    def __init__(self, limits: Limits, timer: Timer) -> None:
+    def __init__(self, limits: Limits, timer: Timer, overall: OverallGate | None = None) -> None:
         self.limits = limits
         self.timer = timer
         rate = limits.overall_per_second
-        self._overall = Pacer(rate) if rate else None
+        self._overall: OverallGate | None = overall or (Pacer(rate) if rate else None)
         self._chats: dict[str, Bucket] = {}
         self._groups: dict[str, Bucket] = {}
 
@@ -148,14 +161,21 @@ class PlatformLimiter:
 class RateLimiters:
     """One limiter per platform, created on first use with that platform's limits."""
 
-    def __init__(self, timer: Timer | None = None, limits: dict[str, Limits] | None = None) -> None:
+    def __init__(
+        self,
+        timer: Timer | None = None,
+        limits: dict[str, Limits] | None = None,
+        gates: GateFactory | None = None,
+    ) -> None:
         self.timer = timer or SystemTimer()
         self._limits = dict(PLATFORM_LIMITS if limits is None else limits)
+        self._gates = gates
         self._by_platform: dict[str, PlatformLimiter] = {}
 
     def for_platform(self, platform: str) -> PlatformLimiter:
         limiter = self._by_platform.get(platform)
         if limiter is None:
             limits = self._limits.get(platform, Limits())
-            limiter = self._by_platform[platform] = PlatformLimiter(limits, self.timer)
+            gate = self._gates(platform, limits) if self._gates else None
+            limiter = self._by_platform[platform] = PlatformLimiter(limits, self.timer, gate)
         return limiter

@@ -1,7 +1,7 @@
 """All tables. Importing this package registers every model on ``Base.metadata``."""
 
 from core.models.base import Base, utcnow
-from core.models.delivery import Delivery, DeliveryAttempt
+from core.models.delivery import Delivery, DeliveryAttempt, RateSlot
 from core.models.feeds import Episode, Feed, TranscriptLink
 from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
 from core.models.llm import ExtractionCache, LlmCall
@@ -32,6 +32,7 @@ __all__ = [
     "InsightEmbedding",
     "InsightTopic",
     "LlmCall",
+    "RateSlot",
     "RelatedEdge",
     "Segment",
     "SentMessage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, utcnow
@@ -54,3 +54,13 @@ class DeliveryAttempt(Base):
     status: Mapped[str] = mapped_column(String(20))  # sent | transient | rate_limited | gone | …
     error: Mapped[str | None] = mapped_column(String(500))
     latency_ms: Mapped[int] = mapped_column(default=0)
+
+
+class RateSlot(Base):
+    """A platform's overall send pacing shared by every process on one database: the next
+    free send moment (epoch seconds on the database's clock; see core.delivery.shared_pacer)."""
+
+    __tablename__ = "rate_slots"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
