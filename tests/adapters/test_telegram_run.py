@@ -127,3 +127,24 @@ async def test_a_refused_token_or_a_bad_secret_stop_run_with_the_reason(tmp_path
         code, output = await run_to_exit(bad_secret)
         assert code == 1 and "PODBRIEF_TELEGRAM_WEBHOOK_SECRET" in output
         await api.close()
+
+
+async def test_a_taken_http_port_stops_run_with_the_reason(tmp_path: Path) -> None:
+    api = TelegramApiEmulator()
+    async with serve(api.app()) as url:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            port = int(taken.getsockname()[1])
+            env = clean_env(
+                tmp_path,
+                PODBRIEF_TELEGRAM_TOKEN=api.token,
+                PODBRIEF_TELEGRAM_BASE_URL=api.base_url(url),
+                PODBRIEF_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook/telegram",
+                PODBRIEF_HTTP_PORT=str(port),
+            )
+            code, output = await run_to_exit(env)
+        await api.close()
+    assert code == 1, output
+    assert f"cannot listen on 127.0.0.1:{port}" in output and "PODBRIEF_HTTP_PORT" in output
+    assert api.webhook_url == ""  # never told Telegram to post to a server that is not ours
