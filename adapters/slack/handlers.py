@@ -15,8 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate as tr
 from adapters.slack.blocks import ACTION_ID_PREFIX, render_reply
 from adapters.slack.delivery import PostedMessage, Poster, Sessions
-from core.chat.channels import ensure_channel, handle_channel_command, is_channel_command
-from core.chat.types import ChatRef, IncomingMessage, Reply
+from core.chat.channels import (
+    CHANNEL_HELP,
+    ensure_channel,
+    handle_channel_command,
+    is_channel_command,
+)
+from core.chat.types import ChatRef, IncomingMessage, Reply, Text
 from core.chat_ids import brief_of_message
 from core.delivery.errors import SendError
 from core.people_status import reactivate_recipient
@@ -114,6 +119,8 @@ class SlackHandlers:
         await self._talking(chat)
         message = IncomingMessage(chat, tr.sender(user, name), text, timezone_hint=tz)
         reply = await self._ask(message)
+        if text.lower() == "help":  # Slack's own extra: team briefs for a channel
+            reply = replace(reply, parts=(*reply.parts, Text(CHANNEL_HELP, "note")))
         if tr.is_dm(channel):
             await self._post(client, chat, reply, channel=channel)
         elif reply.cards or reply.brief_id is not None:

@@ -37,7 +37,8 @@ async def ada(sessions: Sessions) -> User:
 
 
 async def test_every_listed_subcommand(stack: Stack, sessions: Sessions) -> None:
-    assert "What you can say" in await answer(stack, "help")
+    help_text = await answer(stack, "help")
+    assert "What you can say" in help_text and "channel daily 09:00" in help_text
     brief = await answer(stack, "brief")
     assert all(f"#{n} " in brief for n in range(1, 6))
     assert "Related to" in await answer(stack, "related 2")
