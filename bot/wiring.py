@@ -122,7 +122,9 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
     from core.chat.engine import ConversationEngine
     from core.llm.router import LlmAnswerer, LlmRouter
 
-    llm = build_llm(services)  # with a key: free text and questions also go to the model
+    # With a key, free text and questions also go to the model; someone is waiting for the
+    # reply, so a slow or throttling server gets one quick retry, then the rules answer.
+    llm = build_llm(services, chat_retry(), timeout=CHAT_TIMEOUT_SECONDS)
     budget = build_llm_budget(services)
     return ConversationEngine(
         services.sessions,
@@ -137,7 +139,18 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
 # --- LLM (issue 4): OpenAI or any OpenAI-compatible server, when OPENAI_API_KEY is set ---------
 
 
-def build_llm(services: Services, retry: RetryPolicy | None = None) -> OpenAILLM | None:
+CHAT_TIMEOUT_SECONDS = 30.0  # at most, for a chat reply's model call
+
+
+def chat_retry() -> RetryPolicy:
+    from adapters.openai_retry import RetryPolicy
+
+    return RetryPolicy(attempts=2, base_delay=0.5, max_delay=1.0, max_retry_after=2.0)
+
+
+def build_llm(
+    services: Services, retry: RetryPolicy | None = None, *, timeout: float | None = None
+) -> OpenAILLM | None:
     """The chat model client, or None when no OPENAI_API_KEY is set (offline mode)."""
     from adapters.openai_llm import OpenAILLM
 
@@ -149,7 +162,7 @@ def build_llm(services: Services, retry: RetryPolicy | None = None) -> OpenAILLM
         api_key=key,
         base_url=services.secrets.openai_base_url,
         model=settings.llm_model,
-        timeout=settings.llm_timeout_seconds,
+        timeout=min(timeout or settings.llm_timeout_seconds, settings.llm_timeout_seconds),
         concurrency=settings.llm_concurrency,
         retry=retry,
     )
@@ -185,9 +198,7 @@ def build_llm_extractor(services: Services) -> LlmInsightExtractor | None:
     )
 
 
-def build_openai_embedder(
-    services: Services, retry: RetryPolicy | None = None
-) -> Embedder | None:
+def build_openai_embedder(services: Services, retry: RetryPolicy | None = None) -> Embedder | None:
     from adapters.openai_embedder import OpenAIEmbedder
     from core.llm.port import Usage
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +163,27 @@ async def test_a_question_in_free_text_reaches_the_answer_through_the_router(
     ]
     reply = await engine_llm.handle(said("summarise the pricing changes people mentioned"))
     assert texts(reply).startswith("Prices went up twice [I1].")
+
+
+async def test_a_throttled_model_never_keeps_a_chat_reply_waiting(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    from bot.settings import Secrets, Settings
+    from bot.wiring import build_engine, open_services
+
+    fake.script.append(Status(429, retry_after="30"))  # far longer than a person waits
+    async with running(fake) as base_url:
+        services = await open_services(
+            Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", embedder="lsa"),
+            Secrets(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=base_url),
+            FakeClock(),
+        )
+        try:
+            engine = build_engine(services)
+            started = time.monotonic()
+            reply = await engine.handle(said("hmm whatever you think works"))
+        finally:
+            await services.aclose()
+    assert time.monotonic() - started < 10  # no 30-second wait
+    assert texts(reply).startswith("Sorry, I didn't understand")
+    assert len(fake.chat_requests()) == 1
