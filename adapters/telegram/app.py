@@ -106,6 +106,15 @@ class TelegramService:
         path = urlsplit(self.config.webhook_url).path.rstrip("/")
         return path or DEFAULT_WEBHOOK_PATH
 
+    @property
+    def webhook_target(self) -> str:
+        """The URL Telegram posts to: the configured one, or with the default path when it
+        names only a host (it must reach the route we serve)."""
+        url = self.config.webhook_url
+        if urlsplit(url).path.rstrip("/"):
+            return url
+        return urlsplit(url)._replace(path=DEFAULT_WEBHOOK_PATH).geturl()
+
     def routes(self) -> list[BaseRoute]:
         if not self.webhook:
             return []
@@ -118,7 +127,7 @@ class TelegramService:
         await application.start()
         if self.webhook:
             await application.bot.set_webhook(
-                self.config.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
+                self.webhook_target, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
             )
         elif application.updater is not None:
             await application.updater.start_polling(

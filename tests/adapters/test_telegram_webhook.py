@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from adapters.telegram.app import TelegramConfig, TelegramService
+from core.chat.engine import ConversationEngine
 from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
     Harness,
     Sessions,
@@ -70,3 +72,28 @@ async def test_requests_without_the_right_secret_or_body_are_refused(
         assert says in await response.text()
     # Nothing reached the bot: it answered nobody.
     assert hooked.api.sent == []
+
+
+@pytest.mark.parametrize(
+    ("configured", "path", "target"),
+    [
+        (
+            "https://bot.example.com",
+            "/telegram/webhook",
+            "https://bot.example.com/telegram/webhook",
+        ),
+        (
+            "https://bot.example.com/",
+            "/telegram/webhook",
+            "https://bot.example.com/telegram/webhook",
+        ),
+        ("https://bot.example.com/tg/hook", "/tg/hook", "https://bot.example.com/tg/hook"),
+    ],
+)
+def test_the_webhook_url_telegram_gets_reaches_the_route_served(
+    tg_sessions: Sessions, clock: FakeClock, configured: str, path: str, target: str
+) -> None:
+    config = TelegramConfig(token="1:TOKEN", webhook_url=configured)
+    service = TelegramService(config, ConversationEngine(tg_sessions, clock), tg_sessions)
+    assert service.webhook_path == path and service.webhook_target == target
+    assert [getattr(route, "path", "") for route in service.routes()] == [path]
