@@ -92,6 +92,12 @@ class TelegramService:
                 "PODBRIEF_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "
                 "_ and - (Telegram's rule)"
             )
+        parts = urlsplit(config.webhook_url)
+        if config.webhook_url and not (parts.scheme in ("https", "http") and parts.hostname):
+            raise TelegramConfigError(
+                f"PODBRIEF_TELEGRAM_WEBHOOK_URL must be a full https:// URL such as "
+                f"https://bot.example.com/telegram, not {config.webhook_url!r}"
+            )
         self.config = config
         self.webhook = bool(config.webhook_url)
         self.secret = config.webhook_secret or secrets.token_urlsafe(32)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from adapters.telegram.app import TelegramConfig, TelegramService
+from adapters.telegram.app import TelegramConfig, TelegramConfigError, TelegramService
 from core.chat.engine import ConversationEngine
 from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
     Harness,
@@ -97,3 +97,14 @@ def test_the_webhook_url_telegram_gets_reaches_the_route_served(
     service = TelegramService(config, ConversationEngine(tg_sessions, clock), tg_sessions)
     assert service.webhook_path == path and service.webhook_target == target
     assert [getattr(route, "path", "") for route in service.routes()] == [path]
+
+
+@pytest.mark.parametrize(
+    "configured", ["bot.example.com/telegram", "ftp://bot.example.com/x", "https://"]
+)
+def test_a_webhook_url_that_is_not_a_url_is_refused_in_plain_words(
+    tg_sessions: Sessions, clock: FakeClock, configured: str
+) -> None:
+    config = TelegramConfig(token="1:TOKEN", webhook_url=configured)
+    with pytest.raises(TelegramConfigError, match="must be a full https:// URL"):
+        TelegramService(config, ConversationEngine(tg_sessions, clock), tg_sessions)
