@@ -133,8 +133,10 @@ class SlackHandlers:
     # --- messages: DMs, threads and @mentions -------------------------------------------
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if event.get("channel_type") != "im" or event.get("bot_id"):
             return  # channel chatter is not for us unless it @mentions the app
+        if event.get("subtype") not in (None, "file_share"):
+            return  # edits, deletions, joins: nothing was said to us
         await self._on_text(event, body, client)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
@@ -145,8 +147,8 @@ class SlackHandlers:
         user, channel = str(event.get("user", "")), str(event.get("channel", ""))
         thread = event.get("thread_ts")
         text = tr.message_text(str(event.get("text") or ""))
-        if not user or not text:
-            return
+        if not user or not (text or event.get("subtype") == "file_share"):
+            return  # a bare file still gets an answer: what we do understand
         tz, name = await self.users.lookup(client, team, user)
         chat = tr.chat_for(team, channel, user, thread)
         await ensure_channel(self.sessions, chat)

@@ -176,3 +176,14 @@ def quote_of(brief: Posted, position: int) -> str:
     card = next(b["text"]["text"] for b in brief.blocks if f"*#{position} " in str(b.get("text")))
     headline = card.split("*")[1].removeprefix(f"#{position} ")
     return next(q for _, h, _, q, *_ in INSIGHTS if h == headline)
+
+
+async def test_a_file_in_the_dm_gets_words_and_an_edit_is_ignored(stack: Stack) -> None:
+    base = {"type": "message", "channel": DM, "channel_type": "im", "user": USER}
+    await stack.slack.event({**base, "subtype": "message_changed", "text": "brief",
+                             "ts": "1700000700.000001"})  # fmt: skip
+    await stack.slack.event({**base, "subtype": "file_share", "text": "",
+                             "files": [{"id": "F1"}], "ts": "1700000700.000002"})  # fmt: skip
+    await stack.fake.wait_for(lambda: len(stack.fake.messages) >= 1)
+    [answer] = stack.fake.messages
+    assert "didn't get that" in answer.text and "help" in answer.text
