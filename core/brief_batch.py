@@ -17,20 +17,19 @@ ranking's rule for the limits and the score scale.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from typing import cast
 
-import numpy as np
-import numpy.typing as npt
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.brief import (
-    BRIEF_SIZE,
     FIRST_BRIEF_WINDOW,
     NEW_POOL,
     OLDER_POOL,
@@ -42,11 +41,12 @@ from core.brief import (
     local_date_for,
 )
 from core.brief_batch_load import PoolRow, chunks, load_pool, load_profiles
+from core.brief_batch_rank import SinceView
 from core.db import transaction
-from core.models import Brief, BriefItem, User
+from core.models import Brief, BriefItem, Episode, Feed, Insight, User
 from core.people import UserProfile
 from core.ports import Clock
-from core.ranking import CandidateRow, Candidates, Ranker
+from core.ranking import CandidateRow
 
 log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
@@ -67,15 +67,17 @@ async def compose_briefs(
         existing = await _existing(session, dates)
         todo = {uid: tz for uid, tz in zones.items() if uid not in existing}
         picks = await _rank(session, todo, now) if todo else {}
+    read_back = {uid: (bid, True) for uid, bid in existing.items()}  # (brief id, reused)
     try:
-        stored = await _store(sessions, picks, dates, kind, now)
+        new, raced = await _store(sessions, picks, dates, kind, now)
+        read_back |= {uid: (bid, True) for uid, bid in raced.items()}
     except DBAPIError:  # a race with another compose (or a deadlock): one at a time instead
         log.warning("storing %d briefs in one go failed; composing one by one", len(picks))
-        stored = await _one_by_one(sessions, picks, clock, kind)
-    existing.update({uid: bid for uid, (bid, _) in stored.items()})
-    new = {uid for uid, (_, is_new) in stored.items() if is_new}
+        new = {}
+        read_back |= await _one_by_one(sessions, picks, clock, kind)
     async with sessions() as session:
-        results = await _results(session, existing, new)
+        results = await _results(session, read_back)
+        results |= await _fresh_results(session, new, picks, dates, kind, now)
     for uid in zones:
         if uid not in results:
             results[uid] = BriefResult(None, uid, dates[uid], kind, None, [])
@@ -89,7 +91,7 @@ async def _one_by_one(
     for uid in picks:
         result = await compose_brief(sessions, uid, clock, kind=kind)
         if result.brief_id is not None:
-            stored[uid] = (result.brief_id, not result.reused)
+            stored[uid] = (result.brief_id, result.reused)
     return stored
 
 
@@ -146,83 +148,24 @@ async def _rank(
     if not pool:
         return {}
     profiles = await load_profiles(session, zones, {row.group for row in pool})
-    views: dict[datetime, _View] = {}
+    # CPU work off the event loop: the senders sharing it keep their pace meanwhile.
+    return await asyncio.to_thread(_rank_all, pool, since, profiles, now)
+
+
+def _rank_all(
+    pool: list[PoolRow],
+    since: dict[int, datetime],
+    profiles: dict[int, UserProfile],
+    now: datetime,
+) -> dict[int, list[CandidateRow]]:
+    views: dict[datetime, SinceView] = {}
     picks: dict[int, list[CandidateRow]] = {}
-    for uid in ids:
-        view = views.get(since[uid])
+    for uid, moment in since.items():
+        view = views.get(moment)
         if view is None:
-            view = views[since[uid]] = _View(pool, since[uid], now)
+            view = views[moment] = SinceView(pool, moment, now)
         picks[uid] = view.pick(profiles[uid], now)
     return picks
-
-
-class _View:
-    """The pool as users whose last brief was at ``since`` see it: new ones (newest first),
-    then older ones (best first), in the order ``compose_brief`` reads them."""
-
-    def __init__(self, pool: list[PoolRow], since: datetime, now: datetime) -> None:
-        new = [r for r in pool if since < r.created_at <= now]
-        new.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-        older = [r for r in pool if r.created_at <= since]
-        older.sort(key=lambda r: (r.score, r.id), reverse=True)
-        self.rows = [_candidate(r, is_older=False) for r in new]
-        self.rows += [_candidate(r, is_older=True) for r in older]
-        self.new_count = len(new)
-        self.candidates = Candidates.build(self.rows)
-        self.ranker = Ranker(self.candidates, now)
-        self.scores = np.maximum(self.candidates.scores, 0.0)
-        self.best = float(self.scores.max()) if self.rows else 0.0
-        self.tags: dict[str, list[int]] = defaultdict(list)
-        for index, row in enumerate(new + older):
-            for tag in set(row.tags):
-                self.tags[tag].append(index)
-
-    def pick(self, profile: UserProfile, now: datetime) -> list[CandidateRow]:
-        if not self.rows:
-            return []
-        out = self._outside_pool(profile)
-        best = float(self.scores[~out].max()) if not out.all() else 0.0
-        ranker = self.ranker if best == self.best else Ranker(self.candidates, now, best)
-        cut = self._beyond_limits(out)
-        if cut:  # rows compose_brief's LIMITs would not have read for this user
-            profile = replace(profile, received_ids=profile.received_ids | cut)
-        return [self.rows[i] for i in ranker.pick(profile, BRIEF_SIZE)]
-
-    def _outside_pool(self, profile: UserProfile) -> npt.NDArray[np.bool_]:
-        """What compose_brief's queries leave out: received insights and muted tags."""
-        out = np.zeros(len(self.rows), dtype=np.bool_)
-        index_of = self.candidates.index_of
-        out[[index_of[i] for i in profile.received_ids if i in index_of]] = True
-        for topic in profile.muted_topics:
-            for tag in (topic, f"{topic}s"):
-                out[self.tags.get(tag, [])] = True
-        return out
-
-    def _beyond_limits(self, out: npt.NDArray[np.bool_]) -> frozenset[int]:
-        cut: list[int] = []
-        for start, stop, limit in (
-            (0, self.new_count, NEW_POOL),
-            (self.new_count, len(self.rows), OLDER_POOL),
-        ):
-            if stop - start <= limit:
-                continue
-            kept = np.cumsum(~out[start:stop])
-            beyond = np.flatnonzero((kept > limit) & ~out[start:stop]) + start
-            cut += [self.rows[i].id for i in beyond.tolist()]
-        return frozenset(cut)
-
-
-def _candidate(row: PoolRow, *, is_older: bool) -> CandidateRow:
-    return CandidateRow(
-        id=row.id,
-        episode_id=row.episode_id,
-        feed_id=row.feed_id,
-        score=row.score,
-        created_at=row.created_at,
-        topics=row.keys,
-        group_id=row.group_id,
-        is_older=is_older,
-    )
 
 
 async def _store(
@@ -231,12 +174,12 @@ async def _store(
     dates: dict[int, date],
     kind: str,
     now: datetime,
-) -> dict[int, tuple[int, bool]]:
+) -> tuple[dict[int, int], dict[int, int]]:
     """Insert the briefs with picks, unless another compose stored one meanwhile (then that
-    one is today's): user id -> (brief id, stored here)."""
+    one is today's): (user id -> brief id stored here, user id -> the other's brief id)."""
     ids = sorted(uid for uid, chosen in picks.items() if chosen)
     if not ids:
-        return {}
+        return {}, {}
     async with transaction(sessions) as session:
         for part in chunks(ids):  # the lock compose_brief takes, for all users at once
             await session.execute(
@@ -245,16 +188,17 @@ async def _store(
             )
         raced = await _existing(session, {uid: dates[uid] for uid in ids})
         fresh = [uid for uid in ids if uid not in raced]
-        found = {uid: (bid, False) for uid, bid in raced.items()}
         if not fresh:
-            return found
+            return {}, raced
         rows = [
             {"user_id": uid, "local_date": dates[uid], "kind": kind, "created_at": now}
             for uid in fresh
         ]
-        stmt = insert(Brief).returning(Brief.id, Brief.user_id, sort_by_parameter_order=True)
-        stored = {uid: bid for bid, uid in await session.execute(stmt, rows)}
-        items = [
+        conn = await session.connection()  # Core inserts: no ORM objects for 1000s of rows
+        briefs, items = cast(Table, Brief.__table__), cast(Table, BriefItem.__table__)
+        stmt = insert(briefs).returning(briefs.c.id, briefs.c.user_id, sort_by_parameter_order=True)
+        stored = {uid: bid for bid, uid in await conn.execute(stmt, rows)}
+        item_rows = [
             {
                 "brief_id": stored[uid],
                 "position": position,
@@ -265,17 +209,17 @@ async def _store(
             for uid in fresh
             for position, row in enumerate(picks[uid], start=1)
         ]
-        await session.execute(insert(BriefItem), items)
-    return found | {uid: (bid, True) for uid, bid in stored.items()}
+        await conn.execute(insert(items), item_rows)
+    return stored, raced
 
 
 async def _results(
-    session: AsyncSession, briefs: dict[int, int], new: set[int]
+    session: AsyncSession, briefs: dict[int, tuple[int, bool]]
 ) -> dict[int, BriefResult]:
-    """Read every brief back (items with their insight, episode and show) in bulk."""
+    """Read stored briefs back (items with their insight, episode and show) in bulk."""
     by_brief: dict[int, list[BriefEntry]] = defaultdict(list)
     heads: dict[int, Brief] = {}
-    brief_ids = sorted(set(briefs.values()))
+    brief_ids = sorted({bid for bid, _ in briefs.values()})
     for part in chunks(brief_ids):
         for brief in await session.scalars(select(Brief).where(Brief.id.in_(part))):
             heads[brief.id] = brief
@@ -290,8 +234,47 @@ async def _results(
             kind=heads[bid].kind,
             created_at=heads[bid].created_at,
             items=sorted(by_brief[bid], key=lambda e: e.position),
-            reused=uid not in new,
+            reused=reused,
+        )
+        for uid, (bid, reused) in briefs.items()
+        if bid in heads
+    }
+
+
+async def _fresh_results(
+    session: AsyncSession,
+    briefs: dict[int, int],
+    picks: dict[int, list[CandidateRow]],
+    dates: dict[int, date],
+    kind: str,
+    now: datetime,
+) -> dict[int, BriefResult]:
+    """The briefs just stored, from their picks: each distinct insight is read once."""
+    chosen = sorted({row.id for uid in briefs for row in picks[uid]})
+    shown: dict[int, BriefEntry] = {}
+    for part in chunks(chosen):
+        stmt = (
+            select(Insight, Episode, Feed)
+            .join(Episode, Episode.id == Insight.episode_id)
+            .join(Feed, Feed.id == Insight.feed_id)
+            .where(Insight.id.in_(part))
+        )
+        for insight, episode, feed in await session.execute(stmt):
+            shown[insight.id] = _entry(
+                BriefItem(position=0, is_older=False), insight, episode, feed
+            )
+    return {
+        uid: BriefResult(
+            brief_id=bid,
+            user_id=uid,
+            local_date=dates[uid],
+            kind=kind,
+            created_at=now,
+            items=[
+                replace(shown[row.id], position=position, is_older=row.is_older)
+                for position, row in enumerate(picks[uid], start=1)
+                if row.id in shown  # deleted meanwhile (the stored item went with it)
+            ],
         )
         for uid, bid in briefs.items()
-        if bid in heads
     }

@@ -1,15 +1,21 @@
-"""Writing down what happened to a delivery: its new status and one attempt row."""
+"""Writing down what happened to a delivery: its new status and one attempt row (one at a
+time, or many sends' together through ``Recorder``)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.chat.types import ChatRef
 from core.db import transaction
-from core.models import Delivery, DeliveryAttempt
+from core.models import ChatContext, Delivery, DeliveryAttempt
+from core.models.base import utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 _ERROR_MAX = 500
@@ -56,3 +62,126 @@ async def record_outcome(
                 latency_ms=outcome.latency_ms,
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    delivery_id: int
+    outcome: Outcome
+    at: datetime
+    chat: ChatRef | None = None  # sent: the chat whose "#3" now means this brief's
+    brief_id: int | None = None
+
+
+class Recorder:
+    """Group commit: the outcomes of sends that finish while a write is under way are written
+    together in the next transaction. Each caller returns only once its own outcome is stored,
+    so "the acknowledgement is written right after the send" still holds, for many sends at a
+    cost of one transaction."""
+
+    def __init__(self, sessions: Sessions, worker: str) -> None:
+        self.sessions, self.worker = sessions, worker
+        self._pending: list[tuple[Entry, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, entry: Entry) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((entry, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        await done
+
+    async def _write_all(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await write_entries(self.sessions, self.worker, [entry for entry, _ in batch])
+            except Exception as exc:  # every caller of this batch hears of it
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+
+async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -> None:
+    """Statuses, attempt rows and chat contexts of many deliveries in one transaction."""
+    table = cast(Table, Delivery.__table__)
+    base = {
+        "status": bindparam("new_status"),
+        "error": bindparam("new_error"),
+        "not_before": bindparam("new_not_before"),
+        "attempts": table.c.attempts + bindparam("inc"),
+    }
+    sent = {**base, "sent_at": bindparam("new_sent_at"), "message_ids": bindparam("new_ids")}
+    by_shape: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    for e in entries:
+        o = e.outcome
+        row: dict[str, Any] = {
+            "did": e.delivery_id,
+            "new_status": o.status,
+            "new_error": o.error[:_ERROR_MAX] if o.error else None,
+            "new_not_before": o.not_before,
+            "inc": 1 if o.counts_as_attempt else 0,
+        }
+        if o.status == "sent":
+            row |= {"new_sent_at": e.at, "new_ids": list(o.message_ids)}
+        by_shape[o.status == "sent"].append(row)
+    attempts = [
+        {
+            "delivery_id": e.delivery_id,
+            "at": e.at,
+            "worker": worker[:100],
+            "status": e.outcome.attempt,
+            "error": e.outcome.error[:_ERROR_MAX] if e.outcome.error else None,
+            "latency_ms": e.outcome.latency_ms,
+        }
+        for e in entries
+    ]
+    async with transaction(sessions) as session:
+        conn = await session.connection()
+        for is_sent, rows in by_shape.items():
+            if rows:
+                stmt = update(table).where(table.c.id == bindparam("did"))
+                await conn.execute(stmt.values(sent if is_sent else base), rows)
+        await conn.execute(insert(cast(Table, DeliveryAttempt.__table__)), attempts)
+        contexts = [(e.chat, e.brief_id) for e in entries if e.chat is not None]
+        if contexts:
+            await _point_contexts(session, contexts)
+
+
+async def _point_contexts(
+    session: AsyncSession, contexts: list[tuple[ChatRef, int | None]]
+) -> None:
+    """Each chat's "#3" now means the brief just delivered there (one upsert per chat)."""
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, ChatContext.__table__)
+    latest = {(c.platform, c.workspace, c.chat_id): bid for c, bid in contexts}
+    stmt = make(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["platform", "workspace", "chat_id"],
+        set_={
+            "last_brief_id": stmt.excluded.last_brief_id,
+            "last_insight_id": None,
+            "last_listing": stmt.excluded.last_listing,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "platform": platform,
+            "workspace": workspace,
+            "chat_id": chat_id,
+            "last_brief_id": bid,
+            "last_insight_id": None,
+            "last_listing": [],
+            "pending": {},
+            "updated_at": now,
+        }
+        for (platform, workspace, chat_id), bid in latest.items()
+    ]
+    await (await session.connection()).execute(stmt, rows)

@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.brief import BriefResult
-from core.chat.context import save_context
 from core.chat.handlers.brief import brief_reply
 from core.chat.types import ChatRef
 from core.delivery.claim import still_mine
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.record import Outcome, record_outcome
+from core.delivery.record import Entry, Outcome, Recorder
 from core.models import Delivery, User
 from core.people_status import deactivate_recipient
 from core.ports import Clock, Messenger
@@ -59,6 +58,7 @@ class Sender:
     ) -> None:
         self.sessions, self.clock, self.messengers = sessions, clock, messengers
         self.config, self.limiters, self.report = config, limiters, report
+        self.recorder = Recorder(sessions, config.worker)
 
     async def send(self, ready: Ready) -> None:
         delivery, user, result = ready.delivery, ready.user, ready.result
@@ -68,13 +68,6 @@ class Sender:
         if not await self._still_mine(ready):
             self.report.lost_lease += 1
             return
-        await save_context(
-            self.sessions,
-            chat,
-            last_brief_id=result.brief_id,
-            last_insight_id=None,
-            last_listing=[],
-        )
         reply = brief_reply(result, user)
         timer = self.limiters.timer
         started = timer.monotonic()
@@ -100,7 +93,8 @@ class Sender:
         except Exception as exc:
             return await self.retry(delivery, "transient", str(exc) or type(exc).__name__, ms())
         self.report.messages += len(ids)
-        await self.finish(delivery, Outcome("sent", "sent", None, ms(), message_ids=ids))
+        sent = Outcome("sent", "sent", None, ms(), message_ids=ids)
+        await self.finish(delivery, sent, chat=chat, brief_id=result.brief_id)
 
     async def _still_mine(self, ready: Ready) -> bool:
         """Nobody can have taken the row over within the lease (taking over needs it to have
@@ -134,7 +128,15 @@ class Sender:
         not_before = self.clock.now() + delay
         await self.finish(delivery, Outcome("queued", attempt, error, latency_ms, not_before))
 
-    async def finish(self, delivery: Delivery, outcome: Outcome) -> None:
+    async def finish(
+        self,
+        delivery: Delivery,
+        outcome: Outcome,
+        *,
+        chat: ChatRef | None = None,
+        brief_id: int | None = None,
+    ) -> None:
+        """Count and store the outcome; a sent brief also becomes what "#3" means in the chat."""
         counter = {"queued": "retried", "sent": "sent", "failed": "failed", "skipped": "skipped"}
         name = counter[outcome.status]
         setattr(self.report, name, getattr(self.report, name) + 1)
@@ -146,6 +148,5 @@ class Sender:
                 outcome.attempt,
                 outcome.error,
             )
-        await record_outcome(
-            self.sessions, delivery.id, outcome, self.clock.now(), self.config.worker
-        )
+        entry = Entry(delivery.id, outcome, self.clock.now(), chat, brief_id)
+        await self.recorder.record(entry)
