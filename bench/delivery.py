@@ -5,18 +5,19 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
 
 1. plan: the seconds to insert one ``deliveries`` row per due recipient (one INSERT … SELECT
    per schedule group, guarded by the unique key).
-2. compose: for ``--seconds``, briefs composed (stored, with their items) and recorded per
-   second with an instant messenger and no rate limit: the database/compose capacity. From
-   it, the wall time to compose every recipient's brief (measured with ``--full``, otherwise
-   extrapolated from the rate, and labelled so).
-3. send: for ``--seconds``, the workers send through a loopback fake Telegram on 127.0.0.1
-   that enforces Telegram's limits (at most 30 messages in any second overall, 1 a second per
-   chat, 20 a minute per group) and answers 429 with retry_after beyond them; each worker
-   paces itself with the production limiter at its share (1/N) of 30/s. Messages accepted per
-   second and the number of 429s.
+2. compose: every due brief composed (in batches, stored with its items), sent to an instant
+   messenger and recorded, with no rate limit: the wall time until every recipient's brief is
+   composed and the briefs composed per second (with ``--sample``, only for ``--seconds``,
+   extrapolated and labelled so), plus the seconds each worker spent composing.
+3. send: on a fresh set of due recipients, for ``--seconds``, the workers send through a
+   loopback fake Telegram on 127.0.0.1 that enforces Telegram's limits (at most 30 messages
+   in any second overall, 1 a second per chat, 20 a minute per group) and answers 429 with
+   retry_after beyond them; the workers pace with the production limiter, which on
+   PostgreSQL is one pace shared in the database. Messages accepted per second, the most
+   accepted in any one second, and the number of 429s.
 
 Usage: .venv/bin/python bench/delivery.py [--recipients N] [--seconds S] [--processes 1 2]
-                                          [--full] [--pg URL]
+                                          [--sample] [--pg URL]
 The last line printed is one JSON object with the figures.
 """
 
@@ -46,13 +47,15 @@ from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
 from core.delivery.claim import plan_due
 from core.delivery.errors import RateLimited, TransientSendError
-from core.delivery.ratelimit import RateLimiters, limits_shared_by
+from core.delivery.ratelimit import RateLimiters
 from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.shared_pacer import delivery_limiters
 from core.models import Episode, Feed, Insight, User
 from tests.http_server import serve
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-CONCURRENCY = 16  # briefs composed and sent at once per worker
+BATCH = 1000  # briefs claimed and composed together per worker
+CONCURRENCY = 32  # sends in flight per worker
 # Same UTC minute, different local times: the due time is one instant everywhere.
 ZONES = [("UTC", 0), ("Europe/Berlin", 1), ("Asia/Kolkata", 0), ("America/Sao_Paulo", -3)]
 
@@ -69,6 +72,15 @@ class FakeTelegram:
         self._last_second: deque[float] = deque()
         self._per_chat: dict[str, float] = {}
         self._groups: dict[str, deque[float]] = {}
+
+    def busiest_second(self) -> int:
+        """The most messages accepted within any one second (a sliding window)."""
+        most, start = 0, 0
+        for end, at in enumerate(self.accepted):
+            while at - self.accepted[start] >= 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -149,8 +161,8 @@ async def child(
         limiters = RateLimiters(limits={})
     else:
         messenger = HttpMessenger(platform_url)
-        limiters = RateLimiters(limits=limits_shared_by(processes))
-    config = DeliveryConfig(worker=worker, batch_size=100, concurrency=CONCURRENCY)
+        limiters = delivery_limiters(sessions, processes)  # PostgreSQL: one shared pace
+    config = DeliveryConfig(worker=worker, batch_size=BATCH, concurrency=CONCURRENCY)
     loop = asyncio.get_running_loop()
     if seconds > 0:
         loop.call_later(seconds, stop.set)
@@ -170,6 +182,7 @@ async def child(
     return {
         "worker": worker,
         "composed": report.composed,
+        "compose_seconds": report.compose_seconds,
         "sent": report.sent,
         "retried": report.retried,
         "failed": report.failed,
@@ -296,37 +309,53 @@ def run_children(
 async def bench(
     pg: str, recipients: int, seconds: float, processes: int, full: bool
 ) -> dict[str, Any]:
+    compose = await compose_phase(pg, recipients, 0.0 if full else seconds, processes)
+    send = await send_phase(pg, recipients, seconds, processes)
+    return {"processes": processes, "recipients": recipients, **compose, **send}
+
+
+async def compose_phase(pg: str, recipients: int, seconds: float, processes: int) -> dict[str, Any]:
+    """Every due brief composed, stored and recorded with an instant messenger (no limit)."""
     schema, url = fresh_schema(pg)
     try:
-        now = datetime.now(UTC)
-        plan_seconds, queued = await seed(url, recipients, now)
-        compose_for = 0.0 if full else seconds
-        composed = await asyncio.to_thread(run_children, "compose", url, compose_for, processes)
-        total_composed = sum(r["composed"] for r in composed)
-        wall = max(r["seconds"] for r in composed)
-        rate = total_composed / wall if wall else 0.0
+        plan_seconds, queued = await seed(url, recipients, datetime.now(UTC))
+        composed = await asyncio.to_thread(run_children, "compose", url, seconds, processes)
+    finally:
+        drop_schema(pg, schema)
+    total = sum(r["composed"] for r in composed)
+    wall = max(r["seconds"] for r in composed)
+    rate = total / wall if wall else 0.0
+    return {
+        "planned": queued,
+        "plan_seconds": round(plan_seconds, 2),
+        "briefs_composed_per_second": round(rate, 1),
+        "compose_all_seconds": round(wall if total >= queued else queued / rate, 1),
+        "compose_all_measured": total >= queued,
+        "compose_busy_seconds": [round(r["compose_seconds"], 1) for r in composed],
+    }
+
+
+async def send_phase(pg: str, recipients: int, seconds: float, processes: int) -> dict[str, Any]:
+    """On a fresh set of due recipients: sends through the fake Telegram for ``seconds``."""
+    schema, url = fresh_schema(pg)
+    try:
+        await seed(url, recipients, datetime.now(UTC))
         fake = FakeTelegram()
         async with serve(fake.app()) as base:
             sent = await asyncio.to_thread(run_children, "send", url, seconds, processes, base)
-        accepted = fake.accepted
-        span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
-        msg_rate = (len(accepted) - 1) / span if span else 0.0
-        return {
-            "processes": processes,
-            "recipients": recipients,
-            "planned": queued,
-            "plan_seconds": round(plan_seconds, 2),
-            "briefs_composed_per_second": round(rate, 1),
-            "compose_all_seconds": round(recipients / rate, 1) if rate else None,
-            "compose_all_measured": full and total_composed >= queued,
-            "messages_sent_per_second": round(msg_rate, 2),
-            "send_rate_vs_limit": round(msg_rate / 30.0, 3),
-            "messages_sent": len(accepted),
-            "http_429": fake.too_many,
-            "send_retried": sum(r["retried"] for r in sent),
-        }
     finally:
         drop_schema(pg, schema)
+    accepted = fake.accepted
+    span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
+    msg_rate = (len(accepted) - 1) / span if span else 0.0
+    return {
+        "messages_sent_per_second": round(msg_rate, 2),
+        "send_rate_vs_limit": round(msg_rate / 30.0, 3),
+        "max_in_any_second": fake.busiest_second(),
+        "messages_sent": len(accepted),
+        "http_429": fake.too_many,
+        "send_retried": sum(r["retried"] for r in sent),
+    }
 
 
 def main() -> None:
@@ -334,7 +363,11 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--full", action="store_true", help="compose every brief, not a sample")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="compose for --seconds only and extrapolate (default: compose every brief)",
+    )
     parser.add_argument("--pg", default=PG)
     parser.add_argument("--child", choices=["compose", "send"])
     parser.add_argument("--url", default="")
@@ -356,7 +389,9 @@ def main() -> None:
         return
     figures = {}
     for processes in args.processes:
-        result = asyncio.run(bench(args.pg, args.recipients, args.seconds, processes, args.full))
+        result = asyncio.run(
+            bench(args.pg, args.recipients, args.seconds, processes, not args.sample)
+        )
         print(json.dumps(result))
         figures[f"{processes}_process"] = result
     print(json.dumps(figures))

@@ -4,12 +4,15 @@ profile of a batch in a handful of queries (``core.profile.load_profile`` reads 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, any_, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.models import (
     BriefItem,
@@ -47,6 +50,14 @@ class PoolRow:
 
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``= ANY(array)``: one parameter, so the statement
+    text stays the same whatever the number of ids (psycopg parses and prepares it once)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(literal(list(ids), ARRAY(Integer))))
+    return cast(ColumnElement[bool], column.in_(list(ids)))
 
 
 async def load_pool(
@@ -94,9 +105,10 @@ async def load_profiles(
     session: AsyncSession,
     timezones: dict[int, str],
     candidate_groups: Collection[int],
-) -> dict[int, UserProfile]:
-    """Every user's profile, with what they received limited to what can matter for these
-    candidates: insights of the candidates' near-duplicate groups (ids included)."""
+) -> Callable[[], dict[int, UserProfile]]:
+    """Read every user's profile, with what they received limited to what can matter for
+    these candidates: insights of the candidates' near-duplicate groups (ids included).
+    Returns the function that assembles them: CPU work a caller may run off the event loop."""
     ids = sorted(timezones)
     prefs: dict[int, list[tuple[str, str]]] = defaultdict(list)
     feeds: dict[int, set[int]] = defaultdict(set)
@@ -105,17 +117,21 @@ async def load_profiles(
     groups = sorted(set(candidate_groups))
     for part in chunks(ids):
         stmt = select(TopicPreference.user_id, TopicPreference.topic, TopicPreference.mode)
-        for uid, tag, mode in await session.execute(stmt.where(TopicPreference.user_id.in_(part))):
+        for uid, tag, mode in await session.execute(
+            stmt.where(one_of(session, TopicPreference.user_id, part))
+        ):
             prefs[uid].append((tag, mode))
         subs = select(ShowSubscription.user_id, ShowSubscription.feed_id)
-        for uid, feed in await session.execute(subs.where(ShowSubscription.user_id.in_(part))):
+        for uid, feed in await session.execute(
+            subs.where(one_of(session, ShowSubscription.user_id, part))
+        ):
             feeds[uid].add(feed)
         fb = (
             select(
                 Feedback.user_id, Feedback.kind, Feedback.topic, Feedback.insight_id, Insight.topics
             )
             .outerjoin(Insight, Insight.id == Feedback.insight_id)
-            .where(Feedback.user_id.in_(part))
+            .where(one_of(session, Feedback.user_id, part))
         )
         for uid, kind, topic, iid, topics in await session.execute(fb):
             feedback[uid].append((kind, topic, iid, topics))
@@ -124,24 +140,30 @@ async def load_profiles(
             got = (
                 select(BriefItem.user_id, BriefItem.insight_id, group_of)
                 .join(Insight, Insight.id == BriefItem.insight_id)
-                .where(BriefItem.user_id.in_(part), group_of.in_(group_part))
+                .where(
+                    one_of(session, BriefItem.user_id, part), one_of(session, group_of, group_part)
+                )
             )
             for uid, iid, group in await session.execute(got):
                 received[uid].append((iid, group))
     liked_by_user = {uid: _liked_ids(rows) for uid, rows in feedback.items()}
     edges = await _edges(session, set().union(*liked_by_user.values()) if liked_by_user else set())
-    return {
-        uid: _profile(
-            uid,
-            timezones[uid],
-            prefs[uid],
-            feeds[uid],
-            feedback[uid],
-            received[uid],
-            _neighbours(liked_by_user.get(uid, set()), edges),
-        )
-        for uid in ids
-    }
+
+    def assemble() -> dict[int, UserProfile]:
+        return {
+            uid: _profile(
+                uid,
+                timezones[uid],
+                prefs[uid],
+                feeds[uid],
+                feedback[uid],
+                received[uid],
+                _neighbours(liked_by_user.get(uid, set()), edges),
+            )
+            for uid in ids
+        }
+
+    return assemble
 
 
 def _liked_ids(rows: list[FeedbackRow]) -> set[int]:
@@ -152,7 +174,7 @@ async def _edges(session: AsyncSession, liked: set[int]) -> dict[int, list[tuple
     found: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for part in chunks(sorted(liked)):
         stmt = select(RelatedEdge.insight_id, RelatedEdge.related_id, RelatedEdge.score).where(
-            RelatedEdge.insight_id.in_(part)
+            one_of(session, RelatedEdge.insight_id, part)
         )
         for iid, rid, score in await session.execute(stmt):
             found[iid].append((int(rid), float(score)))

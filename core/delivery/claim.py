@@ -13,16 +13,14 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Date,
     Integer,
     String,
-    Table,
     and_,
-    bindparam,
     exists,
     literal,
     or_,
@@ -33,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.brief_batch_load import one_of
 from core.db import transaction
 from core.delivery.schedule import ScheduleError, is_late_beyond, latest_due
 from core.models import Delivery, User
@@ -202,7 +201,7 @@ async def claim_batch(
             locked = (await session.scalars(candidates.with_for_update(skip_locked=True))).all()
             if not locked:
                 return []
-            chosen = Delivery.id.in_(locked)
+            chosen = one_of(session, Delivery.id, locked)
         else:  # SQLite: one statement is atomic under its single writer lock
             chosen = Delivery.id.in_(candidates.scalar_subquery())
         stmt = (
@@ -256,28 +255,6 @@ async def expire_stale(
     if count:
         log.warning("%d queued briefs are older than %s: marked missed", count, grace)
     return count
-
-
-async def note_briefs(
-    sessions: Sessions, worker: str, now: datetime, briefs: dict[int, int | None]
-) -> None:
-    """Write each claimed delivery's brief and renew its lease, in one statement per batch
-    (rows another worker has taken over meanwhile are left alone)."""
-    if not briefs:
-        return
-    table = cast(Table, Delivery.__table__)
-    stmt = (
-        update(table)
-        .where(
-            table.c.id == bindparam("delivery"),
-            table.c.claimed_by == worker,
-            table.c.status == "claimed",
-        )
-        .values(brief_id=bindparam("brief"), claimed_at=now)
-    )
-    rows = [{"delivery": did, "brief": bid} for did, bid in briefs.items()]
-    async with transaction(sessions) as session:
-        await (await session.connection()).execute(stmt, rows)
 
 
 async def release(sessions: Sessions, worker: str, ids: Collection[int]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -114,6 +114,7 @@ async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -
         "error": bindparam("new_error"),
         "not_before": bindparam("new_not_before"),
         "attempts": table.c.attempts + bindparam("inc"),
+        "brief_id": func.coalesce(bindparam("new_brief", type_=Integer), table.c.brief_id),
     }
     sent = {**base, "sent_at": bindparam("new_sent_at"), "message_ids": bindparam("new_ids")}
     by_shape: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
@@ -125,6 +126,7 @@ async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -
             "new_error": o.error[:_ERROR_MAX] if o.error else None,
             "new_not_before": o.not_before,
             "inc": 1 if o.counts_as_attempt else 0,
+            "new_brief": e.brief_id,
         }
         if o.status == "sent":
             row |= {"new_sent_at": e.at, "new_ids": list(o.message_ids)}
@@ -158,18 +160,7 @@ async def _point_contexts(
     """Each chat's "#3" now means the brief just delivered there (one upsert per chat)."""
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, ChatContext.__table__)
     latest = {(c.platform, c.workspace, c.chat_id): bid for c, bid in contexts}
-    stmt = make(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["platform", "workspace", "chat_id"],
-        set_={
-            "last_brief_id": stmt.excluded.last_brief_id,
-            "last_insight_id": None,
-            "last_listing": stmt.excluded.last_listing,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
     now = utcnow()
     rows: list[dict[str, Any]] = [
         {
@@ -184,4 +175,17 @@ async def _point_contexts(
         }
         for (platform, workspace, chat_id), bid in latest.items()
     ]
-    await (await session.connection()).execute(stmt, rows)
+    await (await session.connection()).execute(_upsert_contexts(make), rows)
+
+
+def _upsert_contexts(make: Any) -> Any:
+    stmt = make(cast(Table, ChatContext.__table__))
+    return stmt.on_conflict_do_update(
+        index_elements=["platform", "workspace", "chat_id"],
+        set_={
+            "last_brief_id": stmt.excluded.last_brief_id,
+            "last_insight_id": None,
+            "last_listing": stmt.excluded.last_listing,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )

@@ -34,7 +34,7 @@ class Ready:
     delivery: Delivery
     user: User
     result: BriefResult
-    held_since: datetime  # when this worker last claimed or renewed the lease
+    held_since: datetime  # when this worker claimed it (or last renewed the lease)
 
 
 def chat_ref(user: User) -> ChatRef:
@@ -59,6 +59,7 @@ class Sender:
         self.sessions, self.clock, self.messengers = sessions, clock, messengers
         self.config, self.limiters, self.report = config, limiters, report
         self.recorder = Recorder(sessions, config.worker)
+        self.briefs: dict[int, int | None] = {}  # delivery id -> its composed brief
 
     async def send(self, ready: Ready) -> None:
         delivery, user, result = ready.delivery, ready.user, ready.result
@@ -148,5 +149,7 @@ class Sender:
                 outcome.attempt,
                 outcome.error,
             )
+        known = self.briefs.pop(delivery.id, None)
+        brief_id = brief_id if brief_id is not None else known
         entry = Entry(delivery.id, outcome, self.clock.now(), chat, brief_id)
         await self.recorder.record(entry)

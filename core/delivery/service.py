@@ -21,14 +21,15 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.brief import BriefResult
 from core.brief_batch import compose_briefs
-from core.delivery.claim import claim_batch, expire_stale, note_briefs, plan_due, release
+from core.brief_batch_load import one_of
+from core.delivery.claim import claim_batch, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.record import Outcome
 from core.delivery.sender import Ready, Sender, chat_ref
@@ -141,10 +142,11 @@ class _Run:
 
     async def _produce(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
         while not stop.is_set():
-            ids = await self._claim_next()
+            claimed_at = self.clock.now()
+            ids = await self._claim_next(claimed_at)
             if not ids:
                 return
-            for ready in await self._compose(ids):
+            for ready in await self._compose(ids, claimed_at):
                 await queue.put(ready)
 
     async def _consume(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
@@ -154,8 +156,8 @@ class _Run:
             else:
                 await self.sender.send(ready)
 
-    async def _claim_next(self) -> list[int]:
-        config, now = self.config, self.clock.now()
+    async def _claim_next(self, now: datetime) -> list[int]:
+        config = self.config
         if now - self._last_plan >= config.replan_every:  # a long run picks up new slots
             self._last_plan = now
             await self._plan()
@@ -179,7 +181,7 @@ class _Run:
             self.sessions, now, grace=config.grace, lease=config.lease
         )
 
-    async def _compose(self, ids: list[int]) -> list[Ready]:
+    async def _compose(self, ids: list[int], claimed_at: datetime) -> list[Ready]:
         """Every claimed brief of the batch at once; the ones to send, in claim order."""
         rows = await _load(self.sessions, ids)
         to_send: list[tuple[Delivery, User]] = []
@@ -205,18 +207,12 @@ class _Run:
             return []
         self.report.compose_seconds += time.perf_counter() - started
         self.report.composed += len(to_send)
-        now = self.clock.now()
-        await note_briefs(
-            self.sessions,
-            self.config.worker,
-            now,
-            {delivery.id: briefs[user.id].brief_id for delivery, user in to_send},
-        )
         ready: list[Ready] = []
         for delivery, user in to_send:
+            self.sender.briefs[delivery.id] = briefs[user.id].brief_id  # stored with the outcome
             skip = _nothing_to_send(briefs[user.id])
             if skip is None:
-                ready.append(Ready(delivery, user, briefs[user.id], now))
+                ready.append(Ready(delivery, user, briefs[user.id], claimed_at))
             else:
                 outcome = Outcome("skipped", "skipped", skip, counts_as_attempt=False)
                 await self.sender.finish(delivery, outcome)
@@ -226,11 +222,11 @@ class _Run:
 async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Delivery, User]]:
     found: list[tuple[Delivery, User]] = []
     async with sessions() as session:
-        for start in range(0, len(ids), 500):
+        for start in range(0, len(ids), 100):  # small reads: the senders' loop keeps going
             stmt = (
                 select(Delivery, User)
                 .join(User, User.id == Delivery.user_id)
-                .where(Delivery.id.in_(ids[start : start + 500]))
+                .where(one_of(session, Delivery.id, ids[start : start + 100]))
                 .order_by(Delivery.due_at, Delivery.id)
             )
             found += [(row[0], row[1]) for row in await session.execute(stmt)]
