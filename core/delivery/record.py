@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.types import ChatRef
 from core.db import transaction
+from core.delivery.record_pg import write_entries_pg
 from core.models import ChatContext, Delivery, DeliveryAttempt
 from core.models.base import utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 _ERROR_MAX = 500
+GATHER_TURNS = 4  # event-loop turns a write waits for more outcomes (no clock time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,8 @@ class Recorder:
 
     async def _write_all(self) -> None:
         while self._pending:
+            for _ in range(GATHER_TURNS):  # let sends finishing right now join this write
+                await asyncio.sleep(0)
             batch, self._pending = self._pending, []
             try:
                 await write_entries(self.sessions, self.worker, [entry for entry, _ in batch])
@@ -144,6 +148,8 @@ async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -
     ]
     async with transaction(sessions) as session:
         conn = await session.connection()
+        if conn.dialect.name == "postgresql":
+            return await write_entries_pg(conn, worker, entries, _ERROR_MAX)
         for is_sent, rows in by_shape.items():
             if rows:
                 stmt = update(table).where(table.c.id == bindparam("did"))

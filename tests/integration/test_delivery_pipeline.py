@@ -12,7 +12,7 @@ from core.chat.context import load_context
 from core.chat.types import ChatRef, Reply
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.service import DeliveryConfig, deliver_due
-from core.models import Delivery
+from core.models import Delivery, DeliveryAttempt
 from tests.fakes.clock import FakeClock
 from tests.fakes.messenger import FakeMessenger, FakeTimer
 from tests.integration.test_delivery import START, add_insights, add_recipient
@@ -88,3 +88,13 @@ async def test_a_sent_brief_is_what_number_3_means_in_that_chat(
         context = await load_context(sessions, chat)
         assert context.last_brief_id == reply.brief_id is not None
         assert context.last_listing == []
+    async with sessions() as session:
+        rows = (await session.scalars(select(Delivery).order_by(Delivery.id))).all()
+        attempts = (await session.scalars(select(DeliveryAttempt))).all()
+    briefs = sorted(reply.brief_id or 0 for _, reply in messenger.sent)
+    assert sorted(r.brief_id or 0 for r in rows) == briefs
+    assert all(r.status == "sent" and r.attempts == 1 and r.sent_at is not None for r in rows)
+    assert all(len(r.message_ids) == 1 for r in rows)  # the platform's id, kept
+    assert len({r.message_ids[0] for r in rows}) == 6
+    assert sorted(a.delivery_id for a in attempts) == [r.id for r in rows]
+    assert {(a.status, a.worker, a.error) for a in attempts} == {("sent", "w", None)}
