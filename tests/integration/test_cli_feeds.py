@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from typer.testing import CliRunner
 
 from bot.cli import build
 from bot.settings import CONFIG_DIR
+from tests.http_server import serve
 from tests.unit.test_feed_parse import ITEMS
 
 
@@ -139,3 +143,32 @@ def test_bad_settings_end_in_one_plain_line_not_a_traceback(
     )
     assert done.returncode == 1
     assert says in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+async def test_ctrl_c_during_ingest_exits_quietly(env: Path) -> None:
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def stalls(request: web.Request) -> web.Response:
+        arrived.set()
+        await release.wait()  # the feed never answers while the test runs
+        return web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_get("/feed.xml", stalls)
+    async with serve(app) as base:
+        opml = env / "one.opml"
+        opml.write_text(
+            f"<opml version='2.0'><body><outline xmlUrl='{base}/feed.xml'/></body></opml>"
+        )
+        podbrief = str(Path(sys.executable).parent / "podbrief")
+        imported = await asyncio.create_subprocess_exec(podbrief, "feeds", "import-opml", str(opml))
+        assert await imported.wait() == 0
+        ingest = await asyncio.create_subprocess_exec(
+            podbrief, "ingest", stderr=asyncio.subprocess.PIPE
+        )
+        await asyncio.wait_for(arrived.wait(), 60)
+        ingest.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(ingest.communicate(), 60)
+        release.set()
+    said = stderr.decode()
+    assert ingest.returncode == 130 and "Traceback" not in said, said
