@@ -16,6 +16,7 @@ from sqlalchemy import select
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
 from bot.asyncrun import run_async
+from bot.cli_feeds import policy_of
 from bot.settings import CONFIG_DIR
 from bot.wiring import Services, build_embedder, build_engine, build_extractor, open_services
 from core.chat.types import InsightCard, Reply
@@ -71,7 +72,9 @@ async def ingest_samples(
     if not feeds:
         raise FeedError(f"no sample feeds found in {directory}")
     for path in feeds:
-        await add_feed(services.sessions, services.clock, str(path))  # a file:// URL
+        await add_feed(  # a file:// URL
+            services.sessions, services.clock, str(path), policy=policy_of(services)
+        )
     with Progress(
         TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), console=console
     ) as progress:
@@ -91,6 +94,7 @@ async def ingest_samples(
             on_progress=on_progress,
             feed_concurrency=services.settings.fetch_concurrency,
             max_transcript_bytes=services.settings.max_transcript_bytes,
+            policy=policy_of(services),
         )
         for task in progress.tasks:  # stages with nothing to do show 0/0, not 0/?
             progress.update(task.id, total=task.completed)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.feeds.service import PollReport, poll_due_feeds
+from core.feeds.service import PollPolicy, PollReport, poll_due_feeds
 from core.insights.service import InsightReport, extract_pending_insights
 from core.llm.extractor import LlmInsightExtractor
 from core.llm.reembed import reembed_after_model_change
@@ -67,6 +67,7 @@ async def run_pipeline(
     feed_concurrency: int = 20,
     transcript_concurrency: int = 8,
     max_transcript_bytes: int = 20_000_000,
+    policy: PollPolicy | None = None,
 ) -> PipelineReport:
     """Each stage works on what the previous ones (this run or an earlier one) left pending,
     so a run that was interrupted simply continues next time."""
@@ -77,6 +78,7 @@ async def run_pipeline(
         clock,
         concurrency=feed_concurrency,
         on_progress=lambda done, total: progress("feeds", done, total),
+        policy=policy,  # the configured poll interval and backoff (None: the defaults)
     )
     progress("transcripts", 0, 0)
     transcripts = await fetch_pending_transcripts(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.http_fetch import HttpFetcher
 from bot.settings import CONFIG_DIR
 from core.embeddings import LsaEmbedder
-from core.feeds.service import add_feed
+from core.feeds.service import PollPolicy, add_feed
 from core.insights.offline import OfflineInsightExtractor
-from core.models import Episode, Insight, Segment
+from core.models import Episode, Feed, Insight, Segment
 from core.pipeline import run_pipeline
 from tests.fakes.clock import FakeClock
 
@@ -66,3 +67,20 @@ async def test_pipeline_turns_sample_feeds_into_insights_and_is_idempotent(
     assert again.feeds.outcomes == []  # nothing due yet
     assert again.insights.insights_created == 0
     assert await _count(sessions, Insight) == report.insights.insights_created
+
+
+async def test_pipeline_polls_with_the_given_interval(
+    sessions: Sessions, clock: FakeClock, fetcher: HttpFetcher
+) -> None:
+    for path in sorted((CONFIG_DIR / "samples").glob("*.xml")):
+        await add_feed(sessions, clock, str(path))
+    clock.advance(timedelta(hours=1))  # every feed is due again
+    policy = PollPolicy(interval=timedelta(minutes=7))
+    report = await run_pipeline(
+        sessions, fetcher, OfflineInsightExtractor(), LsaEmbedder(dim=32), clock, policy=policy
+    )
+    assert report.feeds.outcomes and not report.feeds.count("failed")
+    async with sessions() as session:
+        due = (await session.execute(select(Feed.next_poll_at))).scalars().all()
+    # SQLite hands datetimes back naive (UTC); compare in UTC either way.
+    assert {d.replace(tzinfo=UTC) for d in due} == {clock.now() + timedelta(minutes=7)}
