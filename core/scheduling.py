@@ -1,8 +1,9 @@
 """The scheduler inside `podbrief run`: APScheduler 3 (``AsyncIOScheduler``) with two jobs.
 
-- ingest: poll due feeds, fetch transcripts, extract insights and update related insights,
-  every poll interval; each process starts at a random point of the interval (and jitters),
-  so several processes and restarts spread the polling instead of bunching it.
+- ingest: poll the feeds that are due, fetch transcripts, extract insights and update related
+  insights, every tenth of the poll interval (at least a minute). Each feed comes due at its
+  own phase of the interval (``PollPolicy.next_poll``), so each tick polls about a tenth of the
+  feeds instead of all of them at once; each process starts at a random point and jitters.
 - deliver: the delivery tick, every minute, first right at start (catching up after downtime).
 
 Each job gets an ``asyncio.Event`` that is set on stop, so a long delivery run stops claiming.
@@ -62,7 +63,7 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         now = datetime.now(UTC)
-        interval = self.config.poll_interval.total_seconds()
+        interval = max(60.0, self.config.poll_interval.total_seconds() / 10)
         if "ingest" in self._jobs:
             trigger = IntervalTrigger(
                 seconds=interval, jitter=int(interval * self.config.jitter_fraction) or None

@@ -24,6 +24,18 @@ class PollPolicy:
     backoff_base: timedelta = timedelta(minutes=30)
     backoff_max: timedelta = timedelta(hours=24)
 
+    def next_poll(self, now: datetime, feed_id: int) -> datetime:
+        """About one interval on, at the feed's own phase of the interval.
+
+        Feeds added or restarted together would otherwise come due together for ever; a fixed
+        per-feed phase spreads them evenly over the interval (the gap is 0.5 to 1.5 intervals
+        once, then exactly one interval)."""
+        period = self.interval.total_seconds()
+        phase = (feed_id * 2654435761 % 2**32) / 2**32 * period  # Knuth's multiplicative hash
+        earliest = now.timestamp() + period / 2
+        wait = (phase - earliest) % period
+        return now + timedelta(seconds=period / 2 + wait)
+
     def backoff(self, failures: int) -> timedelta:
         """base * 2^(failures-1), capped: 30 min, 1 h, 2 h, ... 24 h."""
         exponent = min(max(failures - 1, 0), 30)
@@ -85,7 +97,9 @@ async def mark_polled(
     feed.etag = result.etag[:500] if result.etag else None
     feed.last_modified = result.last_modified[:100] if result.last_modified else None
     feed.last_polled_at = now
-    feed.next_poll_at = now + policy.interval
+    if feed.id is None:  # a feed being added: its id sets its phase
+        await session.flush()
+    feed.next_poll_at = policy.next_poll(now, feed.id)
     feed.error_count = 0
     feed.last_error = None
     feed.last_error_at = None

@@ -183,3 +183,20 @@ def test_html_to_text() -> None:
     assert html_to_text("plain 3 < 4") == "plain 3 < 4"
     assert html_to_text("  ") is None
     assert html_to_text(None) is None
+
+
+def test_feeds_come_due_spread_over_the_interval_each_at_its_own_phase() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.feeds.store import PollPolicy
+
+    policy = PollPolicy(interval=timedelta(minutes=30))
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    due = [policy.next_poll(now, feed_id) for feed_id in range(1, 301)]
+    assert all(now + timedelta(minutes=15) <= d <= now + timedelta(minutes=45) for d in due)
+    # Spread: every 3-minute slice of the interval gets some feeds, none gets most of them.
+    slices = {int(((d - now).total_seconds() // 60 - 15) // 3) for d in due}
+    assert slices == set(range(10))
+    # Once in phase, a feed is polled exactly one interval later.
+    first = policy.next_poll(now, 7)
+    assert policy.next_poll(first, 7) == first + timedelta(minutes=30)
