@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -15,10 +14,15 @@ from sqlalchemy import select
 
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
-from bot.asyncrun import run_async
-from bot.cli_feeds import policy_of
+from bot.asyncrun import with_services
 from bot.settings import CONFIG_DIR
-from bot.wiring import Services, build_embedder, build_engine, build_extractor, open_services
+from bot.wiring import (
+    Services,
+    build_embedder,
+    build_engine,
+    build_extractor,
+    policy_of,
+)
 from core.chat.types import InsightCard, Reply
 from core.feeds.errors import FeedError
 from core.feeds.service import add_feed
@@ -33,21 +37,6 @@ console = Console()
 errors = Console(stderr=True)
 insights_app = typer.Typer(help="Look at the stored insights.", no_args_is_help=True)
 T = TypeVar("T")
-
-
-def _run(work: Callable[[Services], Awaitable[T]]) -> T:
-    async def _go() -> T:
-        services = await open_services()
-        try:
-            return await work(services)
-        finally:
-            await services.aclose()
-
-    try:
-        return run_async(_go())
-    except FeedError as exc:
-        errors.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
 
 
 def user_name(name: str) -> str:
@@ -171,7 +160,7 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo() -> None:
         """Ingest the bundled sample shows, print the demo user's brief, then chat ('quit')."""
-        _run(_demo)
+        with_services(_demo)
 
     @app.command("brief")
     def brief(
@@ -185,7 +174,7 @@ def register(app: typer.Typer) -> None:
         async def work(services: Services) -> Reply:
             return await build_engine(services).brief_for(console_chat(user), kind="on_demand")
 
-        reply = _run(work)
+        reply = with_services(work)
         if as_json:
             print(json.dumps(brief_json(reply), indent=2, ensure_ascii=False))
         else:
@@ -202,7 +191,7 @@ def register(app: typer.Typer) -> None:
         async def work(services: Services) -> int:
             return await chat_loop(build_engine(services), console_chat(user), console)
 
-        _run(work)
+        with_services(work)
 
     @insights_app.command("list")
     def insights_list(
@@ -211,7 +200,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
     ) -> None:
         """Stored insights (headline, body, quote, speaker, start, topics, episode)."""
-        rows = _run(lambda services: _insights(services, episode, limit))
+        rows = with_services(lambda services: _insights(services, episode, limit))
         if as_json:
             print(json.dumps(rows, indent=2, ensure_ascii=False))
             return

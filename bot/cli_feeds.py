@@ -6,8 +6,6 @@ The operator runs the CLI, so its URLs skip the SSRF guard (file:// and local pa
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -17,14 +15,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.asyncrun import run_async
-from bot.wiring import Services, build_embedder, build_extractor, open_services
-from core.feeds.errors import FeedError
+from bot.asyncrun import with_services
+from bot.wiring import Services, build_embedder, build_extractor, policy_of
 from core.feeds.opml import export_opml, import_opml
 from core.feeds.poll import make_parse_pool
 from core.feeds.service import (
     FeedSummary,
-    PollPolicy,
     PollReport,
     add_feed,
     list_feeds,
@@ -39,32 +35,6 @@ feeds_app = typer.Typer(help="Add, list, remove, import and export podcast feeds
 console = Console()
 errors = Console(stderr=True)
 T = TypeVar("T")
-
-
-def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the services, run ``work``, close them; a FeedError ends the command in plain words."""
-
-    async def _run() -> T:
-        services = await open_services()
-        try:
-            return await work(services)
-        finally:
-            await services.aclose()
-
-    try:
-        return run_async(_run())
-    except FeedError as exc:
-        errors.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
-
-
-def policy_of(services: Services) -> PollPolicy:
-    s = services.settings
-    return PollPolicy(
-        interval=timedelta(minutes=s.poll_interval_minutes),
-        backoff_base=timedelta(minutes=s.backoff_base_minutes),
-        backoff_max=timedelta(minutes=s.backoff_max_minutes),
-    )
 
 
 @feeds_app.command("add")

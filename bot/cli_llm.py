@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bot.asyncrun import run_async
+from bot.asyncrun import with_services
 from bot.llm_check import run_llm_check
 from bot.wiring import (
     Services,
@@ -18,7 +17,6 @@ from bot.wiring import (
     build_llm_budget,
     build_llm_extractor,
     build_transcriber,
-    open_services,
 )
 
 llm_app = typer.Typer(help="The LLM path (OpenAI or an OpenAI-compatible server).")
@@ -26,21 +24,10 @@ console = Console()
 T = TypeVar("T")
 
 
-def _run(work: Callable[[Services], Awaitable[T]]) -> T:
-    async def go() -> T:
-        services = await open_services()
-        try:
-            return await work(services)
-        finally:
-            await services.aclose()
-
-    return run_async(go())
-
-
 @llm_app.command("check")
 def check() -> None:
     """Check the connection, the models and structured-output support."""
-    lines = _run(run_llm_check)
+    lines = with_services(run_llm_check)
     for line in lines:
         mark = "[green]ok[/green]  " if line.ok else "[red]no[/red]  "
         console.print(mark + escape(line.text))
@@ -73,7 +60,7 @@ def extract(
             "stopped": report.stopped,
         }
 
-    result = _run(work)
+    result = with_services(work)
     if as_json:
         print(json.dumps(result))
         return
@@ -91,7 +78,7 @@ def reembed() -> None:
         embedder = build_embedder(services.settings, services)
         return await reembed_insights(services.sessions, embedder)
 
-    console.print(f"re-embedded {_run(work)} insights")
+    console.print(f"re-embedded {with_services(work)} insights")
 
 
 @llm_app.command("transcribe")
@@ -120,7 +107,7 @@ def transcribe(
             lines.append(f"stopped: {report.stopped}")
         return "\n".join(lines)
 
-    console.print(escape(_run(work)))
+    console.print(escape(with_services(work)))
 
 
 def register(app: typer.Typer) -> None:

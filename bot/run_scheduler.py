@@ -16,9 +16,16 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from bot.runtime import Component
-from bot.wiring import Services, build_extractor
+from bot.wiring import (
+    Services,
+    build_extractor,
+    build_llm_budget,
+    build_transcriber,
+    policy_of,
+)
 from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
 from core.delivery.shared_pacer import delivery_limiters
+from core.llm.transcribe import transcribe_missing
 from core.pipeline import PipelineReport, run_pipeline
 from core.ports import Embedder, InsightExtractor, Messenger
 from core.scheduling import ScheduleConfig, Scheduler
@@ -67,10 +74,12 @@ def scheduler_component(
             stop=stop,
         )
 
+    transcriber = build_transcriber(services)  # None unless transcription_enabled and a key
+
     async def ingest(stop: asyncio.Event) -> PipelineReport:
         if not extractor:
             extractor.append(build_extractor(settings, services))  # the LLM one with a key
-        return await run_pipeline(
+        report = await run_pipeline(
             services.sessions,
             services.fetcher,
             extractor[0],
@@ -78,7 +87,18 @@ def scheduler_component(
             services.clock,
             feed_concurrency=settings.fetch_concurrency,
             max_transcript_bytes=settings.max_transcript_bytes,
+            policy=policy_of(services),
         )
+        if transcriber is not None:  # the next tick extracts insights from what it transcribed
+            await transcribe_missing(
+                services.sessions,
+                services.fetcher,
+                transcriber,
+                build_llm_budget(services),
+                services.clock,
+                max_minutes=settings.transcription_max_minutes,
+            )
+        return report
 
     schedule = ScheduleConfig(poll_interval=timedelta(minutes=settings.poll_interval_minutes))
     return Scheduler(ingest=ingest, deliver=deliver if messengers else None, config=schedule)

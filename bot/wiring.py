@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import typer
@@ -13,6 +14,7 @@ from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
+from core.feeds.store import PollPolicy
 from core.ports import Clock, Embedder, InsightExtractor
 
 if TYPE_CHECKING:
@@ -67,6 +69,16 @@ async def open_services(
         sessions=session_factory(engine),
         clock=clock or SystemClock(),
         fetcher=fetcher_from_settings(settings),
+    )
+
+
+def policy_of(services: Services) -> PollPolicy:
+    """When feeds are polled again, from the settings."""
+    s = services.settings
+    return PollPolicy(
+        interval=timedelta(minutes=s.poll_interval_minutes),
+        backoff_base=timedelta(minutes=s.backoff_base_minutes),
+        backoff_max=timedelta(minutes=s.backoff_max_minutes),
     )
 
 
