@@ -57,7 +57,7 @@ async def extract_pending_insights(
 ) -> InsightReport:
     """Extract, store and link insights for every pending episode that has a transcript."""
     report = InsightReport()
-    for episode_id in await _pending(sessions, episode_ids):
+    for episode_id in await pending_episodes(sessions, episode_ids):
         try:
             stored = await _extract_episode(
                 sessions, episode_id, extractor, embedder, clock, related_config
@@ -90,7 +90,7 @@ def embedding_text(draft: InsightDraft) -> str:
     return f"{draft.headline}. {draft.body}"
 
 
-async def _pending(
+async def pending_episodes(
     sessions: async_sessionmaker[AsyncSession], episode_ids: Sequence[int] | None
 ) -> list[int]:
     query = (
@@ -105,7 +105,7 @@ async def _pending(
         return list((await session.execute(query)).scalars())
 
 
-async def _load(
+async def load_episode(
     sessions: async_sessionmaker[AsyncSession], episode_id: int
 ) -> tuple[EpisodeInfo, list[SegmentData]]:
     async with sessions() as session:
@@ -144,7 +144,7 @@ async def _extract_episode(
     clock: Clock,
     related_config: RelatedConfig | None,
 ) -> _Stored:
-    info, segments = await _load(sessions, episode_id)
+    info, segments = await load_episode(sessions, episode_id)
     drafts = await extractor.extract(info, segments)
     grounded = [d for d in drafts if _is_grounded(d, segments)]
     vectors = await embedder.embed([embedding_text(d) for d in grounded]) if grounded else None

@@ -13,13 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.related import RelatedConfig
-from core.insights.service import InsightReport, extract_pending_insights
+from core.insights.service import (
+    InsightReport,
+    extract_pending_insights,
+    load_episode,
+    pending_episodes,
+)
 from core.llm.extractor import LlmInsightExtractor
 from core.llm.port import (
     DEFERRED_PREFIX,
@@ -27,8 +32,7 @@ from core.llm.port import (
     ExtractionDeferred,
     LlmUnavailable,
 )
-from core.models.feeds import Episode, Feed
-from core.models.transcripts import Segment, Transcript
+from core.models.feeds import Episode
 from core.ports import Clock, Embedder, Vectors
 
 log = logging.getLogger(__name__)
@@ -143,47 +147,3 @@ def _add(total: InsightReport, part: InsightReport) -> None:
     total.insights_created += part.insights_created
     total.dropped_drafts += part.dropped_drafts
     total.failures += part.failures
-
-
-async def pending_episodes(
-    sessions: async_sessionmaker[AsyncSession], episode_ids: Sequence[int] | None = None
-) -> list[int]:
-    query = (
-        select(Episode.id)
-        .join(Transcript, Transcript.episode_id == Episode.id)
-        .where(Episode.insight_status == "pending")
-        .order_by(Episode.id)
-    )
-    if episode_ids is not None:
-        query = query.where(Episode.id.in_(list(episode_ids)))
-    async with sessions() as session:
-        return list((await session.execute(query)).scalars())
-
-
-async def load_episode(
-    sessions: async_sessionmaker[AsyncSession], episode_id: int
-) -> tuple[EpisodeInfo, list[SegmentData]]:
-    async with sessions() as session:
-        episode, feed_title, transcript = (
-            await session.execute(
-                select(Episode, Feed.title, Transcript)
-                .join(Feed, Feed.id == Episode.feed_id)
-                .join(Transcript, Transcript.episode_id == Episode.id)
-                .where(Episode.id == episode_id)
-            )
-        ).one()
-        rows = await session.execute(
-            select(Segment).where(Segment.transcript_id == transcript.id).order_by(Segment.idx)
-        )
-        segments = [SegmentData(s.start, s.end, s.text, s.speaker) for s in rows.scalars()]
-    info = EpisodeInfo(
-        episode_id=episode.id,
-        feed_id=episode.feed_id,
-        show_title=feed_title or "",
-        episode_title=episode.title,
-        published_at=episode.published_at,
-        duration_seconds=episode.duration_seconds or transcript.duration_seconds,
-        description=episode.description,
-        is_fallback=transcript.is_fallback,
-    )
-    return info, segments
