@@ -22,7 +22,7 @@ def shared_data_dir() -> Path:
     path = Path(os.environ.get("PODBRIEF_SHARED_DATA", ROOT.parent / "shared" / "data"))
     if not path.is_dir():
         pytest.fail(f"the shared real data is missing: expected it at {path}")
-    return path
+    return path.resolve()  # file:// URLs of feeds are stored resolved (shared/ may be a link)
 
 
 @pytest.fixture(scope="session")
