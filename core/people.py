@@ -142,13 +142,13 @@ async def _update_user(sessions: Sessions, user_id: int, **values: object) -> No
 
 async def set_timezone(sessions: Sessions, user_id: int, name: str) -> str:
     tz = validate_timezone(name)
-    await _update_user(sessions, user_id, timezone=tz)
+    await _update_user(sessions, user_id, timezone=tz, onboarded=True)
     return tz
 
 
 async def set_delivery_time(sessions: Sessions, user_id: int, value: str) -> str:
     hhmm = validate_delivery_time(value)
-    await _update_user(sessions, user_id, delivery_time=hhmm)
+    await _update_user(sessions, user_id, delivery_time=hhmm, onboarded=True)
     return hhmm
 
 
@@ -156,7 +156,7 @@ async def set_days(sessions: Sessions, user_id: int, days: str) -> str:
     cleaned = days.strip().lower()
     if cleaned not in DELIVERY_DAYS:
         raise PeopleError(f"{days!r} is not a delivery schedule; use 'daily' or 'weekdays'.")
-    await _update_user(sessions, user_id, delivery_days=cleaned)
+    await _update_user(sessions, user_id, delivery_days=cleaned, onboarded=True)
     return cleaned
 
 
@@ -165,7 +165,8 @@ async def pause(sessions: Sessions, user_id: int) -> None:
 
 
 async def resume(sessions: Sessions, user_id: int) -> None:
-    await _update_user(sessions, user_id, paused=False)
+    # Choosing when or saying resume signs a group chat up for daily briefs too.
+    await _update_user(sessions, user_id, paused=False, onboarded=True)
 
 
 async def _set_topic_mode(sessions: Sessions, user_id: int, raw: str, mode: str) -> str:

@@ -41,6 +41,18 @@ log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 
 
+def gets_daily_briefs() -> ColumnElement[bool]:
+    """Recipients planned for a daily brief: reachable, not paused, and signed up. A person is
+    from first contact (Telegram starts with /start; a Slack DM has no separate step), a
+    channel once ``channel daily`` resumes it; a group chat only once it said /start or set
+    its time, days, time zone or resumed (merely asking the bot something signs up nobody)."""
+    return and_(
+        User.active.is_(True),
+        User.paused.is_(False),
+        or_(User.onboarded.is_(True), User.kind != "group"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Schedule:
     platform: str
@@ -103,7 +115,7 @@ async def _schedules(sessions: Sessions, platforms: Collection[str]) -> list[Sch
     """The distinct schedules in use: a few hundred at most, however many recipients."""
     stmt = (
         select(User.platform, User.timezone, User.delivery_time, User.delivery_days)
-        .where(User.active.is_(True), User.paused.is_(False), User.platform.in_(platforms))
+        .where(gets_daily_briefs(), User.platform.in_(platforms))
         .group_by(User.platform, User.timezone, User.delivery_time, User.delivery_days)
     )
     async with sessions() as session:
@@ -135,8 +147,7 @@ async def _insert_rows(
         User.timezone == schedule.timezone,
         User.delivery_time == schedule.delivery_time,
         User.delivery_days == schedule.delivery_days,
-        User.active.is_(True),
-        User.paused.is_(False),
+        gets_daily_briefs(),
         User.created_at <= due_at,  # someone who joined after today's time starts tomorrow
         ~already,
     )

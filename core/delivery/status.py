@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.delivery.claim import gets_daily_briefs
 from core.delivery.schedule import ScheduleError, next_due
 from core.models import Delivery, DeliveryAttempt, User
 
@@ -113,7 +114,7 @@ async def _count(session: AsyncSession, *where: Any) -> int:
 async def _upcoming(session: AsyncSession, now: datetime) -> int:
     groups = await session.execute(
         select(User.timezone, User.delivery_time, User.delivery_days, func.count())
-        .where(User.active.is_(True), User.paused.is_(False), User.platform != "console")
+        .where(gets_daily_briefs(), User.platform != "console")
         .group_by(User.timezone, User.delivery_time, User.delivery_days)
     )
     total = 0

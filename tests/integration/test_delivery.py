@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import people
 from core.brief import compose_brief
 from core.chat.types import InsightCard, Text
 from core.db import transaction
 from core.delivery.claim import claim_batch, plan_due
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.delivery.status import delivery_status
 from core.models import Delivery, DeliveryAttempt, User
 from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock
@@ -33,6 +35,7 @@ async def add_recipient(
     days: str = "daily",
     kind: str = "person",
     platform: str = "telegram",
+    onboarded: bool = True,
 ) -> int:
     async with transaction(sessions) as session:
         user = User(
@@ -43,6 +46,7 @@ async def add_recipient(
             timezone=timezone,
             delivery_time=at,
             delivery_days=days,
+            onboarded=onboarded,
             created_at=START - timedelta(days=365),
         )
         session.add(user)
@@ -285,18 +289,48 @@ async def test_on_request_brief_today_and_paused_recipients_are_not_sent_again(
     assert await statuses(sessions) == {(asked, date(2026, 11, 24)): "skipped"}
 
 
+async def test_a_group_gets_daily_briefs_only_once_signed_up(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    asked_only = await add_recipient(sessions, "-300", kind="group", onboarded=False)
+    await add_recipient(sessions, "-301", kind="group")  # someone said /start there
+    await add_recipient(sessions, "100", onboarded=False)  # a Slack DM has no /start step
+    run = Harness(sessions, clock)
+    clock.set(START)
+    assert (await delivery_status(sessions, clock.now())).upcoming_24h == 2
+    clock.set(START + timedelta(hours=1))
+    assert (await run.tick()).sent == 2
+    assert sorted(run.messenger.chats()) == ["-301", "100"]
+    await people.set_delivery_time(sessions, asked_only, "08:00")  # an admin: "time 08:00"
+    clock.set(START + timedelta(days=1, hours=1))
+    assert (await run.tick()).sent == 3
+    assert run.messenger.chats()[-3:].count("-300") == 1
+
+
+def _utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("timezone", "start", "first_due"),
-    [  # 02:30 happens twice in Berlin on 25 October; it does not exist in New York on 8 March
-        ("Europe/Berlin", datetime(2026, 10, 24, 20, tzinfo=UTC), datetime(2026, 10, 25, 0, 30)),
-        ("America/New_York", datetime(2026, 3, 7, 20, tzinfo=UTC), datetime(2026, 3, 8, 7, 0)),
+    ("timezone", "at", "start", "first_due"),
+    [  # fall back: 02:30 twice in Berlin on 25 October, 01:30 twice in New York on 1 November
+        ("Europe/Berlin", "02:30", _utc(2026, 10, 24, 20), _utc(2026, 10, 25, 0, 30)),
+        ("America/New_York", "01:30", _utc(2026, 10, 31, 20), _utc(2026, 11, 1, 5, 30)),
+        # spring forward: 02:30 does not exist in New York on 8 March, Berlin on 29 March
+        ("America/New_York", "02:30", _utc(2026, 3, 7, 20), _utc(2026, 3, 8, 7)),
+        ("Europe/Berlin", "02:30", _utc(2026, 3, 28, 20), _utc(2026, 3, 29, 1)),
     ],
 )
 async def test_dst_delivers_once_a_day(
-    sessions: Sessions, clock: FakeClock, timezone: str, start: datetime, first_due: datetime
+    sessions: Sessions,
+    clock: FakeClock,
+    timezone: str,
+    at: str,
+    start: datetime,
+    first_due: datetime,
 ) -> None:
     await add_insights(sessions, 15, start - timedelta(days=1), "library")
-    await add_recipient(sessions, "100", at="02:30", timezone=timezone)
+    await add_recipient(sessions, "100", at=at, timezone=timezone)
     run = Harness(sessions, clock)
     clock.set(start)
     for _ in range(3 * 24 * 4):  # a tick every 15 minutes for three days
@@ -310,7 +344,7 @@ async def test_dst_delivers_once_a_day(
         ).all()
     assert len(rows) == 3 and len(run.messenger.sent) == 3
     assert [r[0] for r in rows] == [first_due.date() + timedelta(days=i) for i in range(3)]
-    assert rows[0][1] == first_due.replace(tzinfo=UTC)
+    assert rows[0][1] == first_due
 
 
 async def test_claims_respect_the_limit_and_the_lease(sessions: Sessions, clock: FakeClock) -> None:
