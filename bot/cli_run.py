@@ -65,9 +65,14 @@ async def _run(role: str) -> int:
         if not platforms and role != "worker":
             console.print(
                 "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN "
-                "(see `podbrief run --help`)."
+                "(see `podbrief run --help`); `podbrief run --role worker` only polls feeds."
             )
             return 2
+        if not platforms:  # a worker may ingest only, but it should not look like it delivers
+            console.print(
+                "No chat platform is set up (PODBRIEF_TELEGRAM_TOKEN, SLACK_BOT_TOKEN): this "
+                "worker polls feeds and extracts insights, but sends no daily briefs."
+            )
         components: list[Component] = role_components(services, platforms, role, embedder)
         settings = services.settings
         await run_components(components, host=settings.http_host, port=settings.http_port)

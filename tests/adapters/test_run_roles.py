@@ -118,3 +118,31 @@ async def test_an_unknown_role_is_refused_in_plain_words(tmp_path: Path) -> None
         output, _ = await process.communicate()
     assert process.returncode == 2
     assert "--role must be one of all, chat, worker" in output.decode()
+
+
+async def test_a_worker_without_a_platform_says_it_sends_nothing(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        str(PODBRIEF),
+        "run",
+        "--role",
+        "worker",
+        env=clean_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while "started" not in "".join(seen):  # the warning comes before the scheduler
+                line = (await process.stdout.readline()).decode()
+                assert line, "".join(seen)
+                seen.append(line)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(60):
+            rest, _ = await process.communicate()
+    output = " ".join(("".join(seen) + rest.decode()).split())  # rich wraps long lines
+    assert process.returncode == 0, output
+    assert "No chat platform is set up" in output and "sends no daily briefs" in output
+    assert "Traceback" not in output
