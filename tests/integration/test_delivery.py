@@ -135,7 +135,12 @@ async def test_each_recipient_gets_one_brief_at_their_local_time(
     ("downtime", "sent"), [(timedelta(hours=2), True), (timedelta(hours=5), False)]
 )
 async def test_catch_up_after_downtime(
-    sessions: Sessions, clock: FakeClock, library: None, downtime: timedelta, sent: bool
+    sessions: Sessions,
+    clock: FakeClock,
+    library: None,
+    downtime: timedelta,
+    sent: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     user = await add_recipient(sessions, "100")
     run = Harness(sessions, clock)
@@ -144,6 +149,8 @@ async def test_catch_up_after_downtime(
     clock.set(START + timedelta(hours=1) + downtime)
     report = await run.tick()
     assert report.sent == (1 if sent else 0) and report.missed == (0 if sent else 1)
+    skipped = "1 briefs due at 2026-11-24T07:00:00+00:00 were missed by more than 3:00:00"
+    assert (skipped in caplog.text) is not sent  # a skipped brief is logged, a late one is not
     assert await statuses(sessions) == {(user, date(2026, 11, 24)): "sent" if sent else "missed"}
     clock.set(START + timedelta(days=1, hours=1))  # the next day is normal again
     assert (await run.tick()).sent == 1
