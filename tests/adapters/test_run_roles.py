@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from core.db import create_engine, migrate, session_factory, transaction
 from core.models import Delivery, User
-from tests.adapters.test_telegram_run import PODBRIEF, clean_env
+from tests.cli_process import PODBRIEF, clean_env
 from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.fakes.telegram_api import TelegramApiEmulator
 from tests.http_server import serve

@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import httpx
 
+from tests.cli_process import PODBRIEF, clean_env, free_port
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, USER, SlackSide
 from tests.fakes.telegram_api import TelegramApiEmulator
 from tests.http_server import serve
 
-PODBRIEF = Path(sys.executable).parent / "podbrief"
 DM = "D" + USER[1:]
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PODBRIEF_", "SLACK_", "OPENAI_"))}  # fmt: skip
-    env.update(
-        PODBRIEF_DATA_DIR=str(tmp_path / "data"),
-        PODBRIEF_CONFIG=str(tmp_path / "absent.toml"),
-        PODBRIEF_EMBEDDER="lsa",
-        PODBRIEF_HTTP_HOST="127.0.0.1",
-        **extra,
-    )
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def until_listening(port: int) -> None:

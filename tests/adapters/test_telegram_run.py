@@ -4,29 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
+from tests.cli_process import PODBRIEF, clean_env, free_port
 from tests.fakes.telegram_api import TelegramApiEmulator
 from tests.http_server import serve
-
-PODBRIEF = Path(sys.executable).parent / "podbrief"
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PODBRIEF_", "SLACK_", "OPENAI_"))}  # fmt: skip
-    env.update(
-        PODBRIEF_DATA_DIR=str(tmp_path / "data"),
-        PODBRIEF_CONFIG=str(tmp_path / "absent.toml"),
-        PODBRIEF_EMBEDDER="lsa",
-        PODBRIEF_HTTP_HOST="127.0.0.1",
-        **extra,
-    )
-    return env
 
 
 async def test_run_polls_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -53,12 +37,6 @@ async def test_run_polls_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
                 output, _ = await process.communicate()
             await api.close()
     assert process.returncode == 0, output.decode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_run_serves_the_webhook_on_the_shared_http_server(tmp_path: Path) -> None:
