@@ -7,7 +7,7 @@ inactive recipients, and the reason stays on the row so people can see why.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
@@ -18,6 +18,15 @@ Sessions = async_sessionmaker[AsyncSession]
 _REASON_MAX = 500
 
 
+def _chat(platform: str, workspace: str, external_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions naming one chat's recipient row."""
+    return (
+        User.platform == platform,
+        User.workspace == workspace,
+        User.external_id == external_id,
+    )
+
+
 async def deactivate_recipient(
     sessions: Sessions, platform: str, workspace: str, external_id: str, reason: str
 ) -> bool:
@@ -25,11 +34,7 @@ async def deactivate_recipient(
     async with transaction(sessions) as session:
         result = await session.execute(
             update(User)
-            .where(
-                User.platform == platform,
-                User.workspace == workspace,
-                User.external_id == external_id,
-            )
+            .where(*_chat(platform, workspace, external_id))
             .values(active=False, inactive_reason=reason[:_REASON_MAX])
         )
     return bool(getattr(result, "rowcount", 0))
@@ -55,12 +60,7 @@ async def reactivate_recipient(
     async with transaction(sessions) as session:
         result = await session.execute(
             update(User)
-            .where(
-                User.platform == platform,
-                User.workspace == workspace,
-                User.external_id == external_id,
-                User.active.is_(False),
-            )
+            .where(*_chat(platform, workspace, external_id), User.active.is_(False))
             .values(active=True, inactive_reason=None)
         )
     return bool(getattr(result, "rowcount", 0))
@@ -74,9 +74,7 @@ async def inactive_reason(
         row = (
             await session.execute(
                 select(User.active, User.inactive_reason).where(
-                    User.platform == platform,
-                    User.workspace == workspace,
-                    User.external_id == external_id,
+                    *_chat(platform, workspace, external_id)
                 )
             )
         ).one_or_none()
