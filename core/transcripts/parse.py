@@ -55,7 +55,11 @@ def parse_transcript(
 ) -> ParsedTranscript:
     """Read any supported transcript; raises ``TranscriptParseError`` saying what is wrong."""
     text = decode_text(data)
-    kind = detect_format(text, mime_type=mime_type, url=url)
+    return parse_transcript_text(text, detect_format(text, mime_type=mime_type, url=url))
+
+
+def parse_transcript_text(text: str, kind: str) -> ParsedTranscript:
+    """Read decoded text as the format ``kind`` (a FORMAT_NAMES key); ``TranscriptParseError``."""
     try:
         kind, segments = _parse_as(kind, text)
     except TranscriptParseError:
