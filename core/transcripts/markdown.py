@@ -68,6 +68,8 @@ def _clean(block: str) -> tuple[str, list[tuple[int, float]]]:
     plain = _STRONG.sub("", plain)
     plain = _EMPHASIS.sub(r"\1", plain).replace("`", "")
     plain = html.unescape(_ESCAPE.sub(r"\1", plain))
+    # The file's own control characters (or "&#1;") must not pass for our marks (an IndexError).
+    plain = plain.replace(_STAMP_MARK, " ").replace(_NOTE_MARK, " ")
     seen: list[float] = []
 
     def bracket(match: re.Match[str]) -> str:
