@@ -51,6 +51,8 @@ TEXT_BOMBS = {
     "html-cites": "<cite>A:</cite><time>0:01</time><p>hi</p>",
     "unclosed-tags": "<p><cite><time>",
     "name-prefixes": "Ann: Bo: ",
+    "link-openers": "[a](",
+    "link-titles": "[a](b \"",
 }
 
 
