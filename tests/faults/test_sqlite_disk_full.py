@@ -15,16 +15,23 @@ from pathlib import Path
 from tests.cli_process import PODBRIEF, clean_env
 
 
-def _podbrief(tmp_path: Path, *args: str, max_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
+def _podbrief(
+    tmp_path: Path, *args: str, max_file_bytes: int | None = None
+) -> subprocess.CompletedProcess[str]:
     def limit_file_size() -> None:
         if max_file_bytes is not None:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails instead of killing us
             resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
 
     return subprocess.run(
-        [str(PODBRIEF), *args], env=clean_env(tmp_path), capture_output=True, text=True,
-        preexec_fn=limit_file_size, timeout=240, check=False,
-    )  # fmt: skip
+        [str(PODBRIEF), *args],
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        preexec_fn=limit_file_size,
+        timeout=240,
+        check=False,
+    )
 
 
 def _count(db: Path, table: str) -> int:
@@ -51,8 +58,9 @@ def test_a_full_disk_fails_plainly_keeps_the_database_whole_and_recovers(
     assert (_count(db, "feeds"), _count(db, "episodes")) == (1, before)  # nothing half-written
 
     shutil.copy(big, feed)  # the stored feed now has hundreds of new episodes
-    polled = _podbrief(tmp_path, "ingest", "--all", "--no-transcripts", "--no-insights",
-                       max_file_bytes=room)  # fmt: skip
+    polled = _podbrief(
+        tmp_path, "ingest", "--all", "--no-transcripts", "--no-insights", max_file_bytes=room
+    )
     assert "Traceback" not in polled.stderr
     assert "the database cannot be used" in polled.stderr and "1 failed" in polled.stdout
     assert _count(db, "episodes") == before

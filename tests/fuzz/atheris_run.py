@@ -15,8 +15,12 @@ from pathlib import Path
 
 MAX_LEN = 1_000_000
 INSTRUMENTED = ["core", "adapters", "feedparser", "srt", "webvtt"]
-SEEDS = {"feed": "feeds", "transcript": "transcripts", "transcript_reader": "transcripts",
-         "insights": "transcripts"}  # fmt: skip
+SEEDS = {
+    "feed": "feeds",
+    "transcript": "transcripts",
+    "transcript_reader": "transcripts",
+    "insights": "transcripts",
+}
 
 
 def _seed_corpus(target: str, corpus: Path) -> None:
@@ -47,8 +51,14 @@ def main() -> None:
     corpus = Path("corpus")
     _seed_corpus(target, corpus)
     flags = sys.argv[2:]
-    args = [sys.argv[0], *flags, f"-max_len={MAX_LEN}", "-timeout=10", "-rss_limit_mb=3072",
-            str(corpus)]  # fmt: skip
+    args = [
+        sys.argv[0],
+        *flags,
+        f"-max_len={MAX_LEN}",
+        "-timeout=10",
+        "-rss_limit_mb=3072",
+        str(corpus),
+    ]
     atheris.Setup(args, TARGETS[target])
     atheris.Fuzz()
 

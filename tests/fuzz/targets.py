@@ -10,6 +10,7 @@ tests/data/fuzz/<target>/ (tests/fuzz/test_regressions.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable
@@ -41,11 +42,25 @@ from tests.fakes.telegram_rules import check_html
 
 FEED_URL = "https://feeds.example.org/show/feed.xml"
 MIME_TYPES = (
-    None, "text/srt", "application/x-subrip", "text/vtt", "application/json", "text/markdown",
-    "text/html", "text/plain", "application/octet-stream",
-)  # fmt: skip
-URLS = (None, "https://t.example/x.srt", "https://t.example/x.vtt", "https://t.example/x.json",
-        "https://t.example/x.md", "https://t.example/x.html", "https://t.example/x.txt")  # fmt: skip
+    None,
+    "text/srt",
+    "application/x-subrip",
+    "text/vtt",
+    "application/json",
+    "text/markdown",
+    "text/html",
+    "text/plain",
+    "application/octet-stream",
+)
+URLS = (
+    None,
+    "https://t.example/x.srt",
+    "https://t.example/x.vtt",
+    "https://t.example/x.json",
+    "https://t.example/x.md",
+    "https://t.example/x.html",
+    "https://t.example/x.txt",
+)
 KINDS = tuple(k for k in FORMAT_NAMES if k != "podwhisper")  # "json" reads both flavours
 HEADLINE_MAX = 90
 STRAY = (TypeError, KeyError, IndexError, AttributeError, RecursionError, ZeroDivisionError)
@@ -77,7 +92,11 @@ def feed(data: bytes) -> None:
         assert len(episode.dedup_key) <= 800
         if episode.published_at is not None:
             assert episode.published_at.tzinfo is not None
-            assert datetime(1900, 1, 1, tzinfo=UTC) <= episode.published_at <= datetime(9000, 1, 1, tzinfo=UTC)
+            assert (
+                datetime(1900, 1, 1, tzinfo=UTC)
+                <= episode.published_at
+                <= datetime(9000, 1, 1, tzinfo=UTC)
+            )
         if episode.duration_seconds is not None:
             assert math.isfinite(episode.duration_seconds) and episode.duration_seconds > 0
         for link in episode.transcripts:
@@ -157,10 +176,8 @@ def telegram_update(data: bytes) -> None:
         strip_bot_name(message.text, "podbrief_bot")
     query = update.callback_query
     if query is not None and query.data:
-        try:
+        with contextlib.suppress(InvalidAction):
             Action.decode(query.data)
-        except InvalidAction:
-            pass
 
 
 def slack_payload(data: bytes) -> None:
@@ -195,7 +212,8 @@ def button(data: bytes) -> None:
 
 
 def insights(data: bytes) -> None:
-    """Insights from a fuzzed transcript are grounded and render as valid Telegram HTML and Slack blocks."""
+    """Insights from a fuzzed transcript are grounded and render as valid Telegram HTML and
+    Slack blocks."""
     try:
         segments = parse_transcript(data).segments
     except TranscriptParseError:
@@ -209,8 +227,20 @@ def insights(data: bytes) -> None:
         assert _is_grounded(draft, segments), draft
         assert index.ground(draft.quote) is not None, draft.quote
         assert len(draft.headline) <= HEADLINE_MAX, draft.headline
-        cards.append(InsightCard(n, n, draft.headline, draft.body, draft.quote, draft.speaker,
-                                 draft.start_seconds, "Show <i>", "Ep & 1", None))  # fmt: skip
+        cards.append(
+            InsightCard(
+                n,
+                n,
+                draft.headline,
+                draft.body,
+                draft.quote,
+                draft.speaker,
+                draft.start_seconds,
+                "Show <i>",
+                "Ep & 1",
+                None,
+            )
+        )
     if cards:
         reply = Reply(parts=tuple(cards))
         for message in telegram_render(reply):
