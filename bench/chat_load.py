@@ -126,6 +126,15 @@ def posted_to(fake: FakeSlack, channel: str) -> list[Any]:
     return [m for m in fake.messages if m.channel == channel]
 
 
+async def _or_error(request: Any) -> httpx.Response | Exception:
+    """A refused or dropped connection is an error to count, not the end of the run."""
+    try:
+        response: httpx.Response = await request
+    except httpx.HTTPError as exc:
+        return exc
+    return response
+
+
 async def slack_chat(
     fake: FakeSlack,
     side: SlackSide,
@@ -148,24 +157,31 @@ async def slack_chat(
             if not with_buttons:
                 continue
             last = with_buttons[-1]
-            response = await side.press(
-                last.buttons()[0],
-                channel=dm,
-                message_ts=last.ts,
-                thread_ts=last.thread_ts,
-                user=user,
+            response = await _or_error(
+                side.press(
+                    last.buttons()[0],
+                    channel=dm,
+                    message_ts=last.ts,
+                    thread_ts=last.thread_ts,
+                    user=user,
+                )
             )
         else:
-            response = await side.event(
-                {
-                    "type": "message",
-                    "channel_type": "im",
-                    "channel": dm,
-                    "user": user,
-                    "text": what,
-                    "ts": f"{time.time():.6f}",
-                }
+            response = await _or_error(
+                side.event(
+                    {
+                        "type": "message",
+                        "channel_type": "im",
+                        "channel": dm,
+                        "user": user,
+                        "text": what,
+                        "ts": f"{time.time():.6f}",
+                    }
+                )
             )
+        if isinstance(response, Exception):
+            figures.error(f"{what}: {type(response).__name__}")
+            continue
         if response.status_code != 200:
             figures.error(f"{what}: HTTP {response.status_code}")
             continue
@@ -272,7 +288,12 @@ async def run_once(chats: int, db: str, minutes: float, tmp: Path) -> dict[str, 
             figures.rss_mb.append((round(time.monotonic() - started), rss_mb(process.pid)))
         finally:
             process.terminate()
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # reported: SIGTERM under load took too long
+                print("podbrief run did not stop within 60 s of SIGTERM; killed", flush=True)
+                process.kill()
+                process.wait()
             await api.close()
             if db == "postgres":
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
