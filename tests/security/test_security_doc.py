@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_test_security_md_names_exists() -> None:
     text = (ROOT / "SECURITY.md").read_text()
     files = set(re.findall(r"tests/[\w/]+\.py", text))
-    names = set(re.findall(r"\btest_\w+", text))
+    names = set(re.findall(r"\btest_\w+\b(?!\.py)", text)) - {Path(f).stem for f in files}
     assert len(files) > 10 and len(names) > 15
     sources = ""
     for file in files:
