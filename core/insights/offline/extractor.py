@@ -14,6 +14,7 @@ from core.insights.offline.compose import body_from, quote_span, quote_text
 from core.insights.offline.headline import headline_from
 from core.insights.offline.passages import Sentence, Turn, build_sentences, build_turns
 from core.insights.offline.sections import blocks_of, split_sections
+from core.insights import quality  # module, not names: quality reads this package's patterns
 from core.insights.topics import tag_counts, tags_for
 
 WORDS_PER_SECOND = 2.5  # speech rate used when a transcript carries no usable times
@@ -138,7 +139,7 @@ def _draft(
     topical: tuple[dict[str, float], Counter[str]],
 ) -> InsightDraft | None:
     """An insight around ``core``; ``topical`` is the section's key-word weights and tag counts."""
-    headline = headline_from(core.text, cased=ep.cased)
+    headline = headline_from(core.text, cased=ep.cased, accept=quality.is_standalone_claim)
     if headline is None:
         return None
     body = body_from(ep.sentences, core, scores, section)

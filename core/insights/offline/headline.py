@@ -9,6 +9,7 @@ extractor tries another sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from core.insights.offline.numbers import with_digits
 from core.insights.offline.text import content_words, tidy
@@ -58,8 +59,9 @@ META = re.compile(
 # Framing before the claim itself ("The lesson is that ...", "I'd tell founders: ...").
 _FRAME = re.compile(
     r"^(?:(?:honestly|frankly|actually|basically|obviously|of course|in fact|to be fair|"
-    r"at the end of the day|in my experience|for me|look|listen|again|also|now|then|ultimately|"
-    r"really|and|but|so|well|yeah|okay|right|and so|but also|I mean|you know|"
+    r"at the end of the day|in my experience|for me|again|also|then|ultimately|"
+    r"and|but|so|yeah|okay|and so|but also|I mean|you know|"
+    r"(?:look|listen|now|really|well|right|first|second|third)(?=[,:])|"
     r"(?:I|we)(?: think| believe| feel| guess| suspect| would say|'d say| would argue|'d argue)"
     r"(?! to\b)"
     r"(?: that)?|I'm (?:convinced|sure|pretty sure)(?: that)?|"
@@ -72,7 +74,7 @@ _FRAME = re.compile(
     r"(?:my|our) (?:recommendation|advice|rule|rule of thumb|default|policy)(?: now)? "
     r"(?:is|would be)(?: to| that)?|I'd (?:tell|say to) [\w ]{0,30}?(?:founders|people|teams|"
     r"everyone|anyone|listeners|managers|leaders|engineers)|"
-    r"(?:step|number|point|rule|lesson) (?:one|two|three|four|five|\d)|first|second|third|"
+    r"(?:step|number|point|rule|lesson) (?:one|two|three|four|five|\d)|"
     r"firstly|secondly|finally|"
     r"(?:after that|since then|from then on),? (?:we|I) (?:set|made|have|adopted) (?:a |an )?"
     r"(?:hard |simple |new )?(?:rule|policy))[,:]?\s+)+",
@@ -82,7 +84,7 @@ _FRAME = re.compile(
 _CLAUSE_END = re.compile(
     r"(?:[;:]|\s[—–-]+|,(?= (?:and|which|because|so|where|although|though|while|plus|even|"
     r"whereas|since|unless|until|as long as|above which|after|before|ideally|usually|often|"
-    r"especially|including|not|instead|rather|with|without|like|depending|regardless|roughly|"
+    r"especially|including|instead|rather|with|without|like|depending|regardless|roughly|"
     r"about|around|almost|mostly|then|or|at least|if|when|for example|say|from|in|on|by)\b))\s",
     re.IGNORECASE,
 )
@@ -103,9 +105,14 @@ _FRAGMENT = re.compile(
 )
 # A speaker correcting themselves: the same two words twice ("everything we ... everything we").
 _SELF_REPAIR = re.compile(r"\b(\w+ \w+)\b.{1,40}?\b\1\b", re.IGNORECASE)
+# Softeners a headline can lose, except where they carry meaning: after a negation ("not
+# really", "not just"), inside fixed phrases ("to the very least", "the very first", "very few").
 _SOFTENERS = re.compile(
+    r"(?<!\bnot )(?<!n't )(?<!\bnever )(?<!\bthe )(?<!\bno )"
     r"\b(?:simply|really|actually|just|basically|genuinely|truly|obviously|honestly|certainly|"
-    r"definitely|literally|quite|pretty much|very),?\s+",
+    r"definitely|literally|quite|pretty much|very(?! (?:least|most|best|worst|first|last|end|"
+    r"beginning|same|few|little|top|bottom|idea|thing|moment|start)\b)),?\s+"
+    r"(?!(?:not|no|never)\b)",
     re.IGNORECASE,
 )
 # A time adjunct at the end ("within a quarter") may go when nothing else makes the length.
@@ -115,7 +122,7 @@ _TIME_TAIL = re.compile(
     r"(?:\w+ )?(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|nights?)$",
     re.IGNORECASE,
 )
-_STUTTER = re.compile(r"\b(\w+)(?: \1\b)+")
+_STUTTER = re.compile(r"\b(?!(?:had|that|is|do|very|so|far|long|\d+)\b)(\w+)(?: \1\b)+")
 _WEAK_END = re.compile(r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$", re.I)
 
 
@@ -141,15 +148,18 @@ def strip_framing(text: str) -> str:
     return stripped or text
 
 
-def headline_from(text: str, *, cased: bool = True) -> str | None:
-    """The first of the sentence's candidate headlines that reads as a claim on its own.
+def headline_from(
+    text: str, *, cased: bool = True, accept: Callable[[str], bool] | None = None
+) -> str | None:
+    """The first of the sentence's candidate headlines that reads as a claim on its own
+    (and that ``accept``, the shared quality gate's rules, lets through).
 
     In a ``cased`` transcript a sentence starting in lower case is a piece cut mid-sentence.
     """
     if text.rstrip().endswith("?") or is_meta(text) or (cased and text[:1].islower()):
         return None
     for candidate in candidates(text, cased=cased):
-        if _acceptable(candidate):
+        if _acceptable(candidate) and (accept is None or accept(candidate)):
             return candidate
     return None
 

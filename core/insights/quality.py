@@ -1,0 +1,216 @@
+"""The one quality gate every insight passes before it is stored, whichever engine wrote it.
+
+An insight's headline must be one declarative claim a reader who never heard the episode can
+understand: its own subject, no question, no talk about the show, no life story without a
+lesson, no promotion, no greeting. No markup may reach a headline, body or quote, and the quote
+must start and end at sentence boundaries. The offline engine applies the same rules while it
+chooses sentences, so the gate mostly catches the LLM engine's slips; what it rejects is
+counted (``Gate.rejected``) and shown in ``podbrief stats``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from core.domain import InsightDraft, SegmentData
+from core.insights.offline.claims import ADVICE, LESSON, NUMBER, RESULT
+from core.insights.offline.headline import is_meta, stands_alone
+from core.insights.offline.noise import INTRO, OUTRO, SPONSOR
+
+# Every reason a draft can be turned away, in the order they are checked.
+REASONS = (
+    "markup",
+    "question",
+    "greeting",
+    "promotion",
+    "meta_talk",
+    "biography",
+    "leans_on_context",
+    "quote_not_sentence_bounded",
+)
+
+MARKUP = re.compile(
+    r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # tags
+    r"|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});"  # entities
+    r"|\*\*|__|(?<![\w*])\*(?=\S)[^*\n]{1,80}(?<=\S)\*(?![\w*])"  # Markdown emphasis
+    r"|(?<![\w_])_(?=\S)[^_\n]{1,80}(?<=\S)_(?![\w_])"
+    r"|\\[\[\]()*_#`<>{}|]"  # escaped brackets and the like
+    r"|\]\((?:https?:|/|#)"  # a Markdown link's target
+    r"|\[\s*\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*\]"  # a bracketed timestamp
+    r"|^\s*(?:#{1,6}\s|>\s|---\s*$)",  # heading, blockquote, front matter fence
+    re.MULTILINE,
+)
+# Talk about the show itself rather than about the subject.
+SHOW_TALK = re.compile(
+    r"\b(?:let's (?:talk|dive|jump|get|move|start|turn|switch)|(?:maybe )?now we (?:could|can|"
+    r"should) (?:talk|move|get)|coming to (?:a|the|our|your) question|(?:a|the|our) (?:next|"
+    r"last|first) question|today (?:we're|we are|i'm|i am) (?:going to|gonna)|"
+    r"in (?:this|today's|the next|our next) (?:episode|talk|session|show)|this (?:talk|episode|"
+    r"show) is (?:called|about)|we'll (?:talk|get|come back)|i'll come back to|"
+    r"(?:before|after) the break|(?:listeners?|audience) (?:asked|question)|show of hands|"
+    r"(?:we|i) (?:wanted|want) to (?:talk|ask|cover|give)|we have (?:about )?\w+ minutes)\b",
+    re.IGNORECASE,
+)
+GREETING = re.compile(
+    r"^\W*(?:hello|hi|hey|good (?:morning|afternoon|evening)|welcome|thanks(?: so much)? for|"
+    r"thank you(?: so much)? for|great to (?:be|have)|glad to be|nice to (?:meet|see))\b",
+    re.IGNORECASE,
+)
+PROMOTION = re.compile(
+    r"\b(?:(?:i'm|i am|we're|we are) (?:really |very |so |super )?(?:excited|thrilled|proud) "
+    r"(?:about|to (?:announce|share|launch))|what we(?:'re| are) building|we(?:'re| are) hiring|"
+    r"check out (?:our|my)|(?:our|my) (?:new )?(?:book|course|product|startup|newsletter|"
+    r"website) (?:is|comes|launches)|sign up (?:at|for)|buy (?:our|my)|link in (?:the )?bio)\b",
+    re.IGNORECASE,
+)
+# A life story told in the first person: "I was a science teacher for nine years".
+_FIRST_PERSON_STORY = re.compile(
+    r"^\W*(?:(?:so|and|but|well|actually),?\s+)?(?:i|my|i'm|i've|i'd|me)\b(?!\s+(?:think|"
+    r"believe|would (?:say|argue|recommend)|recommend|suggest|learned|realized|found that))",
+    re.IGNORECASE,
+)
+_WE_STORY = re.compile(
+    r"^\W*(?:(?:so|and|but|well|then),?\s+)?we (?:had|started|did|went|got|ran|tried|looked|were|"
+    r"was|remember|used to|moved|called|spent|built|began|decided|wanted|thought)\b",
+    re.IGNORECASE,
+)
+# "there" as a place the reader cannot see: "took a minute or two there".
+_DANGLING_THERE = re.compile(r"\bthere\s*$|\bthere,|\b(?:in|over|out|from) there\b", re.I)
+_PRONOUNS = re.compile(r"\b(?:it|its|they|them|their)\b", re.IGNORECASE)
+# "It" that stands for nothing: "it is worth", "it's hard to", "it takes", "make it".
+_DUMMY_IT = re.compile(
+    r"\bit(?:'s| is| was| will be| can be| would be| becomes)(?: (?:not|never|also|often|usually|"
+    r"always|much|far|a lot|almost))? (?:\w+ )?(?:to|that|worth|when|if)\b|"
+    r"\bit (?:takes|pays|helps|makes sense|depends)\b|\bmake it\b|\bit all\b",
+    re.IGNORECASE,
+)
+_CONTENT = re.compile(r"\b[A-Za-z][a-z'-]{3,}\b")
+_SENTENCE_START = re.compile(r"^[\"'(\[¿¡]?[A-Z0-9]")
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
+
+
+def has_markup(text: str) -> bool:
+    return bool(MARKUP.search(text))
+
+
+def leans_on_context(headline: str) -> bool:
+    """True when the headline needs the sentence before it: a pointing word with nothing
+    to point at, or a pronoun before any noun it could stand for."""
+    if not stands_alone(headline) or _DANGLING_THERE.search(headline):
+        return True
+    for match in _PRONOUNS.finditer(headline):
+        if _DUMMY_IT.match(headline, match.start()):
+            continue
+        before = _CONTENT.findall(headline[: match.start()])
+        if len(before) < 2:  # nothing yet that "it" or "they" could stand for
+            return True
+    return False
+
+
+def is_biography(headline: str) -> bool:
+    """A first-person story with no lesson, finding or recommendation in it."""
+    story = _FIRST_PERSON_STORY.search(headline) or _WE_STORY.search(headline)
+    if story is None:
+        return False
+    teaches = LESSON.search(headline) or ADVICE.search(headline)
+    finding = RESULT.search(headline) and NUMBER.search(headline)
+    return not (teaches or finding)
+
+
+def is_show_talk(text: str) -> bool:
+    return bool(SHOW_TALK.search(text) or is_meta(text) or INTRO.search(text) or
+                OUTRO.search(text))  # fmt: skip
+
+
+def is_promotion(text: str) -> bool:
+    return bool(PROMOTION.search(text) or SPONSOR.search(text))
+
+
+def headline_problem(headline: str) -> str | None:
+    """The first reason a headline is not a standalone claim, or None when it is one."""
+    text = headline.strip()
+    if has_markup(text):
+        return "markup"
+    if "?" in text:
+        return "question"
+    if GREETING.search(text):
+        return "greeting"
+    if is_promotion(text):
+        return "promotion"
+    if is_show_talk(text):
+        return "meta_talk"
+    if is_biography(text):
+        return "biography"
+    if leans_on_context(text):
+        return "leans_on_context"
+    return None
+
+
+def is_standalone_claim(headline: str) -> bool:
+    return headline_problem(headline) is None
+
+
+def quote_is_sentence_bounded(quote: str, transcript: str | None = None) -> bool:
+    """The quote starts where a sentence starts and ends where one ends, never inside a word.
+
+    Unpunctuated captions have no sentences to keep to: there the quote need only start and
+    end at word boundaries of the transcript.
+    """
+    quote = " ".join(quote.split())
+    if not quote:
+        return False
+    if transcript is not None:
+        where = transcript.find(quote)
+        if where < 0:
+            return False
+        before = transcript[where - 1] if where else " "
+        after = transcript[where + len(quote)] if where + len(quote) < len(transcript) else " "
+        if before.isalnum() or after.isalnum():
+            return False  # cut inside a word
+        if not _is_cased(transcript):
+            return True
+    return bool(_SENTENCE_START.match(quote) and _SENTENCE_END.search(quote))
+
+
+def _is_cased(text: str) -> bool:
+    sample = text[:4000]
+    return any(c.isupper() for c in sample) and bool(re.search(r"[.!?]", sample))
+
+
+def draft_problem(draft: InsightDraft, transcript: str | None = None) -> str | None:
+    problem = headline_problem(draft.headline)
+    if problem is not None:
+        return problem
+    if has_markup(draft.body) or has_markup(draft.quote):
+        return "markup"
+    if not quote_is_sentence_bounded(draft.quote, transcript):
+        return "quote_not_sentence_bounded"
+    return None
+
+
+@dataclass
+class Gate:
+    """The shared quality gate; ``rejected`` counts the drafts it turned away, by reason."""
+
+    rejected: Counter[str] = field(default_factory=Counter)
+
+    def admit(
+        self, drafts: Sequence[InsightDraft], segments: Sequence[SegmentData]
+    ) -> list[InsightDraft]:
+        transcript = " ".join(" ".join(s.text.split()) for s in segments)
+        kept: list[InsightDraft] = []
+        for draft in drafts:
+            tidy = replace(draft, headline=" ".join(draft.headline.split()).rstrip(" .;:,"))
+            problem = draft_problem(tidy, transcript)
+            if problem is None:
+                kept.append(tidy)
+            else:
+                self.rejected[problem] += 1
+        return kept
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(self.rejected.values())
