@@ -29,6 +29,7 @@ REASONS = (
     "meta_talk",
     "biography",
     "leans_on_context",
+    "fragment",
     "quote_not_sentence_bounded",
 )
 
@@ -45,12 +46,12 @@ MARKUP = re.compile(
 )
 # Talk about the show itself rather than about the subject.
 SHOW_TALK = re.compile(
-    r"\b(?:let's (?:talk|dive|jump|get|move|start|turn|switch)|(?:maybe )?now we (?:could|can|"
+    r"^\W*let(?:'s| us)\b|\b(?:let's (?:talk|dive|jump|get|move|start|turn|switch)|(?:maybe )?now we (?:could|can|"
     r"should) (?:talk|move|get)|coming to (?:a|the|our|your) question|(?:a|the|our) (?:next|"
     r"last|first) question|today (?:we're|we are|i'm|i am) (?:going to|gonna)|"
     r"in (?:this|today's|the next|our next) (?:episode|talk|session|show)|this (?:talk|episode|"
     r"show) is (?:called|about)|we'll (?:talk|get|come back)|i'll come back to|"
-    r"(?:before|after) the break|(?:listeners?|audience) (?:asked|question)|show of hands|"
+    r"(?:before|after) the break|(?:a |that's a )?(?:very |really )?good point|(?:listeners?|audience) (?:asked|question)|show of hands|"
     r"(?:we|i) (?:wanted|want) to (?:talk|ask|cover|give)|we have (?:about )?\w+ minutes)\b",
     re.IGNORECASE,
 )
@@ -85,6 +86,39 @@ _DUMMY_IT = re.compile(
     r"\bit(?:'s| is| was| will be| can be| would be| becomes)(?: (?:not|never|also|often|usually|"
     r"always|much|far|a lot|almost))? (?:\w+ )?(?:to|that|worth|when|if)\b|"
     r"\bit (?:takes|pays|helps|makes sense|depends)\b|\bmake it\b|\bit all\b",
+    re.IGNORECASE,
+)
+# Speech that never became a sentence: "Cheetah was a, microprocessor", a dangling "if it had
+# any", fillers left in, a list of names with no verb after it.
+_FRAGMENT = re.compile(
+    r"\b(?:a|an|the|of|to|in|on|for|with|and|or|but|was|is|are|if|that)\s*,|"
+    r"\b(?:you know|i mean|kind of|sort of|like,|gonna|wanna|kinda)\b|"
+    r"\b(?:if (?:it|they|you) (?:had|have|has|did|do|does|were|was) (?:any|some|one|it))\s*$|"
+    r"^(?:say|so|and|but|because|which|though)\b|\b(\w+) \1\b|\.\.\.|--|"
+    r"\b(?:in a way|or something|and stuff|and so on|or whatever|etc)\s*$|"
+    r"\b(?:the|a|an) (?:we|you|they|i|he|she|it|we'll|we're|you're|is|are|was|were|and|but|or|"
+    r"so|of|to)\b|^\d+ (?:was|is|were|are)\b|^to \w+,|, right,|^(?:maybe|perhaps)\b|"
+    r"^(?:a|an|the)\s[^,]{1,40},\s+(?:of|in|for|on|with|at)\b|"
+    r"\b(?:is|are|was|were|be|has|have|had|will|would|can|could|should|for|on|in|at|by|from|as|"
+    r"than|very|more|most|your|our|their|my|its|this|these|those|the|a|an|of|to|and|or|with)\s*$",
+    re.IGNORECASE,
+)
+# A clause needs a verb: an auxiliary or modal, or a word that reads as an inflected verb.
+_AUXILIARY = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|am|has|have|had|do|does|did|can|could|will|would|"
+    r"shall|should|must|may|might|need|needs|get|gets|got|make|makes|made|take|takes|took|"
+    r"go|goes|went|keep|keeps|kept|let|lets)\b|'(?:s|re|ve|ll|d|m)\b|n't\b",
+    re.IGNORECASE,
+)
+_INFLECTED = re.compile(r"(?<!\bthe )(?<!\ba )(?<!\ban )\b[a-z]{3,}(?:s|ed)\b")
+# "Google Gemini Flash, 8B, which is ...": a noun phrase and a relative clause, no main verb.
+_RELATIVE_ONLY = re.compile(
+    r"^(?:[^,]{1,60},\s+){1,3}(?:which|who|where|whose)\b", re.IGNORECASE
+)
+_IMPERATIVE = re.compile(
+    r"^(?:always |never |don't |do not |just )?(?:use|make|keep|start|stop|avoid|add|treat|test|"
+    r"measure|write|read|ask|check|find|build|embrace|give|put|pick|choose|try|spend|set|run|"
+    r"ship|plan|focus|prefer|learn|tell|share|delete|remove|fix|look|think|invest|hire)\b",
     re.IGNORECASE,
 )
 _CONTENT = re.compile(r"\b[A-Za-z][a-z'-]{3,}\b")
@@ -146,7 +180,22 @@ def headline_problem(headline: str) -> str | None:
         return "biography"
     if leans_on_context(text):
         return "leans_on_context"
+    if _FRAGMENT.search(text) or text.count(",") >= 3 or not has_main_verb(text):
+        return "fragment"
     return None
+
+
+def has_main_verb(text: str) -> bool:
+    """Roughly: the headline is a clause, not a noun phrase ("The ability to stare at ...")."""
+    if _RELATIVE_ONLY.search(text):
+        return False
+    if _IMPERATIVE.search(text) or _AUXILIARY.search(text):
+        return True
+    # Plurals in an opening phrase ("For managed instances, ...") are not verbs.
+    clause = re.sub(r"^(?:in|for|on|at|with|by|from|of|about|across|among)\b[^,]{0,50},\s*", "",
+                    text, flags=re.IGNORECASE)  # fmt: skip
+    words = clause.split()
+    return bool(_INFLECTED.search(" ".join(words[1:])))
 
 
 def is_standalone_claim(headline: str) -> bool:

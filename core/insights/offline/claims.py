@@ -59,6 +59,15 @@ NARRATIVE = re.compile(
     r"tried|looked|were|was|remember|recorded|asked|interviewed|surveyed|used to|moved|called)\b",
     re.IGNORECASE,
 )
+# A statement about the world rather than about the speaker: "Most teams ...", "You should ...",
+# "Small releases are ...". Such sentences make the most usable headlines.
+GENERAL = re.compile(
+    r"^\W*(?:(?:so|and|but|well|now|i think|i'd say),?\s+)*(?:you|people|teams?|companies|"
+    r"developers|engineers|users|customers|leaders|managers|most|every|any|nobody|no one|"
+    r"the (?:best|right|key|real|main|biggest|only|first) \w+|[a-z]+(?:ing|s)\b[^.,]{0,40}?\b"
+    r"(?:is|are|beats?|makes?|matters?|needs?|helps?|works?|costs?|takes?|means?))",
+    re.IGNORECASE,
+)
 HEDGE = re.compile(
     r"\b(i don't know|i'm not sure|i forget|i can't remember|who knows|i have no idea|"
     r"wait a minute|hold on|sorry|anyway|whatever)\b",
@@ -113,6 +122,8 @@ def sentence_score(sentence: Sentence, keyword_weight: Mapping[str, float]) -> f
     density = len(sentence.content) / sentence.n_words
     topical = sum(keyword_weight.get(w, 0.0) for w in set(sentence.content))
     raw = claim_strength(sentence.text) + 2.0 * density + min(1.5, topical)
+    general = GENERAL.search(sentence.text) and not FIRST_PERSON.search(sentence.text)
+    raw += 0.5 if general else 0.0
     raw -= 1.0 if HEDGE.search(sentence.text) else 0.0
     raw -= 0.4 * len(STUTTER.findall(sentence.text))
     # Anecdotes and hesitant speech make weak insights; general statements make strong ones.

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
+from core.insights.errors import ExtractionSkipped
+from core.insights.language import looks_english
 from core.insights.offline.claims import headline_adjusted, sentence_score
 from core.insights.offline.compose import body_from, quote_span, quote_text
 from core.insights.offline.headline import headline_from
@@ -17,15 +19,19 @@ from core.insights.offline.sections import blocks_of, split_sections
 from core.insights import quality  # module, not names: quality reads this package's patterns
 from core.insights.topics import tag_counts, tags_for
 
+NOT_ENGLISH = (
+    "The offline insight engine only reads English, and this transcript is in another "
+    "language. Configure an LLM (see 'Using an LLM' in the README) to get insights from it."
+)
 WORDS_PER_SECOND = 2.5  # speech rate used when a transcript carries no usable times
-TRIES_PER_SECTION = 8
+TRIES_PER_SECTION = 20
 
 
 @dataclass(frozen=True, slots=True)
 class ExtractorLimits:
     per_hour: float = 7.0  # the most insights per hour of audio
     min_score: float = 0.45  # a weaker best passage yields no insight...
-    floor_per_hour: float = 3.0  # ...unless the episode would fall below this many per hour,
+    floor_per_hour: float = 5.0  # ...unless the episode would fall below this many per hour,
     relaxed_min_score: float = 0.35  # when passages down to this score may fill the gap
     min_words: int = 350  # below this a transcript is too thin to say anything
     fallback_min_words: int = 900  # show notes must be this substantial to be used
@@ -70,6 +76,8 @@ class OfflineInsightExtractor:
         return await asyncio.to_thread(self.extract_sync, episode, list(segments))
 
     def extract_sync(self, info: EpisodeInfo, segments: list[SegmentData]) -> list[InsightDraft]:
+        if not looks_english(s.text for s in segments):
+            raise ExtractionSkipped(NOT_ENGLISH)
         turns = build_turns(segments)
         sentences = build_sentences(turns)
         total_words = sum(s.n_words for s in sentences)

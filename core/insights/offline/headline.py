@@ -59,6 +59,9 @@ META = re.compile(
 # Framing before the claim itself ("The lesson is that ...", "I'd tell founders: ...").
 _FRAME = re.compile(
     r"^(?:(?:honestly|frankly|actually|basically|obviously|of course|in fact|to be fair|"
+    r"interestingly(?: enough)?|in general|generally speaking|realistically|in that sense|"
+    r"(?:more |most )?importantly|crucially|notably|essentially|"
+    r"I (?:guess|suppose)|you know what|at least for me|in my opinion|"
     r"at the end of the day|in my experience|for me|again|also|then|ultimately|"
     r"and|but|so|yeah|okay|and so|but also|I mean|you know|"
     r"(?:look|listen|now|really|well|right|first|second|third)(?=[,:])|"
@@ -89,6 +92,9 @@ _CLAUSE_END = re.compile(
     re.IGNORECASE,
 )
 _BARE_CLAUSE_END = re.compile(r"\s(?=(?:and|but|because|so|which|where|when|if|or)\s)", re.I)
+# Cased speech that runs on: cut before a bare conjunction, but never before "if" or "unless",
+# whose condition the claim needs.
+_RUN_ON_CUT = re.compile(r"\s(?=(?:and|but|because|so|which|where|when|or)\s)", re.I)
 # A short opening phrase before a comma ("In one company, ", "For a typical healthy adult, ").
 _OPENING_PHRASE = re.compile(
     r"^(?:in|at|for|on|over|during|within|across|among|after|in our|on average|today|nowadays|"
@@ -123,7 +129,10 @@ _TIME_TAIL = re.compile(
     re.IGNORECASE,
 )
 _STUTTER = re.compile(r"\b(?!(?:had|that|is|do|very|so|far|long|\d+)\b)(\w+)(?: \1\b)+")
-_WEAK_END = re.compile(r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$", re.I)
+_WEAK_END = re.compile(
+    r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$",
+    re.I,
+)
 
 
 _LABELS_TEXT = """is was are were rule rules lesson advice takeaway tip trick point recommendation
@@ -179,8 +188,17 @@ def candidates(text: str, *, cased: bool = True) -> list[str]:
     shorter: list[str] = []
     for form in forms:
         shorter.extend(_finish(form[: m.start()]) for m in clause_end.finditer(form))
+    # Speech runs clauses together without commas: as a last resort cut before a bare
+    # "because", "if", "so"... too (the part before still has to stand alone).
+    barer = [
+        _finish(form[: m.start()])
+        for form in forms
+        for m in _RUN_ON_CUT.finditer(form)
+        if cased and m.start() > 20
+    ]
     out: list[str] = []
-    for form in [*forms, *sorted(shorter, key=len, reverse=True)]:
+    ordered = sorted(shorter, key=len, reverse=True) + sorted(barer, key=len, reverse=True)
+    for form in [*forms, *ordered]:
         softer = _finish(_SOFTENERS.sub("", form))
         for variant in (form, softer, _finish(_TIME_TAIL.sub("", softer))):
             if len(variant) <= HEADLINE_MAX and variant not in out:
@@ -206,7 +224,9 @@ def _after_colon(text: str) -> list[str]:
 def _after_but(text: str) -> list[str]:
     """ "Fully async sounds great, but overlap matters more" : the point follows the "but"."""
     _, but, tail = text.partition(", but ")
-    return [_finish(tail)] if but else []
+    if not but:
+        _, but, tail = text.partition(" but ")
+    return [_finish(strip_framing(tail))] if but and len(tail.split()) >= MIN_WORDS else []
 
 
 def _finish(text: str) -> str:

@@ -97,6 +97,6 @@ def tidy(text: str) -> str:
 def as_sentence(text: str) -> str:
     """Tidied text ending with sentence punctuation."""
     text = tidy(text)
-    if text and text[-1] not in ".!?":
+    if text and not re.search(r"[.!?…][\"')\]]*$", text):
         text += "."
     return text
