@@ -217,7 +217,12 @@ async def extract_new_insights(services: Services) -> str:
             services.clock,
         )
     failed = f", {report.episodes_failed} episodes failed" if report.episodes_failed else ""
-    return f"insights: {report.insights_created} from {report.episodes_done} episodes{failed}"
+    gated = report.rejected_drafts
+    rejected = f", {gated} drafts rejected by the quality gate" if gated else ""
+    return (
+        f"insights: {report.insights_created} from {report.episodes_done} episodes"
+        f"{failed}{rejected}"
+    )
 
 
 def stats(

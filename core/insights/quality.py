@@ -11,6 +11,7 @@ counted (``Gate.rejected``) and shown in ``podbrief stats``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -240,9 +241,107 @@ def draft_problem(draft: InsightDraft, transcript: str | None = None) -> str | N
     return None
 
 
+_WIDEN_CHARS = 400  # how far a quote may grow to reach the sentence it was cut from
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"')\]]*\s+(?=[\"'(\[¿¡]?[A-Z0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One speaker's contiguous segments joined, with each segment's offset in ``text``."""
+
+    text: str
+    first: int  # index of the run's first segment
+    offsets: list[int]
+
+
+def _runs(segments: Sequence[SegmentData]) -> list[_Run]:
+    runs: list[_Run] = []
+    parts: list[str] = []
+    offsets: list[int] = []
+    first = 0
+    for i, segment in enumerate(segments):
+        if parts and segment.speaker != segments[i - 1].speaker:
+            runs.append(_Run(" ".join(parts), first, offsets))
+            parts, offsets, first = [], [], i
+        offsets.append(sum(len(p) + 1 for p in parts))
+        parts.append(" ".join(segment.text.split()))
+    if parts:
+        runs.append(_Run(" ".join(parts), first, offsets))
+    return runs
+
+
+def widen_quote(draft: InsightDraft, segments: Sequence[SegmentData]) -> InsightDraft:
+    """The draft with its quote grown, within its speaker's run, to whole sentences.
+
+    A quote cut mid-sentence (or mid-word) by an engine becomes the sentences it came from,
+    still verbatim, with the start and end times of the segments it now spans. A quote that
+    is already whole, or cannot be found, is returned as it was.
+    """
+    quote = " ".join(draft.quote.split())
+    for run in _runs(segments):
+        where = run.text.find(quote)
+        if where < 0:
+            continue
+        cased = _is_cased(run.text)
+        start = _sentence_start(run.text, where) if cased else _word_start(run.text, where)
+        end = where + len(quote)
+        end = _sentence_end(run.text, end) if cased else _word_end(run.text, end)
+        if (start, end) == (where, where + len(quote)):
+            return draft
+        first = run.first + _segment_at(run.offsets, start)
+        last = run.first + _segment_at(run.offsets, end - 1)
+        return replace(
+            draft,
+            quote=run.text[start:end],
+            start_seconds=segments[first].start,
+            end_seconds=max(segments[first].start, segments[last].end),
+        )
+    return draft
+
+
+def _segment_at(offsets: list[int], position: int) -> int:
+    return max(0, bisect_right(offsets, position) - 1)
+
+
+def _sentence_start(text: str, where: int) -> int:
+    if where == 0 or _SENTENCE_BREAK.search(text[max(0, where - 3) : where + 1]):
+        if where == 0 or not text[where - 1].isalnum():
+            return where
+    floor = max(0, where - _WIDEN_CHARS)
+    breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text, floor, where + 1)]
+    if breaks:
+        return breaks[-1]
+    return 0 if floor == 0 else _word_start(text, where)
+
+
+def _sentence_end(text: str, end: int) -> int:
+    if re.search(r"[.!?…][\"')\]]*$", text[:end]) and (end == len(text) or text[end].isspace()):
+        return end
+    match = _SENTENCE_BREAK.search(text, max(0, end - 1), min(len(text), end + _WIDEN_CHARS))
+    if match is not None:
+        return match.end() - len(match.group(0)) + len(match.group(0).rstrip())
+    return len(text) if len(text) - end <= _WIDEN_CHARS else _word_end(text, end)
+
+
+def _word_start(text: str, where: int) -> int:
+    while where > 0 and text[where - 1].isalnum():
+        where -= 1
+    return where
+
+
+def _word_end(text: str, end: int) -> int:
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return end
+
+
 @dataclass
 class Gate:
-    """The shared quality gate; ``rejected`` counts the drafts it turned away, by reason."""
+    """The shared quality gate; ``rejected`` counts the drafts it turned away, by reason.
+
+    Before judging, a quote cut inside a sentence is widened to the whole sentence (still the
+    transcript's own words): that is a repair, not a rejection.
+    """
 
     rejected: Counter[str] = field(default_factory=Counter)
 
@@ -253,6 +352,7 @@ class Gate:
         kept: list[InsightDraft] = []
         for draft in drafts:
             tidy = replace(draft, headline=" ".join(draft.headline.split()).rstrip(" .;:,"))
+            tidy = widen_quote(tidy, segments)
             problem = draft_problem(tidy, transcript)
             if problem is None:
                 kept.append(tidy)
