@@ -71,12 +71,13 @@ PROMOTION = re.compile(
 # A life story told in the first person: "I was a science teacher for nine years".
 _FIRST_PERSON_STORY = re.compile(
     r"^\W*(?:(?:so|and|but|well|actually),?\s+)?(?:i|my|i'm|i've|i'd|me)\b(?!\s+(?:think|"
-    r"believe|would (?:say|argue|recommend)|recommend|suggest|learned|realized|found that))",
+    r"believe|would (?:say|argue|recommend)|recommend|suggest|learned that|realized|found that))",
     re.IGNORECASE,
 )
 _WE_STORY = re.compile(
-    r"^\W*(?:(?:so|and|but|well|then),?\s+)?we (?:had|started|did|went|got|ran|tried|looked|were|"
-    r"was|remember|used to|moved|called|spent|built|began|decided|wanted|thought)\b",
+    r"^\W*(?:(?:so|and|but|well|then|one|two),?\s+)?(?:we|you) (?:just )?(?:had|started|did|went|"
+    r"got|ran|tried|looked|were|was|remember|used to|moved|called|spent|built|began|decided|"
+    r"wanted|thought|added|launched|hired|joined|came|typed|saw|said|made|created|wrote)\b",
     re.IGNORECASE,
 )
 # "there" as a place the reader cannot see: "took a minute or two there".
@@ -100,6 +101,8 @@ _FRAGMENT = re.compile(
     r"\b(?:the|a|an) (?:we|you|they|i|he|she|it|we'll|we're|you're|is|are|was|were|and|but|or|"
     r"so|of|to)\b|^\d+ (?:was|is|were|are)\b|^to \w+,|, right,|^(?:maybe|perhaps)\b|"
     r"^(?:a|an|the)\s[^,]{1,40},\s+(?:of|in|for|on|with|at)\b|"
+    r"\b(?:was|were|is|are|doing|just|be|stuff) like\b|\blike\s*$|"
+    r"\b(\w{3,}) (?:was|is|does|did|has) not,? \2\b|"
     r"\b(?:is|are|was|were|be|has|have|had|will|would|can|could|should|for|on|in|at|by|from|as|"
     r"than|very|more|most|your|our|their|my|its|this|these|those|the|a|an|of|to|and|or|with)\s*$",
     re.IGNORECASE,
@@ -183,6 +186,8 @@ def headline_problem(headline: str) -> str | None:
         return "leans_on_context"
     if _FRAGMENT.search(text) or text.count(",") >= 3 or not has_main_verb(text):
         return "fragment"
+    if any(n >= 3 for n in Counter(re.findall(r"\b[A-Za-z]{4,}\b", text.lower())).values()):
+        return "fragment"  # "Reuters was not Reuters does not, Reuters makes ...": a restart
     return None
 
 

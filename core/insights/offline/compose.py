@@ -82,7 +82,8 @@ def _supports(sentence: Sentence, core: Sentence) -> bool:
         sentence.turn == core.turn
         and not sentence.noisy
         and not text.rstrip().endswith("?")
-        and 3 <= sentence.n_words <= 70
+        and 4 <= sentence.n_words <= 70
+        and len(tidy(text).split()) >= 3
         and not is_meta(text)
     )
 

@@ -32,7 +32,9 @@ class ExtractorLimits:
     per_hour: float = 7.0  # the most insights per hour of audio
     min_score: float = 0.45  # a weaker best passage yields no insight...
     floor_per_hour: float = 5.0  # ...unless the episode would fall below this many per hour,
-    relaxed_min_score: float = 0.35  # when passages down to this score may fill the gap
+    relaxed_min_score: float = 0.3  # when passages down to this score may fill the gap
+    rescue_min_score: float = 0.1  # a substantial talk with nothing better gets its best one
+    substantial_words: int = 1500
     min_words: int = 350  # below this a transcript is too thin to say anything
     fallback_min_words: int = 900  # show notes must be this substantial to be used
     fallback_max: int = 2
@@ -93,19 +95,42 @@ class OfflineInsightExtractor:
             weights.append(_section_weights(sentences, section, idf))
             for i in section:
                 scores[i] = sentence_score(sentences[i], weights[-1]) * self._position(ep, i)
-        drafts: list[InsightDraft] = []
-        for k, section in enumerate(sections):
-            draft = self._best_draft(ep, section, scores, weights[k])
-            if draft is not None:
-                drafts.append(draft)
+        drafts = self._drafts(ep, sections, scores, weights, self._limits.relaxed_min_score)
+        if not drafts and self._substantial(ep):
+            # A real talk of 1,500 words always says something: take its best passage even
+            # when nothing scores high (unlabeled hosts and plain speech score lower).
+            drafts = self._drafts(ep, sections, scores, weights, self._limits.rescue_min_score)[:1]
         drafts.sort(key=lambda d: (-d.score, d.start_seconds))
         strong = [d for d in drafts if d.score >= self._limits.min_score]
         wanted = math.floor(self._limits.floor_per_hour * ep.duration / 3600)
         chosen = drafts[: max(len(strong), min(wanted, len(drafts)))]
         return sorted(chosen[:limit], key=lambda d: d.start_seconds)
 
+    def _drafts(
+        self,
+        ep: _Episode,
+        sections: list[list[int]],
+        scores: list[float],
+        weights: list[dict[str, float]],
+        floor: float,
+    ) -> list[InsightDraft]:
+        found = (self._best_draft(ep, s, scores, weights[k], floor) for k, s in enumerate(sections))
+        return [d for d in found if d is not None]
+
+    def _substantial(self, ep: _Episode) -> bool:
+        """About 1,500 words or more of real talk (not ads, intros or small talk)."""
+        if ep.info.is_fallback:
+            return False
+        talk = sum(s.n_words for s in ep.sentences if not s.noisy)
+        return talk >= self._limits.substantial_words
+
     def _best_draft(
-        self, ep: _Episode, section: list[int], scores: list[float], weights: dict[str, float]
+        self,
+        ep: _Episode,
+        section: list[int],
+        scores: list[float],
+        weights: dict[str, float],
+        floor: float,
     ) -> InsightDraft | None:
         """The section's best-scoring sentence that makes a headline and a body."""
         ranked = sorted(section, key=lambda i: (-scores[i], i))[:TRIES_PER_SECTION]
@@ -113,7 +138,7 @@ class OfflineInsightExtractor:
         context = tag_counts(" ".join(ep.sentences[i].text for i in section))
         best: InsightDraft | None = None
         for i in ranked:
-            if scores[i] < self._limits.relaxed_min_score:
+            if scores[i] < floor:
                 break
             if best is not None and scores[i] <= best.score:
                 break
@@ -159,6 +184,8 @@ def _draft(
     first = ep.segments[turn.segment_at(span[0])]
     last = ep.segments[turn.segment_at(span[1] - 1)]
     quote = quote_text(ep.turns, core, span)
+    if ep.cased and not quality.quote_is_sentence_bounded(quote):
+        return None  # an utterance cut off mid-sentence (speaker change, a caption piece)
     words = [w for i in sorted(section) for w in ep.sentences[i].content]
     score = headline_adjusted(scores[core.index], headline)
     return InsightDraft(

@@ -77,7 +77,7 @@ _FRAME = re.compile(
     r"(?:my|our) (?:recommendation|advice|rule|rule of thumb|default|policy)(?: now)? "
     r"(?:is|would be)(?: to| that)?|I'd (?:tell|say to) [\w ]{0,30}?(?:founders|people|teams|"
     r"everyone|anyone|listeners|managers|leaders|engineers)|"
-    r"(?:step|number|point|rule|lesson) (?:one|two|three|four|five|\d)|"
+    r"(?:step|number|point|rule|lesson) (?:one|two|three|four|five|\d)|(?:one|two|three)(?=,)|"
     r"firstly|secondly|finally|"
     r"(?:after that|since then|from then on),? (?:we|I) (?:set|made|have|adopted) (?:a |an )?"
     r"(?:hard |simple |new )?(?:rule|policy))[,:]?\s+)+",
@@ -94,7 +94,7 @@ _CLAUSE_END = re.compile(
 _BARE_CLAUSE_END = re.compile(r"\s(?=(?:and|but|because|so|which|where|when|if|or)\s)", re.I)
 # Cased speech that runs on: cut before a bare conjunction, but never before "if" or "unless",
 # whose condition the claim needs.
-_RUN_ON_CUT = re.compile(r"\s(?=(?:and|but|because|so|which|where|when|or)\s)", re.I)
+_RUN_ON_CUT = re.compile(r"\s(?=(?:but|because|so|which|where|when)\s)", re.I)
 # A short opening phrase before a comma ("In one company, ", "For a typical healthy adult, ").
 _OPENING_PHRASE = re.compile(
     r"^(?:in|at|for|on|over|during|within|across|among|after|in our|on average|today|nowadays|"
