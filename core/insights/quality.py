@@ -103,8 +103,8 @@ _FRAGMENT = re.compile(
     r"^(?:a|an|the)\s[^,]{1,40},\s+(?:of|in|for|on|with|at)\b|"
     r"\b(?:was|were|is|are|doing|just|be|stuff) like\b|\blike\s*$|"
     r"\b(\w{3,}) (?:was|is|does|did|has) not,? \2\b|"
-    r"\b(?:is|are|was|were|be|has|have|had|will|would|can|could|should|for|on|in|at|by|from|as|"
-    r"than|very|more|most|your|our|their|my|its|this|these|those|the|a|an|of|to|and|or|with)\s*$",
+    r"\b(?:is|are|was|were|be|has|have|had|will|would|can|could|should|for|at|from|as|than|"
+    r"very|more|most|your|our|their|my|its|this|these|those|the|a|an|of|to|and|or)\s*$",
     re.IGNORECASE,
 )
 # A clause needs a verb: an auxiliary or modal, or a word that reads as an inflected verb.
@@ -137,10 +137,12 @@ def has_markup(text: str) -> bool:
 def leans_on_context(headline: str) -> bool:
     """True when the headline needs the sentence before it: a pointing word with nothing
     to point at, or a pronoun before any noun it could stand for."""
-    if not stands_alone(headline) or _DANGLING_THERE.search(headline):
+    # "It is worth ...", "It takes ...": an "it" that stands for nothing leans on nothing.
+    probe = "One" + headline[2:] if _DUMMY_IT.match(headline) else headline
+    if not stands_alone(probe) or _DANGLING_THERE.search(headline):
         return True
     for match in _PRONOUNS.finditer(headline):
-        if _DUMMY_IT.match(headline, match.start()):
+        if _DUMMY_IT.match(headline, match.start()) or match.start() == 0 and probe != headline:
             continue
         before = _CONTENT.findall(headline[: match.start()])
         if len(before) < 2:  # nothing yet that "it" or "they" could stand for

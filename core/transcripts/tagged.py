@@ -23,6 +23,7 @@ _TURN_TAG = re.compile(
     r"<(?!/)([A-Za-z][\w:-]*)((?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))+)\s*/?>"
 )
 _ANY_TAG = re.compile(r"</?[A-Za-z][^<>]{0,400}>|<!--.*?-->", re.S)
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?](?:\s|$))")
 _SECONDS = re.compile(r"^\d+(?:\.\d+)?s?$")
 
 
@@ -84,4 +85,5 @@ def _seconds(value: str | None) -> float | None:
 
 
 def _plain(fragment: str) -> str:
-    return squash(strip_annotations(html.unescape(_ANY_TAG.sub(" ", fragment))))
+    words = squash(strip_annotations(html.unescape(_ANY_TAG.sub(" ", fragment))))
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", words)  # "<b>here</b>." is "here."

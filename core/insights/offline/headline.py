@@ -23,7 +23,7 @@ _DEPENDENT_TEXT = """
     who whom whose when whenever because so and but or nor then also if as while although though
     since until unless whereas after before once plus here same both such yeah well where
     whether what why how even especially like not instead otherwise meanwhile anyway besides hence
-    thus therefore other others another either neither none most some half all that's there's
+    thus therefore other others another either neither none half that's there's
     still later afterwards similarly likewise however conversely
     again okay right um uh oh
 """
