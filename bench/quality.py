@@ -112,7 +112,9 @@ def load_gold(gold_dir: Path) -> dict[str, list[tuple[float, float, str]]]:
     gold: dict[str, list[tuple[float, float, str]]] = {}
     for path in sorted(gold_dir.glob("*.toml")):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        spans = [(_seconds(p["span"][0]), _seconds(p["span"][1]), p["note"]) for p in data["passage"]]
+        spans = [
+            (_seconds(p["span"][0]), _seconds(p["span"][1]), p["note"]) for p in data["passage"]
+        ]
         for name in data["files"]:
             gold[name] = spans
     return gold
@@ -132,14 +134,18 @@ def hits(draft: InsightDraft, spans: list[tuple[float, float, str]], slack: floa
 
 def clock(seconds: float) -> str:
     s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    return (
+        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
 
 
 def cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def report(results: list[Result], gold: dict[str, list[tuple[float, float, str]]], slack: float) -> str:
+def report(
+    results: list[Result], gold: dict[str, list[tuple[float, float, str]]], slack: float
+) -> str:
     lines = ["# Offline insights on the shared transcripts", ""]
     lines.append(
         "Written by `bench/quality.py`. Each row is one stored insight; **gold** says which "
@@ -184,9 +190,7 @@ def main() -> None:
     for r in results:
         drafts = r.checks["_drafts"]
         totals.update(r.checks)
-        shares = " ".join(
-            f"{(r.checks[c] / drafts if drafts else 1.0):>12.2f}" for c in CHECKS
-        )
+        shares = " ".join(f"{(r.checks[c] / drafts if drafts else 1.0):>12.2f}" for c in CHECKS)
         per_hour = len(r.insights) / r.hours if r.hours else 0.0
         note = f"  ({r.note})" if r.note else ""
         print(f"{r.name[:44]:44} {len(r.insights):>4} {per_hour:>6.1f} {shares}{note}")

@@ -11,9 +11,51 @@ import re
 from collections.abc import Iterable
 
 _FUNCTION_WORDS = frozenset(
-    """the and to of a in is that it you i we they this for on with was are be have not but
-    what so do at as or if can there about just like all my your our one would will an"""
-    .split()
+    [
+        "the",
+        "and",
+        "to",
+        "of",
+        "a",
+        "in",
+        "is",
+        "that",
+        "it",
+        "you",
+        "i",
+        "we",
+        "they",
+        "this",
+        "for",
+        "on",
+        "with",
+        "was",
+        "are",
+        "be",
+        "have",
+        "not",
+        "but",
+        "what",
+        "so",
+        "do",
+        "at",
+        "as",
+        "or",
+        "if",
+        "can",
+        "there",
+        "about",
+        "just",
+        "like",
+        "all",
+        "my",
+        "your",
+        "our",
+        "one",
+        "would",
+        "will",
+        "an",
+    ]
 )
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 ENGLISH_SHARE = 0.18  # English transcripts measure 0.35–0.5; French/Spanish/German under 0.08

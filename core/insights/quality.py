@@ -47,12 +47,14 @@ MARKUP = re.compile(
 )
 # Talk about the show itself rather than about the subject.
 SHOW_TALK = re.compile(
-    r"^\W*let(?:'s| us)\b|\b(?:let's (?:talk|dive|jump|get|move|start|turn|switch)|(?:maybe )?now we (?:could|can|"
-    r"should) (?:talk|move|get)|coming to (?:a|the|our|your) question|(?:a|the|our) (?:next|"
-    r"last|first) question|today (?:we're|we are|i'm|i am) (?:going to|gonna)|"
+    r"^\W*let(?:'s| us)\b|\b(?:let's (?:talk|dive|jump|get|move|start|turn|switch)|"
+    r"(?:maybe )?now we (?:could|can|should) (?:talk|move|get)|"
+    r"coming to (?:a|the|our|your) question|(?:a|the|our) (?:next|last|first) question|"
+    r"today (?:we're|we are|i'm|i am) (?:going to|gonna)|"
     r"in (?:this|today's|the next|our next) (?:episode|talk|session|show)|this (?:talk|episode|"
     r"show) is (?:called|about)|we'll (?:talk|get|come back)|i'll come back to|"
-    r"(?:before|after) the break|(?:a |that's a )?(?:very |really )?good point|(?:listeners?|audience) (?:asked|question)|show of hands|"
+    r"(?:before|after) the break|(?:a |that's a )?(?:very |really )?good point|"
+    r"(?:listeners?|audience) (?:asked|question)|show of hands|"
     r"(?:we|i) (?:wanted|want) to (?:talk|ask|cover|give)|we have (?:about )?\w+ minutes)\b",
     re.IGNORECASE,
 )
@@ -116,9 +118,7 @@ _AUXILIARY = re.compile(
 )
 _INFLECTED = re.compile(r"(?<!\bthe )(?<!\ba )(?<!\ban )\b[a-z]{3,}(?:s|ed)\b")
 # "Google Gemini Flash, 8B, which is ...": a noun phrase and a relative clause, no main verb.
-_RELATIVE_ONLY = re.compile(
-    r"^(?:[^,]{1,60},\s+){1,3}(?:which|who|where|whose)\b", re.IGNORECASE
-)
+_RELATIVE_ONLY = re.compile(r"^(?:[^,]{1,60},\s+){1,3}(?:which|who|where|whose)\b", re.IGNORECASE)
 _IMPERATIVE = re.compile(
     r"^(?:always |never |don't |do not |just )?(?:use|make|keep|start|stop|avoid|add|treat|test|"
     r"measure|write|read|ask|check|find|build|embrace|give|put|pick|choose|try|spend|set|run|"
@@ -142,7 +142,7 @@ def leans_on_context(headline: str) -> bool:
     if not stands_alone(probe) or _DANGLING_THERE.search(headline):
         return True
     for match in _PRONOUNS.finditer(headline):
-        if _DUMMY_IT.match(headline, match.start()) or match.start() == 0 and probe != headline:
+        if _DUMMY_IT.match(headline, match.start()) or (match.start() == 0 and probe != headline):
             continue
         before = _CONTENT.findall(headline[: match.start()])
         if len(before) < 2:  # nothing yet that "it" or "they" could stand for
@@ -311,9 +311,11 @@ def _segment_at(offsets: list[int], position: int) -> int:
 
 
 def _sentence_start(text: str, where: int) -> int:
-    if where == 0 or _SENTENCE_BREAK.search(text[max(0, where - 3) : where + 1]):
-        if where == 0 or not text[where - 1].isalnum():
-            return where
+    if where == 0:
+        return where
+    just_after_a_break = _SENTENCE_BREAK.search(text[max(0, where - 3) : where + 1])
+    if just_after_a_break and not text[where - 1].isalnum():
+        return where
     floor = max(0, where - _WIDEN_CHARS)
     breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text, floor, where + 1)]
     if breaks:

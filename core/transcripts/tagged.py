@@ -70,8 +70,7 @@ def _is_turn(match: re.Match[str]) -> bool:
 
 def _attributes(raw: str) -> dict[str, str]:
     return {
-        key.lower(): html.unescape(a or b or c).strip()
-        for key, a, b, c in _ATTRIBUTE.findall(raw)
+        key.lower(): html.unescape(a or b or c).strip() for key, a, b, c in _ATTRIBUTE.findall(raw)
     }
 
 

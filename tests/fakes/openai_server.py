@@ -72,8 +72,33 @@ def limit_of(request: Json) -> int:
 
 
 _NOT_SUBJECTS = frozenset(
-    """their there these those which where while about again maybe other hello thanks welcome
-    think thing things really actually basically something because would could should""".split()
+    [
+        "their",
+        "there",
+        "these",
+        "those",
+        "which",
+        "where",
+        "while",
+        "about",
+        "again",
+        "maybe",
+        "other",
+        "hello",
+        "thanks",
+        "welcome",
+        "think",
+        "thing",
+        "things",
+        "really",
+        "actually",
+        "basically",
+        "something",
+        "because",
+        "would",
+        "could",
+        "should",
+    ]
 )
 
 

@@ -186,8 +186,8 @@ async def test_invalid_json_is_asked_again_once_then_the_offline_engine_takes_ov
     assert await status_of(sessions, first) == "skipped"
     async with sessions() as session:
         statuses = (
-            await session.execute(select(LlmCall.status).order_by(LlmCall.id))
-        ).scalars().all()
+            (await session.execute(select(LlmCall.status).order_by(LlmCall.id))).scalars().all()
+        )
     assert list(statuses[:4]) == ["bad_answer", "ok", "bad_answer", "bad_answer"]
 
 

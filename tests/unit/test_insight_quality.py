@@ -58,7 +58,10 @@ def joined(segments: list[SegmentData]) -> str:
         ("Well, Waleed Ammar said it took 18 points.", "Waleed Ammar said it took 18 points."),
         # Words that only look like fillers keep their meaning.
         ("Now is the time to fix the build.", "Now is the time to fix the build."),
-        ("Well designed systems fail in small pieces.", "Well designed systems fail in small pieces."),
+        (
+            "Well designed systems fail in small pieces.",
+            "Well designed systems fail in small pieces.",
+        ),
         ("Like most teams, we paged too often.", "Like most teams, we paged too often."),
         ("Do you know what kind of database it is?", "Do you know what kind of database it is?"),
         ("He had had enough of the pager.", "He had had enough of the pager."),
@@ -104,7 +107,7 @@ def test_headlines_keep_negations_intensifiers_and_numbers(sentence: str, headli
         ("They shipped it two weeks later than planned", "leans_on_context"),
         ("What should a team measure first?", "question"),
         ("Welcome back to the show, everyone", "greeting"),
-        ("</turn> <turn speaker=\"Waleed Ammar\"> Evaluation is hard", "markup"),
+        ('</turn> <turn speaker="Waleed Ammar"> Evaluation is hard', "markup"),
         ("Evaluation is where \\[research tools\\] fail", "markup"),
         ("Queries took seconds in the log platform and a minute or two there", "leans_on_context"),
         ("The ability to just stare at a genetic sequence", "fragment"),
@@ -138,7 +141,9 @@ def test_a_quote_cut_inside_a_sentence_is_widened_to_the_whole_sentence() -> Non
         SegmentData(5.0, 9.0, "accuracy by 18 points. Then we moved on.", "Ada"),
         SegmentData(9.0, 12.0, "Bob speaks here now.", "Bob"),
     ]
-    cut = InsightDraft("Fixing parsers pays", "b", "table parser improved accur", "Ada", 0, 9, [], 1)
+    cut = InsightDraft(
+        "Fixing parsers pays", "b", "table parser improved accur", "Ada", 0, 9, [], 1
+    )
     whole = widen_quote(cut, segments)
     assert whole.quote == "Fixing the table parser improved accuracy by 18 points."
     assert (whole.start_seconds, whole.end_seconds) == (0.0, 9.0)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
+from core.insights import quality  # module, not names: quality reads this package's patterns
 from core.insights.errors import ExtractionSkipped
 from core.insights.language import looks_english
 from core.insights.offline.claims import headline_adjusted, sentence_score
@@ -16,7 +17,6 @@ from core.insights.offline.compose import body_from, quote_span, quote_text
 from core.insights.offline.headline import headline_from
 from core.insights.offline.passages import Sentence, Turn, build_sentences, build_turns
 from core.insights.offline.sections import blocks_of, split_sections
-from core.insights import quality  # module, not names: quality reads this package's patterns
 from core.insights.topics import tag_counts, tags_for
 
 NOT_ENGLISH = (

@@ -45,8 +45,9 @@ _LEADING = re.compile(
 # Fillers, except where the same words mean something: "do you know", "a kind of database",
 # "what sort of team".
 _FILLERS = re.compile(
-    r",?\s*\b(?:(?<!\bdo )(?<!\bdid )(?<!\bif )(?<!n't )(?<!\bto )(?<!\bas )you know|i mean(?! it\b)|"
-    r"um+|uh+|(?<!\ba )(?<!\ban )(?<!\bwhat )(?<!\bthis )(?<!\bthat )(?<!\bthe )(?<!\bany )"
+    r",?\s*\b(?:(?<!\bdo )(?<!\bdid )(?<!\bif )(?<!n't )(?<!\bto )(?<!\bas )you know|"
+    r"i mean(?! it\b)|um+|uh+|"
+    r"(?<!\ba )(?<!\ban )(?<!\bwhat )(?<!\bthis )(?<!\bthat )(?<!\bthe )(?<!\bany )"
     r"(?<!\bsome )(?<!\bone )(?<!\bsame )(?:kind|sort) of|kinda|basically|literally|like,|"
     r"right\?)(?=[\s,.!?]|$),?",
     re.IGNORECASE,
