@@ -102,6 +102,7 @@ _FRAGMENT = re.compile(
     r"\b(?:in a way|or something|and stuff|and so on|or whatever|etc)\s*$|"
     r"\b(?:the|a|an) (?:we|you|they|i|he|she|it|we'll|we're|you're|is|are|was|were|and|but|or|"
     r"so|of|to)\b|^\d+ (?:was|is|were|are)\b|^to \w+,|, right,|^(?:maybe|perhaps)\b|"
+    r"^(?:much|far|way|even|too|more|less) \w+er\b|^(?:much|far|way) (?:more|less|better|worse)\b|"
     r"^(?:a|an|the)\s[^,]{1,40},\s+(?:of|in|for|on|with|at)\b|"
     r"\b(?:was|were|is|are|doing|just|be|stuff) like\b|\blike\s*$|"
     r"\b(\w{3,}) (?:was|is|does|did|has) not,? \2\b|"
@@ -113,7 +114,8 @@ _FRAGMENT = re.compile(
 _AUXILIARY = re.compile(
     r"\b(?:is|are|was|were|be|been|being|am|has|have|had|do|does|did|can|could|will|would|"
     r"shall|should|must|may|might|need|needs|get|gets|got|make|makes|made|take|takes|took|"
-    r"go|goes|went|keep|keeps|kept|let|lets)\b|'(?:s|re|ve|ll|d|m)\b|n't\b",
+    r"go|goes|went|keep|keeps|kept|let|lets)\b|'(?:re|ve|ll|d|m)\b|n't\b|"
+    r"\b(?:it|that|there|he|she|what|who|this|here|everything|nothing|everyone)'s\b",
     re.IGNORECASE,
 )
 _INFLECTED = re.compile(r"(?<!\bthe )(?<!\ba )(?<!\ban )\b[a-z]{3,}(?:s|ed)\b")
@@ -124,6 +126,11 @@ _IMPERATIVE = re.compile(
     r"measure|write|read|ask|check|find|build|embrace|give|put|pick|choose|try|spend|set|run|"
     r"ship|plan|focus|prefer|learn|tell|share|delete|remove|fix|look|think|invest|hire)\b",
     re.IGNORECASE,
+)
+_PLURAL = re.compile(
+    r"(?i)(?!(?:this|was|is|has|does|its|his|hers|yours|ours|less|across|always|perhaps|"
+    r"unless|thus|plus|bus|process|access|success|business|analysis|basis|status)$)"
+    r"[a-z'-]+s$|(?:people|everyone|everybody|folks|children|men|women|data|teams?)$"
 )
 _CONTENT = re.compile(r"\b[A-Za-z][a-z'-]{3,}\b")
 _SENTENCE_START = re.compile(r"^[\"'(\[¿¡]?[A-Z0-9]")
@@ -147,6 +154,9 @@ def leans_on_context(headline: str) -> bool:
         before = _CONTENT.findall(headline[: match.start()])
         if len(before) < 2:  # nothing yet that "it" or "they" could stand for
             return True
+        plural = match.group(0).lower() in ("they", "them", "their")
+        if plural and not any(_PLURAL.match(w) for w in before):
+            return True  # "Jeff had rewritten them": them who?
     return False
 
 
