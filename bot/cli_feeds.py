@@ -228,7 +228,7 @@ async def extract_new_insights(services: Services) -> str:
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Counts: feeds, episodes, episodes with transcripts, transcript segments, errors."""
+    """Counts: feeds, episodes, transcripts, segments, errors, quality-gate rejections."""
     counts = with_services(lambda services: collect_stats(services.sessions))
     if as_json:
         print(json.dumps(counts))

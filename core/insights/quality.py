@@ -104,7 +104,7 @@ _FRAGMENT = re.compile(
     r"so|of|to)\b|^\d+ (?:was|is|were|are)\b|^to \w+,|, right,|^(?:maybe|perhaps)\b|"
     r"^(?:much|far|way|even|too|more|less) \w+er\b|^(?:much|far|way) (?:more|less|better|worse)\b|"
     r"^(?:a|an|the)\s[^,]{1,40},\s+(?:of|in|for|on|with|at)\b|"
-    r"\b(?:was|were|is|are|doing|just|be|stuff) like\b|\blike\s*$|"
+    r"\b(?:was|were|is|are|doing|just|be|stuff|and|so) like\b|\blike\s*$|"
     r"\b(\w{3,}) (?:was|is|does|did|has) not,? \2\b|"
     r"\b(?:is|are|was|were|be|has|have|had|will|would|can|could|should|for|at|from|as|than|"
     r"very|more|most|your|our|their|my|its|this|these|those|the|a|an|of|to|and|or)\s*$",
