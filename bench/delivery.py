@@ -42,13 +42,15 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.delivery.types import DeliveryConfig
+
 from core.chat.types import ChatRef, InsightCard, Reply
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
 from core.delivery.claim import plan_due
 from core.delivery.errors import RateLimited, TransientSendError
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.service import deliver_due
 from core.delivery.shared_pacer import delivery_limiters
 from core.models import Episode, Feed, Insight, User
 from tests.http_server import serve

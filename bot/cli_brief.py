@@ -26,8 +26,8 @@ from bot.wiring import (
 from core.chat.types import InsightCard, Reply
 from core.feeds.errors import FeedError
 from core.feeds.service import add_feed
+from core.ingest.pipeline import PipelineReport, run_pipeline
 from core.models import Episode, Feed, Insight
-from core.pipeline import PipelineReport, run_pipeline
 from core.ports import Embedder
 
 SAMPLES_DIR = CONFIG_DIR / "samples"

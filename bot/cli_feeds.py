@@ -27,8 +27,8 @@ from core.feeds.service import (
     poll_due_feeds,
     remove_feed,
 )
-from core.pipeline import extract_insights
-from core.stats import collect_stats
+from core.ingest.pipeline import extract_insights
+from core.ingest.stats import collect_stats
 from core.transcripts.service import fetch_pending_transcripts
 
 feeds_app = typer.Typer(help="Add, list, remove, import and export podcast feeds.")

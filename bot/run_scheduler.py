@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from core.delivery.types import DeliveryConfig, DeliveryReport
 from starlette.routing import BaseRoute
 
 from bot.runtime import Component
@@ -23,12 +24,12 @@ from bot.wiring import (
     build_transcriber,
     policy_of,
 )
-from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.delivery.service import deliver_due
 from core.delivery.shared_pacer import delivery_limiters
+from core.ingest.pipeline import PipelineReport, run_pipeline
 from core.llm.transcribe import transcribe_missing
-from core.pipeline import PipelineReport, run_pipeline
 from core.ports import Embedder, InsightExtractor, Messenger
-from core.scheduling import ScheduleConfig, Scheduler
+from core.scheduling.scheduler import ScheduleConfig, Scheduler
 
 ROLES = ("all", "chat", "worker")
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from core.chat.engine import ConversationEngine
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
-    from core.llm.transcribe import Transcriber
+    from core.ports import Transcriber
 
 
 class NotConfigured(typer.BadParameter, ValueError):
@@ -212,7 +212,7 @@ def build_llm_extractor(services: Services) -> LlmInsightExtractor | None:
 
 def build_openai_embedder(services: Services, retry: RetryPolicy | None = None) -> Embedder | None:
     from adapters.openai_embedder import OpenAIEmbedder
-    from core.llm.port import Usage
+    from core.llm.types import Usage
 
     key = services.secrets.openai_api_key
     if not key:

@@ -11,13 +11,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from adapters.slack import translate as tr
-from adapters.slack.delivery import Sessions
 from adapters.slack.handlers import Ack, UserDirectory
 from adapters.slack.home_view import HOME_PREFIX, HomeSettings, home_view, offered
-from core import people
-from core.brief import latest_brief
+from core.brief.compose import latest_brief
 from core.chat.cards import cards_for
+from core.db import Sessions
 from core.models import Feed, InsightTopic, ShowSubscription, TopicPreference, User
+from core.people import users as people
 
 log = logging.getLogger(__name__)
 KNOWN_TOPICS_MAX = 60

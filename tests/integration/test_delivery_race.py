@@ -7,11 +7,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from core.delivery.types import DeliveryConfig
 from sqlalchemy import func, select
 
 from core.db import create_engine, migrate, session_factory, transaction
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.service import deliver_due
 from core.models import Delivery, User
 from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core import people
 from core.chat.cards import load_rows
 from core.chat.turn import Deps, Refusal, Turn, label_for, remember, target_insight
 from core.chat.types import Action, Button, Buttons, Reply, Text
 from core.models import InsightTopic, TopicPreference
+from core.people import users as people
+from core.topics.normalise import normalise_topic
 
 POPULAR_LIMIT = 12
 
@@ -109,7 +110,7 @@ async def mute(deps: Deps, turn: Turn) -> Reply:
 
 async def unfollow(deps: Deps, turn: Turn) -> Reply:
     raw = _topic_arg(turn)
-    topic = people.normalise_topic(raw)
+    topic = normalise_topic(raw)
     if await people.unfollow(deps.sessions, turn.user.id, raw):
         word = "Unmuted" if turn.intent.kind == "unmute" else "Stopped following"
         return Reply.text(f"{word} “{topic}”.", notice=f"{word} {topic}")

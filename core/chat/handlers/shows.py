@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import people
 from core.chat.turn import Deps, Refusal, Turn
 from core.chat.types import Reply, Text
 from core.feeds.errors import FeedError
 from core.feeds.service import add_feed, list_feeds
 from core.models import ShowSubscription
+from core.people import users as people
 
 SHOWS_SHOWN = 30
 
