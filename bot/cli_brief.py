@@ -20,7 +20,7 @@ from bot.wiring import (
     Services,
     build_embedder,
     build_engine,
-    build_extractor,
+    build_insight_extraction,
     policy_of,
 )
 from core.chat.types import InsightCard, Reply
@@ -64,6 +64,7 @@ async def ingest_samples(
         await add_feed(  # a file:// URL
             services.sessions, services.clock, str(path), policy=policy_of(services)
         )
+    extractor, insight_run = build_insight_extraction(services.settings, services)
     with Progress(
         TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), console=console
     ) as progress:
@@ -77,13 +78,14 @@ async def ingest_samples(
         report = await run_pipeline(
             services.sessions,
             services.fetcher,
-            build_extractor(services.settings, services),
+            extractor,
             embedder,
             services.clock,
             on_progress=on_progress,
             feed_concurrency=services.settings.fetch_concurrency,
             max_transcript_bytes=services.settings.max_transcript_bytes,
             policy=policy_of(services),
+            insight_run=insight_run,
         )
         for task in progress.tasks:  # stages with nothing to do show 0/0, not 0/?
             progress.update(task.id, total=task.completed)

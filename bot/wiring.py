@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
-from core.db import create_engine, migrate, session_factory
+from core.db import Sessions, create_engine, migrate, session_factory
 from core.feeds.store import PollPolicy
 from core.ports import Clock, Embedder, InsightExtractor
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from adapters.openai_llm import OpenAILLM
     from adapters.openai_retry import RetryPolicy
     from core.chat.engine import ConversationEngine
+    from core.ingest.pipeline import InsightRun
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
     from core.ports import Transcriber
@@ -127,6 +128,27 @@ def build_extractor(settings: Settings, services: Services | None = None) -> Ins
     if settings.extractor in {"auto", "offline"}:
         return OfflineInsightExtractor()
     raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")
+
+
+def build_insight_extraction(
+    settings: Settings, services: Services
+) -> tuple[InsightExtractor, InsightRun | None]:
+    """The extractor the settings name and how an ingest runs it: the LLM extractor runs with
+    ``core.llm.service.extract_with_llm`` (budget stops, deferred episodes, spend); the offline
+    one with the plain insight service (None)."""
+    from core.insights.service import InsightReport
+    from core.llm.service import extract_with_llm
+
+    if settings.extractor in {"auto", "llm"}:
+        llm_extractor = build_llm_extractor(services)
+        if llm_extractor is not None:
+            chosen = llm_extractor
+
+            async def run(sessions: Sessions, embedder: Embedder, clock: Clock) -> InsightReport:
+                return (await extract_with_llm(sessions, chosen, embedder, clock)).insights
+
+            return llm_extractor, run
+    return build_extractor(settings), None
 
 
 def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:
