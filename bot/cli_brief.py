@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from sqlalchemy import select
 
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
@@ -27,7 +26,7 @@ from core.chat.types import InsightCard, Reply
 from core.feeds.errors import FeedError
 from core.feeds.service import add_feed
 from core.ingest.pipeline import PipelineReport, run_pipeline
-from core.models import Episode, Feed, Insight
+from core.insights.listing import list_insights
 from core.ports import Embedder
 
 SAMPLES_DIR = CONFIG_DIR / "samples"
@@ -127,17 +126,7 @@ def brief_json(reply: Reply) -> dict[str, Any]:
 
 
 async def _insights(services: Services, episode: int | None, limit: int) -> list[dict[str, Any]]:
-    stmt = (
-        select(Insight, Episode, Feed)
-        .join(Episode, Episode.id == Insight.episode_id)
-        .join(Feed, Feed.id == Insight.feed_id)
-        .order_by(Insight.episode_id, Insight.start_seconds)
-        .limit(limit)
-    )
-    if episode is not None:
-        stmt = stmt.where(Insight.episode_id == episode)
-    async with services.sessions() as session:
-        rows = (await session.execute(stmt)).all()
+    rows = await list_insights(services.sessions, episode_id=episode, limit=limit)
     return [
         {
             "id": ins.id,

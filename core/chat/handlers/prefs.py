@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from core.chat.cards import load_rows
 from core.chat.turn import Deps, Refusal, Turn, label_for, remember, target_insight
 from core.chat.types import Action, Button, Buttons, Reply, Text
-from core.models import InsightTopic, TopicPreference
+from core.models import InsightTopic
 from core.people import users as people
+from core.people.settings import topic_preferences
 from core.topics.normalise import normalise_topic
 
 POPULAR_LIMIT = 12
@@ -37,19 +38,8 @@ def topic_button(label: str, name: str, topic: str) -> Button | None:
     return Button(label, action)
 
 
-async def _preferences(deps: Deps, user_id: int) -> dict[str, list[str]]:
-    stmt = select(TopicPreference.topic, TopicPreference.mode).where(
-        TopicPreference.user_id == user_id
-    )
-    out: dict[str, list[str]] = {"follow": [], "mute": []}
-    async with deps.sessions() as session:
-        for topic, mode in (await session.execute(stmt)).all():
-            out.setdefault(mode, []).append(topic)
-    return {mode: sorted(topics) for mode, topics in out.items()}
-
-
 async def topics(deps: Deps, turn: Turn) -> Reply:
-    prefs = await _preferences(deps, turn.user.id)
+    prefs = await topic_preferences(deps.sessions, turn.user.id)
     popular = await popular_topics(deps)
     lines = [
         "You follow: " + (", ".join(prefs["follow"]) or "nothing yet"),
