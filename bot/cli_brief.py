@@ -19,13 +19,13 @@ from bot.wiring import (
     Services,
     build_embedder,
     build_engine,
-    build_insight_extraction,
     policy_of,
+    run_ingest_pipeline,
 )
 from core.chat.types import InsightCard, Reply
 from core.feeds.errors import FeedError
 from core.feeds.service import add_feed
-from core.ingest.pipeline import PipelineReport, run_pipeline
+from core.ingest.pipeline import PipelineReport
 from core.insights.listing import list_insights
 from core.ports import Embedder
 
@@ -63,7 +63,6 @@ async def ingest_samples(
         await add_feed(  # a file:// URL
             services.sessions, services.clock, str(path), policy=policy_of(services)
         )
-    extractor, insight_run = build_insight_extraction(services.settings, services)
     with Progress(
         TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), console=console
     ) as progress:
@@ -74,18 +73,7 @@ async def ingest_samples(
                 tasks[stage] = progress.add_task(stage, total=total or None)
             progress.update(tasks[stage], completed=done, total=total or None)
 
-        report = await run_pipeline(
-            services.sessions,
-            services.fetcher,
-            extractor,
-            embedder,
-            services.clock,
-            on_progress=on_progress,
-            feed_concurrency=services.settings.fetch_concurrency,
-            max_transcript_bytes=services.settings.max_transcript_bytes,
-            policy=policy_of(services),
-            insight_run=insight_run,
-        )
+        report = await run_ingest_pipeline(services, embedder, on_progress=on_progress)
         for task in progress.tasks:  # stages with nothing to do show 0/0, not 0/?
             progress.update(task.id, total=task.completed)
         return report

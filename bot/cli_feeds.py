@@ -17,7 +17,7 @@ from rich.status import Status
 from rich.table import Table
 
 from bot.asyncrun import with_services
-from bot.wiring import Services, build_embedder, build_insight_extraction, policy_of
+from bot.wiring import Services, build_embedder, policy_of, run_ingest_pipeline
 from core.feeds.opml import export_opml, import_opml
 from core.feeds.poll import make_parse_pool
 from core.feeds.service import (
@@ -27,7 +27,6 @@ from core.feeds.service import (
     list_feeds,
     remove_feed,
 )
-from core.ingest.pipeline import run_pipeline
 from core.ingest.stats import collect_stats
 from core.insights.service import InsightReport
 from core.transcripts.service import TranscriptReport
@@ -158,24 +157,15 @@ async def run_ingest(
     services: Services, *, every: bool = False, transcripts: bool = True, insights: bool = True
 ) -> PollReport:
     """The ingest pipeline with feeds parsed in a process pool; this only shows progress."""
-    settings = services.settings
-    extractor, insight_run = build_insight_extraction(settings, services)
     with make_parse_pool() as pool, IngestProgress() as progress:
-        report = await run_pipeline(
-            services.sessions,
-            services.fetcher,
-            extractor,
-            build_embedder(settings, services) if insights else None,
-            services.clock,
+        report = await run_ingest_pipeline(
+            services,
+            build_embedder(services.settings, services) if insights else None,
+            insights=insights,
             on_progress=progress.update,
-            feed_concurrency=settings.fetch_concurrency,
-            max_transcript_bytes=settings.max_transcript_bytes,
-            policy=policy_of(services),
             parse_executor=pool,
             every_feed=every,
             transcripts=transcripts,
-            insights=insights,
-            insight_run=insight_run,
         )
     parts = [f"ingest: {report.feeds.summary()}"]
     if report.transcripts is not None:

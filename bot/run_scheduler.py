@@ -21,12 +21,12 @@ from bot.wiring import (
     build_insight_extraction,
     build_llm_budget,
     build_transcriber,
-    policy_of,
+    run_ingest_pipeline,
 )
 from core.delivery.service import deliver_due
 from core.delivery.shared_pacer import delivery_limiters
 from core.delivery.types import DeliveryConfig, DeliveryReport
-from core.ingest.pipeline import InsightRun, PipelineReport, run_pipeline
+from core.ingest.pipeline import InsightRun, PipelineReport
 from core.llm.transcribe import transcribe_missing
 from core.ports import Embedder, InsightExtractor, Messenger
 from core.scheduling.scheduler import ScheduleConfig, Scheduler
@@ -80,18 +80,7 @@ def scheduler_component(
     async def ingest(stop: asyncio.Event) -> PipelineReport:
         if not extraction:  # start-up stays quick; the LLM one with a key
             extraction.append(build_insight_extraction(settings, services))
-        extractor, insight_run = extraction[0]
-        report = await run_pipeline(
-            services.sessions,
-            services.fetcher,
-            extractor,
-            embedder,
-            services.clock,
-            feed_concurrency=settings.fetch_concurrency,
-            max_transcript_bytes=settings.max_transcript_bytes,
-            policy=policy_of(services),
-            insight_run=insight_run,
-        )
+        report = await run_ingest_pipeline(services, embedder, extraction=extraction[0])
         if transcriber is not None:  # the next tick extracts insights from what it transcribed
             await transcribe_missing(
                 services.sessions,

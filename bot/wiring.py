@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from adapters.openai_llm import OpenAILLM
     from adapters.openai_retry import RetryPolicy
     from core.chat.engine import ConversationEngine
-    from core.ingest.pipeline import InsightRun
+    from core.ingest.pipeline import InsightRun, PipelineReport
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
     from core.ports import Transcriber
@@ -149,6 +149,38 @@ def build_insight_extraction(
 
             return llm_extractor, run
     return build_extractor(settings), None
+
+
+async def run_ingest_pipeline(
+    services: Services,
+    embedder: Embedder | None,
+    *,
+    extraction: tuple[InsightExtractor, InsightRun | None] | None = None,
+    insights: bool = True,
+    **options: Any,
+) -> PipelineReport:
+    """``core.ingest.pipeline.run_pipeline`` with the settings' concurrency, transcript size
+    limit and poll policy, and the configured extraction (built here unless given; not at all
+    when insights are skipped). ``options`` go to ``run_pipeline`` as they are."""
+    from core.ingest.pipeline import run_pipeline
+
+    settings = services.settings
+    if insights and extraction is None:
+        extraction = build_insight_extraction(settings, services)
+    extractor, insight_run = extraction if extraction is not None else (None, None)
+    return await run_pipeline(
+        services.sessions,
+        services.fetcher,
+        extractor,
+        embedder,
+        services.clock,
+        feed_concurrency=settings.fetch_concurrency,
+        max_transcript_bytes=settings.max_transcript_bytes,
+        policy=policy_of(services),
+        insights=insights,
+        insight_run=insight_run,
+        **options,
+    )
 
 
 def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:

@@ -67,7 +67,7 @@ async def extract_insights(
 async def run_pipeline(
     sessions: Sessions,
     fetcher: Fetcher,
-    extractor: InsightExtractor,
+    extractor: InsightExtractor | None,
     embedder: Embedder | None,
     clock: Clock,
     *,
@@ -84,8 +84,8 @@ async def run_pipeline(
 ) -> PipelineReport:
     """Each stage works on what the previous ones (this run or an earlier one) left pending,
     so a run that was interrupted simply continues next time. ``every_feed`` polls feeds that
-    are not due too; ``transcripts`` / ``insights`` False skip those stages (``embedder`` may
-    be None when insights are skipped)."""
+    are not due too; ``transcripts`` / ``insights`` False skip those stages (``extractor``
+    and ``embedder`` may be None when insights are skipped)."""
     progress = on_progress or _noop
     feeds = await poll_due_feeds(
         sessions,
@@ -102,8 +102,8 @@ async def run_pipeline(
     ) if transcripts else None
     extracted = None
     if insights:
-        if embedder is None:
-            raise ValueError("extracting insights needs an embedder")
+        if extractor is None or embedder is None:
+            raise ValueError("extracting insights needs an extractor and an embedder")
         extracted = await _insights(sessions, extractor, embedder, clock, progress, insight_run)
     return PipelineReport(feeds, fetched, extracted)
 
