@@ -17,9 +17,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from core.domain import InsightDraft, SegmentData
-from core.insights.offline.claims import ADVICE, LESSON, NUMBER, RESULT
-from core.insights.offline.headline import is_meta, stands_alone
-from core.insights.offline.noise import INTRO, OUTRO, SPONSOR
+from core.insights.cues import (
+    ADVICE,
+    INTRO,
+    LESSON,
+    NUMBER,
+    OUTRO,
+    RESULT,
+    SPONSOR,
+    is_meta,
+    stands_alone,
+)
 
 # Every reason a draft can be turned away, in the order they are checked.
 REASONS = (

@@ -7,22 +7,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.embeddings import WordLlamaEmbedder
+from core.ingest.stats import collect_stats
 from core.insights.offline import OfflineInsightExtractor
 from core.insights.service import extract_pending_insights, related_insights
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
 from core.models.transcripts import Segment, Transcript
-from core.stats import collect_stats
 from core.transcripts.parse import parse_transcript
 from tests.fakes.clock import FakeClock
 from tests.fakes.insights import FailingExtractor, InventingExtractor
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def store_episode(sessions: Sessions, show: str, path: Path) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.insights.offline.headline import is_meta, stands_alone
+from core.insights.cues import is_meta, stands_alone
 from core.insights.offline.passages import Sentence, Turn
 from core.insights.offline.text import as_sentence, tidy
 

@@ -11,51 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from core.insights.cues import is_meta, stands_alone
 from core.insights.offline.numbers import with_digits
 from core.insights.offline.text import content_words, tidy
 
 HEADLINE_MAX = 90
 MIN_WORDS = 5
 
-# First words that lean on what came before, or open a clause that is not the main one.
-_DEPENDENT_TEXT = """
-    that this these those it its it's they them their theirs they're he she his her him which
-    who whom whose when whenever because so and but or nor then also if as while although though
-    since until unless whereas after before once plus here same both such yeah well where
-    whether what why how even especially like not instead otherwise meanwhile anyway besides hence
-    thus therefore other others another either neither none half that's there's
-    still later afterwards similarly likewise however conversely
-    again okay right um uh oh
-"""
-DEPENDENT_START = frozenset(_DEPENDENT_TEXT.split())
-# "that condition", "of that", "like those": demonstratives pointing back out of the sentence.
-_POINTS_BACK = re.compile(
-    r"\b(?:this|these|those|such)\b|"
-    r"\b(?:in|of|at|from|with|on|for|by|to|about|like|exactly|after|before|than|into|through|"
-    r"did|do|does|done|said|saw|heard|mentioned|is|was) that\b(?! (?:the|a|an|we|you|they|i|it|"
-    r"he|she|people|most|if|when|there|our|your|their|all|every|some|no|one|two)\b)|"
-    r"\bthat(?:'s)?$|\b(?:of|with|about|for|from|on|through|into|in|at|by|without|behind) "
-    r"(?:them|it)\b|\bthe same\b|"
-    r"\b(?:he|she|him|his|her|hers)\b|,\s+(?:it|they|that|their|its|them)\b|"
-    r"^the (?:other|same|latter|former|second one|first one)\b",
-    re.IGNORECASE,
-)
-# Replies that only make sense after a question: "Yes, ...", "PgBouncer in pooling mode, yes."
-_ANSWER = re.compile(
-    r"^\W*(?:yes|no|nope|sure)\b\s*[,.!]|,\s*(?:yes|no|right|exactly)\W*$", re.IGNORECASE
-)
-# Talk about the conversation rather than the subject.
-META = re.compile(
-    r"\b(?:another (?:podcast|episode|show|guest)|(?:on|in) (?:the|this|our|a) (?:podcast|show|"
-    r"episode)|as (?:i|we|you) (?:said|mentioned|know)|like (?:i|you) said|(?:you|i) (?:just )?"
-    r"mentioned|you (?:just )?said|you asked|we'll get (?:to|into)|get to that|in the chat|"
-    r"someone (?:in the chat|asked)|(?:your|my|that|this) question|good question|"
-    r"our (?:guest|guests|listeners?)|(?:we|i)(?:'ve)? heard (?:almost |exactly |something )*"
-    r"(?:that|this|the same|similar)|getting at|(?:we're|we are|we've been|i'm|i was|you're|"
-    r"you were|we were) talking about|(?:we|you) talked about|let's talk|i was (?:saying|thinking)"
-    r"|the short answer|to your point|shout ?out)\b",
-    re.IGNORECASE,
-)
 # Framing before the claim itself ("The lesson is that ...", "I'd tell founders: ...").
 _FRAME = re.compile(
     r"^(?:(?:honestly|frankly|actually|basically|obviously|of course|in fact|to be fair|"
@@ -138,18 +100,6 @@ _WEAK_END = re.compile(
 _LABELS_TEXT = """is was are were rule rules lesson advice takeaway tip trick point recommendation
     policy example bug answer thing problem reason result fix difference mistake catch default"""
 _LABELS = frozenset(_LABELS_TEXT.split())
-
-
-def stands_alone(text: str) -> bool:
-    """True when a sentence can be read without the one before: no leaning start or pointer."""
-    tokens = re.findall(r"[A-Za-z']+", text)
-    if not tokens or tokens[0].lower().split("'")[0] in DEPENDENT_START or _ANSWER.search(text):
-        return False
-    return not _POINTS_BACK.search(text) and not text.rstrip().endswith("?")
-
-
-def is_meta(text: str) -> bool:
-    return bool(META.search(text))
 
 
 def strip_framing(text: str) -> str:
