@@ -19,6 +19,7 @@ from core.delivery.record import Entry, Outcome, Recorder
 from core.models import Delivery, User
 from core.people_status import deactivate_recipient
 from core.ports import Clock, Messenger
+from core.web.urls import with_page_urls
 
 if TYPE_CHECKING:
     from core.delivery.service import DeliveryConfig, DeliveryReport
@@ -69,7 +70,7 @@ class Sender:
         if not await self._still_mine(ready):
             self.report.lost_lease += 1
             return
-        reply = brief_reply(result, user)
+        reply = with_page_urls(brief_reply(result, user), self.config.public_url)
         timer = self.limiters.timer
         started = timer.monotonic()
 
