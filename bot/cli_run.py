@@ -74,7 +74,7 @@ async def _run(role: str) -> int:
                 "`podbrief run --role worker` only polls feeds."
             )
             return 2
-        if not platforms:  # a worker may ingest only, but it should not look like it delivers
+        if not platforms and role != "chat":  # ingest only, but it should not look like it delivers
             console.print(
                 "No chat platform is set up (PODBRIEF_TELEGRAM_TOKEN, SLACK_BOT_TOKEN): this "
                 "worker polls feeds and extracts insights, but sends no daily briefs."

@@ -10,7 +10,7 @@ from core.web.pages import WebPages
 
 
 def web_app(services: Services, embedder: Embedder | None, public_url: str) -> WebApp:
-    pages = WebPages(services.sessions, services.clock, embedder=embedder)
+    pages = WebPages(services.engine, services.clock, embedder=embedder)
     return WebApp(pages, public_url)
 
 

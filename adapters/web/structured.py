@@ -36,9 +36,12 @@ def insight_ld(detail: InsightDetail, urls: PageUrls, description: str) -> dict[
             "@type": "PodcastEpisode",
             "name": s.episode_title,
             "url": urls.episode(s.episode_id),
-            "partOfSeries": {"@type": "PodcastSeries", "name": s.show_title,
-                             "url": urls.show(s.show_id)},
-        },  # fmt: skip
+            "partOfSeries": {
+                "@type": "PodcastSeries",
+                "name": s.show_title,
+                "url": urls.show(s.show_id),
+            },
+        },
     }
 
 
@@ -75,10 +78,14 @@ def list_ld(name: str, url: str, items: list[InsightSummary], urls: PageUrls) ->
         "mainEntity": {
             "@type": "ItemList",
             "itemListElement": [
-                {"@type": "ListItem", "position": n, "url": urls.insight(item.id),
-                 "name": item.headline}
+                {
+                    "@type": "ListItem",
+                    "position": n,
+                    "url": urls.insight(item.id),
+                    "name": item.headline,
+                }
                 for n, item in enumerate(items, start=1)
-            ],  # fmt: skip
+            ],
         },
     }
 

@@ -1,9 +1,9 @@
 """What each public page shows, read from the database as plain dataclasses.
 
-Every page is one or two indexed queries (an insight page: the insight with its episode and show
-by primary key, then its precomputed related edges), selected as columns rather than ORM objects
-because a page only reads. Insight pages are cached for a short while: the related list changes
-only when new episodes are ingested.
+Every page is one or two indexed queries (an insight page is one: the insight and its
+precomputed related insights, each with its episode and show, by primary key), selected as
+columns rather than ORM objects because a page only reads. Insight pages are cached for a short
+while: the related list changes only when new episodes are ingested.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.chat.search import search_insights
+from core.db import session_factory
 from core.models import Episode, Feed, Insight, InsightTopic, RelatedEdge
 from core.ports import Clock, Embedder
 from core.web.urls import topic_from_slug
-
-Sessions = async_sessionmaker[AsyncSession]
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a bigger one cannot exist
 RELATED_ON_PAGE = 6
@@ -161,7 +160,7 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _summaries() -> Select[Any]:
+def _summaries() -> Select[int, str, str, float, int, str | None, int, str, datetime | None]:
     return (
         select(*_SUMMARY_COLUMNS)
         .join(Episode, Episode.id == Insight.episode_id)
@@ -238,14 +237,17 @@ class WebPages:
 
     def __init__(
         self,
-        sessions: Sessions,
+        engine: AsyncEngine,
         clock: Clock,
         *,
         embedder: Embedder | None = None,
         cache_ttl: timedelta = timedelta(minutes=5),
         cache_size: int = 4096,
     ) -> None:
-        self.sessions, self.clock, self.embedder = sessions, clock, embedder
+        # Pages only read: plain connections, not ORM sessions, which cost twice as much per
+        # request (the chat's search still gets its sessions).
+        self.engine, self.clock, self.embedder = engine, clock, embedder
+        self.sessions = session_factory(engine)
         self._insights = _TtlCache(clock, cache_ttl, cache_size)
 
     async def insight(self, insight_id: int) -> InsightDetail | None:
@@ -258,32 +260,45 @@ class WebPages:
         return detail
 
     async def _load_insight(self, insight_id: int) -> InsightDetail | None:
-        main = _summaries().add_columns(
-            Insight.quote,
-            Insight.speaker,
-            Insight.start_seconds,
-            Insight.end_seconds,
-            Insight.topics,
-            Insight.created_at,
-            Episode.link,
-            Episode.enclosure_url,
-            Episode.enclosure_type,
-        ).where(Insight.id == insight_id)
-        related = (
-            _summaries()
-            .join(RelatedEdge, RelatedEdge.related_id == Insight.id)
+        # One query: the insight (rank 0) and its precomputed related insights (rank 1..),
+        # each joined to its episode and show by primary key.
+        related_ids = (
+            select(RelatedEdge.related_id.label("id"), RelatedEdge.rank.label("rank"))
             .where(RelatedEdge.insight_id == insight_id)
             .order_by(RelatedEdge.rank)
             .limit(RELATED_ON_PAGE * 2)
+            .subquery()
         )
-        async with self.sessions() as session:
-            row = (await session.execute(main)).first()
-            if row is None:
-                return None
-            related_rows = (await session.execute(related)).all()
+        wanted = union_all(
+            select(literal(insight_id).label("id"), literal(0).label("rank")),
+            select(related_ids.c.id, related_ids.c.rank),
+        ).subquery()
+        stmt = (
+            _summaries()
+            .add_columns(
+                Insight.quote,
+                Insight.speaker,
+                Insight.start_seconds,
+                Insight.end_seconds,
+                Insight.topics,
+                Insight.created_at,
+                Episode.link,
+                Episode.enclosure_url,
+                Episode.enclosure_type,
+                wanted.c.rank,
+            )
+            .join(wanted, wanted.c.id == Insight.id)
+            .order_by(wanted.c.rank)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        if not rows or rows[0][-1] != 0:
+            return None
+        row = rows[0]
         summary = _summary(row)
-        quote, speaker, start, end, topics, created, link, enclosure, enclosure_type = row[9:]
+        quote, speaker, start, end, topics, created, link, enclosure, enclosure_type = row[9:18]
         audio = is_audio(enclosure, enclosure_type)
+        related = [_summary(r) for r in rows[1:]]
         return InsightDetail(
             summary=summary,
             quote=quote,
@@ -295,9 +310,7 @@ class WebPages:
             audio_url=moment_link(enclosure, start) if audio else None,
             audio_type=(enclosure_type or None) if audio else None,
             created_at=created,
-            related=other_shows_first(
-                summary.show_id, [_summary(r) for r in related_rows]
-            )[:RELATED_ON_PAGE],
+            related=other_shows_first(summary.show_id, related)[:RELATED_ON_PAGE],
         )
 
     async def episode(self, episode_id: int) -> EpisodeDetail | None:
@@ -310,11 +323,11 @@ class WebPages:
             .where(Episode.id == episode_id)
         )  # fmt: skip
         items = _summaries().where(Insight.episode_id == episode_id).order_by(Insight.start_seconds)
-        async with self.sessions() as session:
-            row = (await session.execute(head)).first()
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(head)).first()
             if row is None:
                 return None
-            insights = [_summary(r) for r in (await session.execute(items)).all()]
+            insights = [_summary(r) for r in (await conn.execute(items)).all()]
         return EpisodeDetail(
             id=row[0],
             title=row[1],
@@ -333,9 +346,9 @@ class WebPages:
             .order_by(Episode.published_at.desc().nulls_last(), Episode.id.desc())
             .limit(SHOW_EPISODES)
         )
-        async with self.sessions() as session:
+        async with self.engine.connect() as conn:
             feed = (
-                await session.execute(
+                await conn.execute(
                     select(Feed.id, Feed.title, Feed.description, Feed.link).where(
                         Feed.id == feed_id
                     )
@@ -343,10 +356,10 @@ class WebPages:
             ).first()
             if feed is None:
                 return None
-            episode_rows = (await session.execute(episodes)).all()
+            episode_rows = (await conn.execute(episodes)).all()
             ids = [r[0] for r in episode_rows]
             insight_rows = (
-                (await session.execute(_summaries().where(Insight.episode_id.in_(ids)))).all()
+                (await conn.execute(_summaries().where(Insight.episode_id.in_(ids)))).all()
                 if ids
                 else []
             )
@@ -385,8 +398,8 @@ class WebPages:
             .order_by(Insight.created_at.desc())
             .limit(TOPIC_POOL)
         )
-        async with self.sessions() as session:
-            rows = (await session.execute(newest)).all()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(newest)).all()
         if not rows:
             return None
         best = sorted((_summary(r) for r in rows), key=lambda s: -s.score)[:TOPIC_SIZE]
@@ -397,10 +410,10 @@ class WebPages:
         since = self.clock.now() - timedelta(days=1)
         today = _summaries().where(Insight.created_at >= since).order_by(Insight.score.desc())
         newest = _summaries().order_by(Insight.created_at.desc()).limit(TOPIC_POOL)
-        async with self.sessions() as session:
-            rows = (await session.execute(today.limit(TOPIC_POOL))).all()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(today.limit(TOPIC_POOL))).all()
             if not rows:
-                rows = (await session.execute(newest)).all()
+                rows = (await conn.execute(newest)).all()
         return best_per_show([_summary(r) for r in rows], HOME_SIZE, HOME_PER_SHOW)
 
     async def search(self, query: str) -> SearchDetail:
@@ -411,29 +424,27 @@ class WebPages:
         found = await search_insights(self.sessions, self.embedder, query, limit=SEARCH_SIZE)
         if not found.insight_ids:
             return SearchDetail(query=query, exact=found.exact, insights=())
-        async with self.sessions() as session:
-            rows = (
-                await session.execute(_summaries().where(Insight.id.in_(found.insight_ids)))
-            ).all()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(_summaries().where(Insight.id.in_(found.insight_ids)))).all()
         by_id = {r[0]: _summary(r) for r in rows}
         ordered = tuple(by_id[i] for i in found.insight_ids if i in by_id)
         return SearchDetail(query=query, exact=found.exact, insights=ordered)
 
     async def sitemap(self) -> list[SitemapEntry]:
         """Home, shows, episodes with insights, topics, then the newest insights (to the limit)."""
-        async with self.sessions() as session:
-            shows = (await session.execute(select(Feed.id, Feed.last_polled_at))).all()
+        async with self.engine.connect() as conn:
+            shows = (await conn.execute(select(Feed.id, Feed.last_polled_at))).all()
             episodes = (
-                await session.execute(
+                await conn.execute(
                     select(Episode.id, Episode.published_at).where(
                         Episode.id.in_(select(Insight.episode_id).distinct())
                     )
                 )
             ).all()
-            topics = (await session.execute(select(InsightTopic.topic).distinct())).all()
+            topics = (await conn.execute(select(InsightTopic.topic).distinct())).all()
             room = max(0, SITEMAP_MAX_URLS - 1 - len(shows) - len(episodes) - len(topics))
             insights = (
-                await session.execute(
+                await conn.execute(
                     select(Insight.id, Insight.created_at)
                     .order_by(Insight.created_at.desc())
                     .limit(room)

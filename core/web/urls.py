@@ -13,14 +13,15 @@ class PublicUrlError(ValueError):
 
 
 def normalise_public_url(raw: str) -> str:
-    """"" stays "" (pages off); otherwise the URL without a trailing slash."""
+    """ "" stays "" (pages off); otherwise the URL without a trailing slash."""
     value = raw.strip()
     if not value:
         return ""
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise PublicUrlError(f"public_url must be an http(s) URL like https://brief.example.org, "
-                             f"not {raw!r}")
+        raise PublicUrlError(
+            f"public_url must be an http(s) URL like https://brief.example.org, not {raw!r}"
+        )
     if parts.query or parts.fragment or parts.username or parts.password:
         raise PublicUrlError(f"public_url must not carry a query, fragment or login: {raw!r}")
     return value.rstrip("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -69,7 +70,7 @@ def assert_accessible(text: str) -> None:
     levels = outline.headings
     assert levels and levels[0] == 1, f"the first heading is not an h1: {levels}"
     assert levels.count(1) == 1, f"more than one h1: {levels}"
-    for before, after in zip(levels, levels[1:], strict=False):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, f"heading level skipped: h{before} then h{after} in {levels}"
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.web.app import WebApp
 from bot.runtime import listening_socket, serving_on
@@ -32,10 +32,10 @@ class Site:
 
 @pytest.fixture
 async def site(
-    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> AsyncIterator[Site]:
     lib = await build_library(sessions, clock.now())
-    app = WebApp(WebPages(sessions, clock, embedder=lib.embedder), PUBLIC_URL)
+    app = WebApp(WebPages(engine, clock, embedder=lib.embedder), PUBLIC_URL)
     sock = listening_socket("127.0.0.1", 0)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     async with (

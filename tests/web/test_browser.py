@@ -76,7 +76,8 @@ async def test_an_insight_page_in_chromium(site: Site) -> None:
                 await page.screenshot(path=str(Path(shots) / "insight-page.png"), full_page=True)
             await related.first.click()
             await page.wait_for_url(f"{site.base}/insights/{evals}")
-            assert await page.locator("h1").inner_text() == "Agents need evals before they need features"
+            followed = await page.locator("h1").inner_text()
+            assert followed == "Agents need evals before they need features"
             assert await page.locator("section.related h3 a").count() == 2
             assert problems == []  # no CSP violation (JSON-LD is data), no failed load
         finally:

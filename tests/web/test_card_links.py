@@ -109,6 +109,6 @@ async def test_the_delivered_brief_carries_page_urls(sessions: Sessions, clock: 
         limiters=RateLimiters(FakeTimer()),
     )
     assert report.sent == 1
-    (_, reply), = messenger.sent
+    ((_, reply),) = messenger.sent
     assert len(reply.cards) == 5
     assert all(c.page_url == f"{PUBLIC}/insights/{c.insight_id}" for c in reply.cards)
