@@ -206,10 +206,26 @@ async def load(
     }
 
 
-async def measure(port: int, server: subprocess.Popen[bytes], args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    port: int, server: subprocess.Popen[bytes], args: argparse.Namespace
+) -> dict[str, float]:
     await wait_until_up(port, server)
     await load(port, args.insights, min(2000, args.requests), args.clients, args.seed + 1)  # warm
-    return await load(port, args.insights, args.requests, args.clients, args.seed)
+    cpu_before = cpu_seconds(server.pid)
+    figures = await load(port, args.insights, args.requests, args.clients, args.seed)
+    # The server's own CPU per page: what a loaded machine's wall-clock figures cannot show.
+    cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / figures["requests"]
+    return {
+        **figures,
+        "server_cpu_ms_per_request": round(cpu_ms, 3),
+        "rps_per_core": round(1000 / cpu_ms, 1) if cpu_ms else 0.0,
+    }
 
 
 def main() -> None:
@@ -236,7 +252,9 @@ def main() -> None:
     print(
         f"/insights/{{id}} with {args.clients} clients: p50 {figures['p50_ms']} ms, "
         f"p99 {figures['p99_ms']} ms, {figures['rps']} requests/s "
-        f"({figures['errors']} errors; {os.cpu_count()} CPUs, load average {load_avg})"
+        f"({figures['errors']} errors; {os.cpu_count()} CPUs, load average {load_avg}); "
+        f"server CPU {figures['server_cpu_ms_per_request']} ms per page, "
+        f"{figures['rps_per_core']} pages/s per core"
     )
     print(json.dumps({"insights": args.insights, "clients": args.clients, **built, **figures,
                       "cpus": os.cpu_count(), "load_avg_1m": load_avg}))  # fmt: skip

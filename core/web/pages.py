@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy import Integer, Select, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.chat.search import search_insights
@@ -182,6 +182,47 @@ def _summary(row: Sequence[Any]) -> InsightSummary:
     )
 
 
+def _insight_page_query() -> Select[Any]:
+    """One query for an insight page: the insight (rank 0) and its precomputed related insights
+    (rank 1..), each joined to its episode and show by primary key."""
+    wanted_id = bindparam("insight_id", type_=Integer)
+    related_ids = (
+        select(RelatedEdge.related_id.label("id"), RelatedEdge.rank.label("rank"))
+        .where(RelatedEdge.insight_id == wanted_id)
+        .order_by(RelatedEdge.rank)
+        .limit(RELATED_ON_PAGE * 2)
+        .subquery()
+    )
+    wanted = union_all(
+        select(wanted_id.label("id"), literal(0).label("rank")),
+        select(related_ids.c.id, related_ids.c.rank),
+    ).subquery()
+    return (
+        select(*_SUMMARY_COLUMNS)
+        .add_columns(
+            Insight.quote,
+            Insight.speaker,
+            Insight.start_seconds,
+            Insight.end_seconds,
+            Insight.topics,
+            Insight.created_at,
+            Episode.link,
+            Episode.enclosure_url,
+            Episode.enclosure_type,
+            wanted.c.rank,
+        )
+        .select_from(wanted)
+        .join(Insight, Insight.id == wanted.c.id)
+        .join(Episode, Episode.id == Insight.episode_id)
+        .join(Feed, Feed.id == Insight.feed_id)
+        .order_by(wanted.c.rank)
+    )
+
+
+# Built once: building a statement (and its cache key) costs more than running it.
+INSIGHT_PAGE = _insight_page_query()
+
+
 def other_shows_first(
     show_id: int, related: Sequence[InsightSummary]
 ) -> tuple[InsightSummary, ...]:
@@ -260,38 +301,8 @@ class WebPages:
         return detail
 
     async def _load_insight(self, insight_id: int) -> InsightDetail | None:
-        # One query: the insight (rank 0) and its precomputed related insights (rank 1..),
-        # each joined to its episode and show by primary key.
-        related_ids = (
-            select(RelatedEdge.related_id.label("id"), RelatedEdge.rank.label("rank"))
-            .where(RelatedEdge.insight_id == insight_id)
-            .order_by(RelatedEdge.rank)
-            .limit(RELATED_ON_PAGE * 2)
-            .subquery()
-        )
-        wanted = union_all(
-            select(literal(insight_id).label("id"), literal(0).label("rank")),
-            select(related_ids.c.id, related_ids.c.rank),
-        ).subquery()
-        stmt = (
-            _summaries()
-            .add_columns(
-                Insight.quote,
-                Insight.speaker,
-                Insight.start_seconds,
-                Insight.end_seconds,
-                Insight.topics,
-                Insight.created_at,
-                Episode.link,
-                Episode.enclosure_url,
-                Episode.enclosure_type,
-                wanted.c.rank,
-            )
-            .join(wanted, wanted.c.id == Insight.id)
-            .order_by(wanted.c.rank)
-        )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+            rows = (await conn.execute(INSIGHT_PAGE, {"insight_id": insight_id})).all()
         if not rows or rows[0][-1] != 0:
             return None
         row = rows[0]
