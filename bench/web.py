@@ -1,13 +1,13 @@
 """How fast the insight page is served: `/insights/{id}` over loopback with 50 clients.
 
 Builds a SQLite library of 100,000 insights (the real schema; 1,000 shows' worth of episodes,
-6 related insights each, 1–2 topics), starts the real server (`podbrief run --role chat` with
-PODBRIEF_PUBLIC_URL set, so only the web pages) in its own process, then 50 concurrent
-keep-alive clients request random insight pages. The clients speak plain HTTP/1.1 on asyncio
-streams, so they cost little CPU next to the server.
+6 related insights each, 1–2 topics), starts the real server (`podbrief web --workers 2`, or
+with --workers 0 `podbrief run --role chat`, one process) with PODBRIEF_PUBLIC_URL set, then 50
+concurrent keep-alive clients request random insight pages. The clients speak plain HTTP/1.1
+on asyncio streams, so they cost little CPU next to the server.
 
     .venv/bin/python bench/web.py [--insights 100000] [--requests 20000] [--clients 50]
-                                  [--rate 500]
+                                  [--rate 500] [--workers 2]
 
 Two runs: the 50 clients as fast as the server answers (throughput, and latency at
 saturation), then the same clients paced at --rate requests per second in all (latency at that
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -118,7 +119,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(db: Path, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_server(db: Path, port: int, workdir: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PODBRIEF_", "SLACK_", "OPENAI_"))}  # fmt: skip
     env.update(
@@ -131,9 +132,8 @@ def start_server(db: Path, port: int, workdir: Path) -> subprocess.Popen[bytes]:
         PODBRIEF_EMBEDDER="lsa",
     )
     podbrief = Path(sys.executable).parent / "podbrief"
-    return subprocess.Popen(
-        [str(podbrief), "run", "--role", "chat"], env=env, stdout=subprocess.DEVNULL
-    )
+    command = ["run", "--role", "chat"] if workers == 0 else ["web", "--workers", str(workers)]
+    return subprocess.Popen([str(podbrief), *command], env=env, stdout=subprocess.DEVNULL)
 
 
 async def get(
@@ -220,9 +220,21 @@ def random_paths(insights: int, count: int, seed: int) -> list[str]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a process and its live children have used so far (Linux /proc)."""
+    total = 0.0
+    for each in [pid, *children_of(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found]
 
 
 async def measure(
@@ -253,6 +265,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rate", type=int, default=500, help="paced run: requests/s in all")
+    parser.add_argument(
+        "--workers", type=int, default=2,
+        help="`podbrief web --workers N` processes; 0: `podbrief run --role chat` (one process)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -262,7 +278,7 @@ def main() -> None:
         print(f"library: {args.insights:,} insights, {built['db_mb']} MB, built in "
               f"{built['build_s']} s")  # fmt: skip
         port = free_port()
-        server = start_server(db, port, workdir)
+        server = start_server(db, port, workdir, args.workers)
         try:
             figures = asyncio.run(measure(port, server, args))
         finally:
@@ -282,7 +298,8 @@ def main() -> None:
         f"server CPU {figures['server_cpu_ms_per_request']} ms per page, "
         f"{figures['rps_per_core']} pages/s per core"
     )
-    print(json.dumps({"insights": args.insights, "clients": args.clients, **built, **figures,
+    print(json.dumps({"insights": args.insights, "clients": args.clients,
+                      "workers": args.workers, **built, **figures,
                       "cpus": os.cpu_count(), "load_avg_1m": load_avg}))  # fmt: skip
 
 
