@@ -180,7 +180,3 @@ class WebComponent:
 
     async def stop(self) -> None:
         return None
-
-
-def build_web_app(pages: WebPages, public_url: str) -> WebApp:
-    return WebApp(pages, public_url)

@@ -9,12 +9,18 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 from html.parser import HTMLParser
 
+import httpx
 import pytest
+from jinja2 import DictLoader
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.web.templating import long_date
+from adapters.web.app import WebApp
+from adapters.web.templating import build_environment, long_date
+from bot.runtime import listening_socket, serving_on
 from core.chat.search import search_insights
 from core.db import transaction
 from core.models import Episode, Feed, Insight, InsightTopic
+from core.web.pages import WebPages
 from tests.fakes.chat_library import EPISODES, INSIGHTS
 from tests.web.checks import assert_page_ok
 from tests.web.conftest import PUBLIC_URL, Site
@@ -342,3 +348,24 @@ async def test_hostile_stored_text_is_escaped_everywhere(site: Site) -> None:
     assert page.hrefs("/topics/") == ["/topics/%3Cb%3Ebold%3C%2Fb%3E"]
     sitemap = await site.get("/sitemap.xml")
     ET.fromstring(sitemap.text)  # still well-formed XML
+
+
+async def test_the_home_page_includes_the_signup_form_another_module_provides(
+    site: Site, engine: AsyncEngine
+) -> None:
+    form = (
+        '<form id="signup-form" method="post" action="/signup">'
+        '<label for="signup-email">Email</label>'
+        '<input id="signup-email" name="email" type="email" required>'
+        '<button type="submit">Sign up</button></form>'
+    )
+    env = build_environment(DictLoader({"signup_form.html": form}))
+    app = WebApp(WebPages(engine, site.clock), PUBLIC_URL, env)
+    sock = listening_socket("127.0.0.1", 0)
+    async with (
+        serving_on(app.routes(), sock),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}") as client,
+    ):
+        text = (await client.get("/")).text
+    assert form in text and INVITATION in text
+    assert_page_ok(text)

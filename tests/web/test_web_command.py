@@ -63,3 +63,38 @@ def test_without_a_public_url_it_says_what_to_set(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "PODBRIEF_PUBLIC_URL" in done.stderr
+
+
+def test_podbrief_run_serves_the_pages_when_public_url_is_set(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    url = f"sqlite:///{tmp_path / 'data' / 'podbrief.sqlite3'}"
+    lib = asyncio.run(_seed(url))
+    port = free_port()
+    env = clean_env(
+        tmp_path,
+        PODBRIEF_DATABASE_URL=url,
+        PODBRIEF_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        PODBRIEF_HTTP_PORT=str(port),
+    )
+    run = subprocess.Popen(
+        [str(PODBRIEF), "run", "--role", "chat"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert run.stderr is not None
+        seen = []
+        for line in run.stderr:  # no chat platform set up: the pages alone are enough to run
+            seen.append(line)
+            if "web started" in line:
+                break
+        assert any("web started" in line for line in seen), "".join(seen)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            page = client.get(f"/insights/{lib.insight_ids[3]}")
+            assert page.status_code == 200
+            assert f'href="http://127.0.0.1:{port}/insights/{lib.insight_ids[3]}"' in page.text
+            assert client.get("/sitemap.xml").status_code == 200
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) == 0
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
