@@ -8,7 +8,6 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
 from core.chat.context import load_context
 from core.chat.handlers import brief as brief_h
 from core.chat.handlers import help as help_h
@@ -17,13 +16,14 @@ from core.chat.handlers import prefs as prefs_h
 from core.chat.handlers import settings as settings_h
 from core.chat.handlers import shows as shows_h
 from core.chat.intents import Intent, IntentRouter, RuleRouter, parse_intent
+from core.chat.page_links import with_page_urls
 from core.chat.timezones import timezone_from_text
 from core.chat.turn import Deps, Handler, Refusal, Turn
 from core.chat.types import Action, ChatRef, IncomingMessage, InvalidAction, Reply, Sender
 from core.feeds.errors import FeedError
 from core.models import User
+from core.people import users as people
 from core.ports import Clock, Embedder, Fetcher
-from core.web.urls import with_page_urls
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,10 @@
-"""Where each public page lives, from the configured ``public_url``; and cards that carry it."""
+"""Where each public page lives, from the configured ``public_url``."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from urllib.parse import quote, urlsplit
 
-from core.chat.types import InsightCard, Reply
+from core.chat.page_links import insight_page_url
 
 
 class PublicUrlError(ValueError):
@@ -13,7 +12,7 @@ class PublicUrlError(ValueError):
 
 
 def normalise_public_url(raw: str) -> str:
-    """ "" stays "" (pages off); otherwise the URL without a trailing slash."""
+    """An empty value stays empty (no pages); otherwise the URL without a trailing slash."""
     value = raw.strip()
     if not value:
         return ""
@@ -46,7 +45,7 @@ class PageUrls:
         return f"{self.base}/"
 
     def insight(self, insight_id: int) -> str:
-        return f"{self.base}/insights/{insight_id}"
+        return insight_page_url(self.base, insight_id)
 
     def episode(self, episode_id: int) -> str:
         return f"{self.base}/episodes/{episode_id}"
@@ -62,17 +61,3 @@ class PageUrls:
 
     def sitemap(self) -> str:
         return f"{self.base}/sitemap.xml"
-
-
-def with_page_urls(reply: Reply, public_url: str) -> Reply:
-    """The reply with each card's ``page_url`` set (unchanged when there are no public pages)."""
-    if not public_url or not reply.cards:
-        return reply
-    urls = PageUrls(public_url)
-    parts = tuple(
-        replace(part, page_url=urls.insight(part.insight_id))
-        if isinstance(part, InsightCard)
-        else part
-        for part in reply.parts
-    )
-    return replace(reply, parts=parts)

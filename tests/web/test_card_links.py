@@ -7,23 +7,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.console.render import render_reply as console_render
 from adapters.slack.blocks import render_reply as slack_render
 from adapters.telegram.render import render_reply as telegram_render
 from core.chat.engine import ConversationEngine
+from core.chat.page_links import with_page_urls
 from core.chat.types import ChatRef, IncomingMessage, InsightCard, Reply, Sender, Text
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.service import deliver_due
+from core.delivery.types import DeliveryConfig
 from core.models import User
-from core.web.urls import PublicUrlError, normalise_public_url, with_page_urls
+from core.web.urls import PublicUrlError, normalise_public_url
 from tests.fakes.chat_library import build_library
 from tests.fakes.clock import FakeClock
 from tests.fakes.messenger import FakeMessenger, FakeTimer
 
-Sessions = async_sessionmaker[AsyncSession]
 PUBLIC = "https://brief.example.org"
 ALICE = ChatRef(platform="console", chat_id="alice")
 
