@@ -1,0 +1,295 @@
+"""Composing the daily briefs of many recipients at once (the delivery run's compose step).
+
+``compose_brief`` costs a few queries per user; here a batch of users costs a few queries in
+all: the candidate insights are read ONCE, every profile in bulk, ranking runs in memory with
+the same ``Ranker`` (shared work per candidate set), and briefs and items are inserted in bulk.
+
+The rules are those of ``compose_brief``: one brief per user and local day (an existing one is
+reused), new insights since the user's last brief (48 h for a first one) before the best older
+unseen ones marked as such, nothing received before, nothing muted. Picks are the same as
+``compose_brief``'s, with one documented difference: ``compose_brief`` takes the newest
+``NEW_POOL`` / best ``OLDER_POOL`` insights *after* removing what the user received or muted;
+the batch reads the newest ``NEW_POOL + NEW_MARGIN`` / best ``OLDER_POOL + OLDER_MARGIN`` before
+removing them, so a user whose exclusions exceed the margin there sees fewer backlog candidates
+(never a repeat either way). Insights muted by a tag ranking does not treat as muted follow the
+ranking's rule for the limits and the score scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import astuple
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.brief.batch_rank import SinceView
+from core.brief.compose import (
+    FIRST_BRIEF_WINDOW,
+    NEW_POOL,
+    OLDER_POOL,
+    BriefEntry,
+    BriefResult,
+    brief_entry,
+    compose_brief,
+    entries_query,
+    local_date_for,
+)
+from core.brief.load import PoolRow, load_pool, load_profiles
+from core.brief.rank import CandidateRow
+from core.db import Sessions, chunks, one_of, transaction
+from core.models import Brief, BriefItem, Episode, Feed, Insight, User
+from core.people.users import UserProfile
+from core.ports import Clock
+
+log = logging.getLogger(__name__)
+
+_UNNEST_ITEMS = text(
+    "INSERT INTO brief_items (brief_id, position, user_id, insight_id, is_older) "
+    "SELECT * FROM unnest(CAST(:brief_id AS integer[]), CAST(:position AS integer[]), "
+    "CAST(:user_id AS integer[]), CAST(:insight_id AS integer[]), CAST(:is_older AS boolean[]))"
+)
+NEW_MARGIN = 2000  # extra newest insights read for users who received or muted some
+OLDER_MARGIN = 1000  # extra best older ones, for the same reason
+
+
+async def compose_briefs(
+    sessions: Sessions, user_ids: Sequence[int], clock: Clock, *, kind: str = "daily"
+) -> dict[int, BriefResult]:
+    """Today's brief for each user (by id): the stored one if it exists, else a new one.
+    Unknown ids are left out of the answer."""
+    now = clock.now()
+    async with sessions() as session:
+        zones = await _timezones(session, user_ids)
+        dates = {uid: local_date_for(tz, now) for uid, tz in zones.items()}
+        existing = await _existing(session, dates)
+        todo = {uid: tz for uid, tz in zones.items() if uid not in existing}
+        picks = await _rank(session, todo, now) if todo else {}
+    read_back = {uid: (bid, True) for uid, bid in existing.items()}  # (brief id, reused)
+    try:
+        new, raced = await _store(sessions, picks, dates, kind, now)
+        read_back |= {uid: (bid, True) for uid, bid in raced.items()}
+    except DBAPIError:  # a race with another compose (or a deadlock): one at a time instead
+        log.warning("storing %d briefs in one go failed; composing one by one", len(picks))
+        new = {}
+        read_back |= await _one_by_one(sessions, picks, clock, kind)
+    async with sessions() as session:
+        results = await _results(session, read_back)
+        results |= await _fresh_results(session, new, picks, dates, kind, now)
+    for uid in zones:
+        if uid not in results:
+            results[uid] = BriefResult(None, uid, dates[uid], kind, None, [])
+    return results
+
+
+async def _one_by_one(
+    sessions: Sessions, picks: dict[int, list[CandidateRow]], clock: Clock, kind: str
+) -> dict[int, tuple[int, bool]]:
+    stored: dict[int, tuple[int, bool]] = {}
+    for uid in picks:
+        result = await compose_brief(sessions, uid, clock, kind=kind)
+        if result.brief_id is not None:
+            stored[uid] = (result.brief_id, result.reused)
+    return stored
+
+
+async def _timezones(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for part in chunks(sorted(set(user_ids))):
+        stmt = select(User.id, User.timezone).where(one_of(session, User.id, part))
+        found.update({uid: tz for uid, tz in await session.execute(stmt)})
+    return found
+
+
+async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, int]:
+    """The first brief of each user's local day, if there is one: user id -> brief id."""
+    found: dict[int, int] = {}
+    days = sorted(set(dates.values()))
+    for part in chunks(sorted(dates)):
+        stmt = (
+            select(Brief.user_id, Brief.local_date, func.min(Brief.id))
+            .where(one_of(session, Brief.user_id, part), Brief.local_date.in_(days))
+            .group_by(Brief.user_id, Brief.local_date)
+        )
+        for uid, day, bid in await session.execute(stmt):
+            if dates[uid] == day:
+                found[uid] = bid
+    return found
+
+
+async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for part in chunks(ids):
+        stmt = (
+            select(Brief.user_id, func.max(Brief.created_at))
+            .where(one_of(session, Brief.user_id, part))
+            .group_by(Brief.user_id)
+        )
+        found.update({uid: at for uid, at in await session.execute(stmt)})
+    return found
+
+
+async def _rank(
+    session: AsyncSession, zones: dict[int, str], now: datetime
+) -> dict[int, list[CandidateRow]]:
+    ids = sorted(zones)
+    last = await _last_brief_times(session, ids)
+    since = {uid: last.get(uid, now - FIRST_BRIEF_WINDOW) for uid in ids}
+    pool = await load_pool(
+        session,
+        newest_after=min(since.values()),
+        older_until=max(since.values()),
+        now=now,
+        new_limit=NEW_POOL + NEW_MARGIN,
+        older_limit=OLDER_POOL + OLDER_MARGIN,
+    )
+    if not pool:
+        return {}
+    profiles = await load_profiles(session, zones, {row.group for row in pool})
+    # CPU work off the event loop: the senders sharing it keep their pace meanwhile.
+    return await asyncio.to_thread(_rank_all, pool, since, profiles, now)
+
+
+def _rank_all(
+    pool: list[PoolRow],
+    since: dict[int, datetime],
+    assemble_profiles: Callable[[], dict[int, UserProfile]],
+    now: datetime,
+) -> dict[int, list[CandidateRow]]:
+    profiles = assemble_profiles()
+    views: dict[datetime, SinceView] = {}
+    picks: dict[int, list[CandidateRow]] = {}
+    for uid, moment in since.items():
+        view = views.get(moment)
+        if view is None:
+            view = views[moment] = SinceView(pool, moment, now)
+        picks[uid] = view.pick(profiles[uid], now)
+    return picks
+
+
+async def _store(
+    sessions: Sessions,
+    picks: dict[int, list[CandidateRow]],
+    dates: dict[int, date],
+    kind: str,
+    now: datetime,
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Insert the briefs with picks, unless another compose stored one meanwhile (then that
+    one is today's): (user id -> brief id stored here, user id -> the other's brief id)."""
+    ids = sorted(uid for uid, chosen in picks.items() if chosen)
+    if not ids:
+        return {}, {}
+    async with transaction(sessions) as session:
+        for part in chunks(ids):  # the lock compose_brief takes, for all users at once
+            await session.execute(
+                update(User).where(one_of(session, User.id, part)).values(paused=User.paused),
+                execution_options={"synchronize_session": False},
+            )
+        raced = await _existing(session, {uid: dates[uid] for uid in ids})
+        fresh = [uid for uid in ids if uid not in raced]
+        if not fresh:
+            return {}, raced
+        rows = [
+            {"user_id": uid, "local_date": dates[uid], "kind": kind, "created_at": now}
+            for uid in fresh
+        ]
+        conn = await session.connection()  # Core inserts: no ORM objects for 1000s of rows
+        briefs, items = cast(Table, Brief.__table__), cast(Table, BriefItem.__table__)
+        stmt = insert(briefs).returning(briefs.c.id, briefs.c.user_id, sort_by_parameter_order=True)
+        stored = {uid: bid for bid, uid in await conn.execute(stmt, rows)}
+        item_rows = [
+            {
+                "brief_id": stored[uid],
+                "position": position,
+                "user_id": uid,
+                "insight_id": row.id,
+                "is_older": row.is_older,
+            }
+            for uid in fresh
+            for position, row in enumerate(picks[uid], start=1)
+        ]
+        if conn.dialect.name == "postgresql":  # one statement of five arrays, not 5,000 rows
+            await conn.execute(_UNNEST_ITEMS, _as_arrays(item_rows))
+        else:
+            await conn.execute(insert(items), item_rows)
+    return stored, raced
+
+
+async def _results(
+    session: AsyncSession, briefs: dict[int, tuple[int, bool]]
+) -> dict[int, BriefResult]:
+    """Read stored briefs back (items with their insight, episode and show) in bulk."""
+    by_brief: dict[int, list[BriefEntry]] = defaultdict(list)
+    heads: dict[int, Brief] = {}
+    brief_ids = sorted({bid for bid, _ in briefs.values()})
+    for part in chunks(brief_ids):
+        for brief in await session.scalars(select(Brief).where(one_of(session, Brief.id, part))):
+            heads[brief.id] = brief
+        stmt = entries_query().where(one_of(session, BriefItem.brief_id, part))
+        for item, insight, episode, feed in await session.execute(stmt):
+            by_brief[item.brief_id].append(brief_entry(item, insight, episode, feed))
+    return {
+        uid: BriefResult(
+            brief_id=bid,
+            user_id=uid,
+            local_date=heads[bid].local_date,
+            kind=heads[bid].kind,
+            created_at=heads[bid].created_at,
+            items=sorted(by_brief[bid], key=lambda e: e.position),
+            reused=reused,
+        )
+        for uid, (bid, reused) in briefs.items()
+        if bid in heads
+    }
+
+
+async def _fresh_results(
+    session: AsyncSession,
+    briefs: dict[int, int],
+    picks: dict[int, list[CandidateRow]],
+    dates: dict[int, date],
+    kind: str,
+    now: datetime,
+) -> dict[int, BriefResult]:
+    """The briefs just stored, from their picks: each distinct insight is read once."""
+    chosen = sorted({row.id for uid in briefs for row in picks[uid]})
+    shown: dict[int, tuple[Any, ...]] = {}  # every BriefEntry field after position, is_older
+    for part in chunks(chosen):
+        stmt = (
+            select(Insight, Episode, Feed)
+            .join(Episode, Episode.id == Insight.episode_id)
+            .join(Feed, Feed.id == Insight.feed_id)
+            .where(one_of(session, Insight.id, part))
+        )
+        for insight, episode, feed in await session.execute(stmt):
+            entry = brief_entry(BriefItem(position=0, is_older=False), insight, episode, feed)
+            shown[insight.id] = _after_position(entry)
+    return {
+        uid: BriefResult(
+            brief_id=bid,
+            user_id=uid,
+            local_date=dates[uid],
+            kind=kind,
+            created_at=now,
+            items=[
+                BriefEntry(position, row.is_older, *shown[row.id])
+                for position, row in enumerate(picks[uid], start=1)
+                if row.id in shown  # deleted meanwhile (the stored item went with it)
+            ],
+        )
+        for uid, bid in briefs.items()
+    }
+
+
+def _after_position(entry: BriefEntry) -> tuple[Any, ...]:
+    return astuple(entry)[2:]
+
+
+def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in rows[0]}

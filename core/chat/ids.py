@@ -1,0 +1,104 @@
+"""Platform chat and message ids in storage.
+
+Which brief a message the bot sent showed (a reply to it refers to that brief), and a chat
+whose id changed (a Telegram group upgraded to a supergroup) followed to its new id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+
+from core.chat.types import ChatRef
+from core.db import Sessions, transaction
+from core.models import ChatContext, SentMessage, User
+
+
+async def remember_brief_messages(
+    sessions: Sessions, chat: ChatRef, message_ids: Sequence[str], brief_id: int
+) -> None:
+    """Record that these messages showed ``brief_id``."""
+    if not message_ids:
+        return
+    async with transaction(sessions) as session:
+        for message_id in message_ids:
+            await session.merge(
+                SentMessage(
+                    platform=chat.platform,
+                    workspace=chat.workspace,
+                    chat_id=chat.chat_id,
+                    message_id=str(message_id),
+                    brief_id=brief_id,
+                )
+            )
+
+
+async def count_brief_messages(sessions: Sessions, chat: ChatRef, brief_id: int) -> int:
+    """How many messages showing ``brief_id`` this chat has been sent."""
+    async with sessions() as session:
+        stmt = select(func.count()).where(
+            SentMessage.platform == chat.platform,
+            SentMessage.workspace == chat.workspace,
+            SentMessage.chat_id == chat.chat_id,
+            SentMessage.brief_id == brief_id,
+        )
+        return int(await session.scalar(stmt) or 0)
+
+
+async def brief_of_message(sessions: Sessions, chat: ChatRef, message_id: str) -> int | None:
+    """The brief a message we sent showed, or None if it showed none (or is forgotten)."""
+    async with sessions() as session:
+        stmt = select(SentMessage.brief_id).where(
+            SentMessage.platform == chat.platform,
+            SentMessage.workspace == chat.workspace,
+            SentMessage.chat_id == chat.chat_id,
+            SentMessage.message_id == str(message_id),
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def move_chat(
+    sessions: Sessions, platform: str, workspace: str, old_id: str, new_id: str
+) -> bool:
+    """The chat now lives at ``new_id``: its settings, context and messages follow it.
+
+    False when nothing was stored under ``old_id``, or ``new_id`` is already a known chat
+    (then the old one is left as it is, marked inactive, rather than merging two histories).
+    """
+    async with transaction(sessions) as session:
+        taken = await session.scalar(
+            select(User.id).where(
+                User.platform == platform,
+                User.workspace == workspace,
+                User.external_id == new_id,
+            )
+        )
+        users = update(User).where(
+            User.platform == platform, User.workspace == workspace, User.external_id == old_id
+        )
+        if taken is not None:
+            await session.execute(
+                users.values(active=False, inactive_reason=f"moved to chat {new_id}")
+            )
+            return False
+        moved = await session.execute(users.values(external_id=new_id))
+        await session.execute(
+            update(ChatContext)
+            .where(
+                ChatContext.platform == platform,
+                ChatContext.workspace == workspace,
+                ChatContext.chat_id == old_id,
+            )
+            .values(chat_id=new_id)
+        )
+        await session.execute(
+            update(SentMessage)
+            .where(
+                SentMessage.platform == platform,
+                SentMessage.workspace == workspace,
+                SentMessage.chat_id == old_id,
+            )
+            .values(chat_id=new_id)
+        )
+    return bool(getattr(moved, "rowcount", 0))
