@@ -50,9 +50,14 @@ REPLY_TIMEOUT = 30.0
 @dataclass
 class Figures:
     latencies: list[float] = field(default_factory=list)
+    by_platform: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
     errors_by: dict[str, int] = field(default_factory=dict)
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, MB)
+
+    def took(self, platform: str, seconds: float) -> None:
+        self.latencies.append(seconds)
+        self.by_platform.setdefault(platform, []).append(seconds)
 
     def error(self, what: str) -> None:
         self.errors += 1
@@ -75,6 +80,11 @@ class Figures:
             "p50_ms": pct(0.50),
             "p99_ms": pct(0.99),
             "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
+            **{
+                f"{name}_p{p}_ms": round(sorted(values)[int(p / 100 * (len(values) - 1))] * 1000, 1)
+                for name, values in self.by_platform.items()
+                for p in (50, 99)
+            },
             "rss_mb_start": self.rss_mb[0][1] if self.rss_mb else None,
             "rss_mb_end": self.rss_mb[-1][1] if self.rss_mb else None,
             "rss_mb_samples": self.rss_mb,
@@ -116,7 +126,7 @@ async def telegram_chat(
         what = f"telegram {what}"
         try:
             sent = await api.wait_messages(chat, before + 1, within=REPLY_TIMEOUT)
-            figures.latencies.append(sent[before].at - started)
+            figures.took("telegram", sent[before].at - started)
         except TimeoutError:
             figures.error(what)
 
@@ -190,7 +200,7 @@ async def slack_chat(
             await fake.wait_for(
                 lambda seen=before: len(posted_to(fake, dm)) > seen, within=REPLY_TIMEOUT
             )
-            figures.latencies.append(time.monotonic() - started)
+            figures.took("slack", time.monotonic() - started)
         except TimeoutError:
             figures.error(what)
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from core.db import Sessions
 from tests.fakes.clock import FakeClock
 from tests.integration.test_delivery import START, Harness, add_recipient, statuses
-from core.db import Sessions
 
 pytest_plugins = ["tests.integration.test_delivery"]  # its `library` fixture
 
