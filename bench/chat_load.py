@@ -106,8 +106,13 @@ async def telegram_chat(
     figures: Figures,
     rng: random.Random,
 ) -> None:
+    await asyncio.sleep(think * rng.random())  # chats start spread out, not all at once
     await api.send_text(chat, "/compact on")  # one message per reply, so replies are countable
-    await api.wait_messages(chat, 1, within=REPLY_TIMEOUT)
+    try:
+        await api.wait_messages(chat, 1, within=REPLY_TIMEOUT)
+    except TimeoutError:
+        figures.error("telegram /compact on")
+        return
     step = rng.randrange(len(MIX))
     while time.monotonic() < until:
         await asyncio.sleep(think * rng.uniform(0.7, 1.3))
@@ -341,8 +346,8 @@ async def main() -> None:
     args = parser.parse_args()
     results = []
     with TemporaryDirectory() as tmp:
-        for db in args.db:
-            for chats in args.chats:
+        for chats in args.chats:
+            for db in args.db:
                 results.append(await run_once(chats, db, args.minutes, Path(tmp)))
     print(json.dumps({"bench": "chat_load", "loadavg": os.getloadavg()[0], "runs": results}))
 
