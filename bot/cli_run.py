@@ -11,6 +11,7 @@ from telegram.error import InvalidToken, TelegramError
 from adapters.slack.app import SlackConfigError
 from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
+from bot.run_email import BriefFeedService, SmtpConfigError, email_component
 from bot.asyncrun import run_async
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
@@ -30,6 +31,11 @@ RUN_HELP = (
     "Slack is on when SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) is set: "
     "Socket Mode with SLACK_APP_TOKEN, else HTTP events on the same server, checked with "
     "SLACK_SIGNING_SECRET.\n\n"
+    "Email is on when PODBRIEF_SMTP_HOST is set (with PODBRIEF_SMTP_PORT, PODBRIEF_SMTP_SECURITY "
+    "starttls|tls|none, PODBRIEF_SMTP_USER, PODBRIEF_SMTP_PASSWORD and PODBRIEF_SMTP_SENDER): "
+    "the signup pages at /signup on the same server, and daily briefs by mail. Links in mails "
+    "point at PODBRIEF_PUBLIC_URL. Every recipient's private Atom feed is at "
+    "/feeds/<token>.atom (the chat command 'feed' gives it).\n\n"
     "--role all (default) also runs the scheduler: feeds polled every "
     "PODBRIEF_POLL_INTERVAL_MINUTES, insights extracted, and each recipient's daily brief sent "
     "at their local time. --role chat runs only the chat side; --role worker only the "
@@ -46,6 +52,9 @@ def collect_components(services: Services, engine: ConversationEngine) -> list[C
     slack = run_slack.slack_component(services, engine)
     if slack is not None:
         components.append(slack)
+    email = email_component(services)
+    if email is not None:
+        components.append(email)
     return components
 
 
@@ -62,6 +71,9 @@ async def _run(role: str) -> int:
         except TelegramConfigError as exc:
             console.print(f"Telegram is not set up right: {exc}")
             return 1
+        except SmtpConfigError as exc:
+            console.print(f"Email is not set up completely: {exc}")
+            return 1
         if not platforms and role != "worker":
             console.print(
                 "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN "
@@ -74,6 +86,8 @@ async def _run(role: str) -> int:
                 "worker polls feeds and extracts insights, but sends no daily briefs."
             )
         components: list[Component] = role_components(services, platforms, role, embedder)
+        if role != "worker":  # every recipient's private Atom feed of their briefs
+            components.append(BriefFeedService(services))
         settings = services.settings
         await run_components(components, host=settings.http_host, port=settings.http_port)
         return 0

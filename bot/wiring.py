@@ -72,6 +72,14 @@ async def open_services(
     )
 
 
+def public_url_of(settings: Settings) -> str:
+    """Where people reach the web pages, feeds and mail links, without a trailing slash."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = settings.http_host if settings.http_host not in {"", "0.0.0.0", "::"} else "127.0.0.1"
+    return f"http://{host}:{settings.http_port}"
+
+
 def policy_of(services: Services) -> PollPolicy:
     """When feeds are polled again, from the settings."""
     s = services.settings
@@ -145,6 +153,7 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
         fetcher=services.fetcher,
         router=LlmRouter(llm, budget) if llm else None,
         answerer=LlmAnswerer(llm, budget) if llm else None,
+        public_url=public_url_of(services.settings),
     )
 
 
