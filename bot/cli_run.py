@@ -11,8 +11,8 @@ from telegram.error import InvalidToken, TelegramError
 from adapters.slack.app import SlackConfigError
 from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
-from bot.run_email import BriefFeedService, SmtpConfigError, email_component
 from bot.asyncrun import run_async
+from bot.run_email import BriefFeedService, SmtpConfigError, email_component
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
 from bot.runtime import Component, HttpServerError, run_components

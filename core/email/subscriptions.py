@@ -44,7 +44,8 @@ async def confirm_signup(sessions: Sessions, signup: Signup, now: datetime) -> U
         row.timezone, row.delivery_time = signup.timezone, signup.delivery_time
         row.active, row.inactive_reason, row.paused, row.onboarded = True, None, False, True
         sub = await session.get(EmailSubscription, user.id)
-        if sub is None:
+        if sub is None:  # a new recipient: joined now, by the injected clock
+            row.created_at = now
             session.add(
                 EmailSubscription(user_id=user.id, address=signup.address, confirmed_at=now)
             )
