@@ -37,6 +37,7 @@ from adapters.web.templating import STATIC_DIR, make_environment
 from core.chat.cards import load_rows
 from core.delivery.errors import SendError
 from core.email.signup import (
+    MAX_ADDRESS,
     SIGNUP_TOPICS,
     Signup,
     SignupError,
@@ -210,7 +211,7 @@ class EmailPages:
         except SignupError as exc:
             context = await self._signup_context(
                 request,
-                email=email[:300],
+                email=email[:MAX_ADDRESS],
                 chosen=tuple(t for t in topics if t in SIGNUP_TOPICS),
                 delivery_time=delivery_time[:10],
                 timezone=timezone[:64],

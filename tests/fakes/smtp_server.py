@@ -21,7 +21,7 @@ class SmtpSink:
         self.refuse: dict[str, str] = {}  # address -> reply, e.g. "550 5.1.1 No such user"
         self.port = 0
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
         refusal = self.refuse.get(address.lower())
@@ -30,7 +30,7 @@ class SmtpSink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
+    async def handle_DATA(
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         raw = envelope.original_content or envelope.content
