@@ -97,7 +97,8 @@ class EmailPages:
             Route(UNSUBSCRIBE_PATH, self.unsubscribe_post, methods=["POST"]),
             Route(FEEDBACK_PATH, self.feedback_page, methods=["GET"]),
             Route(FEEDBACK_PATH, self.feedback_post, methods=["POST"]),
-            Route("/static/timezone.js", self.timezone_js, methods=["GET"]),
+            Route("/static/timezone.js", self.static_file, methods=["GET"]),
+            Route("/static/email.css", self.static_file, methods=["GET"]),
         ]
 
     # --- rendering ------------------------------------------------------------------------
@@ -477,11 +478,12 @@ class EmailPages:
             return self._message(request, "Not subscribed", "This address does not get the brief.")
         return self._message(request, FEEDBACK_WORDS[kind][3], "It shapes your next briefs.")
 
-    async def timezone_js(self, request: Request) -> Response:
+    async def static_file(self, request: Request) -> Response:
+        """Our script and stylesheet (external files: the CSP allows no inline ones)."""
+        name = request.url.path.rsplit("/", 1)[1]
+        media = "text/javascript" if name.endswith(".js") else "text/css"
         headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
-        return FileResponse(
-            STATIC_DIR / "timezone.js", media_type="text/javascript", headers=headers
-        )
+        return FileResponse(STATIC_DIR / name, media_type=media, headers=headers)
 
 
 __all__ = ["EmailPages"]
