@@ -55,14 +55,19 @@ def watch(page: Page, errors: list[str]) -> None:
     page.on("console", lambda m: errors.append(m.text) if "Security Policy" in m.text else None)
 
 
-async def _shot(page: Page, name: str, tmp_path: Path) -> None:
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("PODBRIEF_SCREENSHOTS", "") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def _shot(page: Page, name: str, folder: Path) -> None:
     await page.screenshot(path=str(folder / f"signup-{name}.png"), full_page=True)
 
 
 async def test_sign_up_confirm_receive_thumbs_down_and_unsubscribe_in_chromium(
-    browser: Browser, sessions: Sessions, clock: FakeClock, tmp_path: Path
+    browser: Browser, sessions: Sessions, clock: FakeClock, shots: Path
 ) -> None:
     clock.advance(timedelta(hours=-1))  # 06:00 UTC, 07:00 in Berlin
     await build_library(sessions, clock.now())
@@ -88,19 +93,19 @@ async def test_sign_up_confirm_receive_thumbs_down_and_unsubscribe_in_chromium(
         await page.get_by_label("Email address").fill(ADDRESS)
         await page.get_by_label("pricing").check()
         await page.get_by_label("Delivery time").fill("08:00")
-        await _shot(page, "1-form", tmp_path)
+        await _shot(page, "1-form", shots)
         await page.get_by_role("button", name="Send me the brief").click()
         await expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
-        await _shot(page, "2-check-inbox", tmp_path)
+        await _shot(page, "2-check-inbox", shots)
 
         # 3. Read the confirmation mail from the test SMTP server and open its link.
         [mail] = site.sink.to(ADDRESS)
         [link] = [u for u in links_in(text_part(mail)) if "/signup/confirm" in u]
         await page.goto(link)
-        await _shot(page, "3-confirm", tmp_path)
+        await _shot(page, "3-confirm", shots)
         await page.get_by_role("button", name="Yes, start my brief").click()
         await expect(page.get_by_role("heading", name="You're subscribed")).to_be_visible()
-        await _shot(page, "4-subscribed", tmp_path)
+        await _shot(page, "4-subscribed", shots)
         async with sessions() as session:
             user = (await session.execute(select(User))).scalar_one()
         assert (user.timezone, user.delivery_time) == ("Europe/Berlin", "08:00")
@@ -112,7 +117,7 @@ async def test_sign_up_confirm_receive_thumbs_down_and_unsubscribe_in_chromium(
         mail = await open_mail(html_part(brief))
         cards = mail.get_by_role("heading", level=2)
         await expect(cards).to_have_count(5)
-        await _shot(mail, "5-brief-mail", tmp_path)
+        await _shot(mail, "5-brief-mail", shots)
 
         # 5. Press 👎 in the mail (the page asks once, so link scanners cannot vote).
         first_headline = (await cards.first.inner_text()).removeprefix("#1 ").strip()
@@ -121,7 +126,7 @@ async def test_sign_up_confirm_receive_thumbs_down_and_unsubscribe_in_chromium(
         await expect(page.get_by_text(first_headline)).to_be_visible()
         await page.get_by_role("button", name="👎 Not for me").click()
         await expect(page.get_by_role("heading", name="less like it")).to_be_visible()
-        await _shot(page, "6-thumbs-down", tmp_path)
+        await _shot(page, "6-thumbs-down", shots)
         async with sessions() as session:
             feedback = (await session.execute(select(Feedback))).scalar_one()
         assert feedback.kind == "down" and feedback.user_id == user.id
@@ -131,7 +136,7 @@ async def test_sign_up_confirm_receive_thumbs_down_and_unsubscribe_in_chromium(
         await page.get_by_role("link", name="Unsubscribe").click()
         await page.get_by_role("button", name="Unsubscribe").click()
         await expect(page.get_by_role("heading", name="You're unsubscribed")).to_be_visible()
-        await _shot(page, "7-unsubscribed", tmp_path)
+        await _shot(page, "7-unsubscribed", shots)
         async with sessions() as session:
             user = (await session.execute(select(User))).scalar_one()
         assert not user.active and user.inactive_reason == "unsubscribed"
