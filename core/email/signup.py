@@ -15,7 +15,9 @@ from email_validator import EmailNotValidError, validate_email
 from core.insights.topic_vocabulary import VOCABULARY
 from core.people import PeopleError, validate_delivery_time, validate_timezone
 
-MAX_ADDRESS = 254  # RFC 5321's limit for a forward path
+# The address is the recipient's id on the platform (users.external_id, 100 characters).
+# RFC 5321 allows 254, but real addresses are far shorter.
+MAX_ADDRESS = 100
 MAX_TOPICS = 20
 
 # The tags insights are filed under: what the chat's "topics" and "follow" offer too.

@@ -26,6 +26,7 @@ def test_addresses_are_normalised_and_checked_by_syntax_only() -> None:
     [
         ("", "enter your email"),
         ("a" * 10_000 + "@example.org", "too long"),
+        ("a" * 89 + "@example.org", "too long"),  # 101 characters: longer than a chat id
         ("no-at-sign", "not a valid"),
         ("a@b", "not a valid"),
         ("a b@example.org", "not a valid"),
