@@ -35,6 +35,7 @@ def smtp_config(services: Services) -> SmtpConfig | None:
         password=services.secrets.smtp_password or "",
         sender=s.smtp_sender,
         timeout=s.smtp_timeout_seconds,
+        ca_file=s.smtp_ca_file,
     )
 
 

@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_sender: str = ""  # the From address, e.g. "podbrief <brief@example.org>"
     smtp_timeout_seconds: float = Field(30.0, gt=0)
+    smtp_ca_file: str = ""  # a PEM file of the CA to trust (a private one); "": the system's
     signup_limit_per_client: int = Field(10, ge=1)  # signups per hour from one client address
     signup_limit_per_address: int = Field(3, ge=1)  # confirmation mails per hour to one address
 

@@ -35,7 +35,7 @@ class SmtpConfig:
     password: str = ""
     sender: str = ""  # the From header, e.g. "podbrief <brief@example.org>"
     timeout: float = 30.0
-    validate_certs: bool = True
+    ca_file: str = ""  # trust this CA (a private one) instead of the system's
 
     def __post_init__(self) -> None:
         if self.security not in SECURITIES:
@@ -65,7 +65,7 @@ class SmtpMailer:
             use_tls=c.security == "tls",
             start_tls=c.security == "starttls",
             timeout=c.timeout,
-            validate_certs=c.validate_certs,
+            cert_bundle=c.ca_file or None,
         )
 
     async def send(self, message: EmailMessage, recipient: str) -> None:
@@ -75,7 +75,7 @@ class SmtpMailer:
         try:
             await client.connect()
         except (SMTPException, OSError) as exc:
-            raise TransientSendError(f"SMTP server unreachable: {exc}") from exc
+            raise TransientSendError(f"SMTP server unreachable or login refused: {exc}") from exc
         try:
             await self._envelope(client, recipient)
             try:
