@@ -76,7 +76,8 @@ async def _run(role: str) -> int:
             return 1
         if not platforms and role != "worker":
             console.print(
-                "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN "
+                "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN, SLACK_BOT_TOKEN and/or "
+                "PODBRIEF_SMTP_HOST "
                 "(see `podbrief run --help`); `podbrief run --role worker` only polls feeds."
             )
             return 2

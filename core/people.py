@@ -15,8 +15,10 @@ from core.db import transaction
 from core.insights.topics import normalise_topic
 from core.models import (
     Brief,
+    BriefFeed,
     BriefItem,
     ChatContext,
+    EmailSubscription,
     Feed,
     Feedback,
     Insight,
@@ -268,7 +270,9 @@ async def forget_user(sessions: Sessions, user_id: int) -> bool:
         if user is None:
             return False
         # Explicit deletes, not only ON DELETE CASCADE, so nothing survives on any backend.
-        for model in (BriefItem, Feedback, TopicPreference, ShowSubscription):
+        for model in (
+            BriefItem, Feedback, TopicPreference, ShowSubscription, BriefFeed, EmailSubscription
+        ):  # fmt: skip
             await session.execute(delete(model).where(model.user_id == user_id))
         await session.execute(
             delete(ChatContext).where(

@@ -20,7 +20,7 @@ from core.email.subscriptions import (
     update_settings,
 )
 from core.email.throttle import Limit, allow_signup
-from core.models import SignupAttempt, TopicPreference
+from core.models import BriefFeed, EmailSubscription, SignupAttempt, TopicPreference
 from core.signing.keys import stored_secret
 from tests.fakes.clock import FakeClock
 
@@ -97,3 +97,18 @@ async def test_the_stored_signing_key_is_made_once(sessions: Sessions) -> None:
     keys = await asyncio.gather(*(stored_secret(sessions) for _ in range(4)))
     assert len(set(keys)) == 1 and len(keys[0]) >= 40
     assert await stored_secret(sessions) == keys[0]
+
+
+async def test_forget_deletes_the_feed_and_the_email_consent_too(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    user = await confirm_signup(
+        sessions, parse_signup("r@example.org", [], "07:00", "UTC"), clock.now()
+    )
+    other = await people.get_or_create_user(sessions, "telegram", "", "7")
+    for uid in (user.id, other.id):
+        await feed_token(sessions, uid)
+    assert await people.forget_user(sessions, user.id)
+    async with sessions() as session:
+        assert (await session.scalars(select(BriefFeed.user_id))).all() == [other.id]
+        assert (await session.scalars(select(EmailSubscription.user_id))).all() == []
