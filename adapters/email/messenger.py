@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from adapters.email.links import MailLinks
 from adapters.email.render import MailRenderer
 from adapters.email.smtp import SmtpMailer
 from core.chat.types import ChatRef, Reply
+from core.db import Sessions
 from core.delivery.errors import RecipientGone
 from core.email.subscriptions import PLATFORM, record_bounce
 from core.ports import Clock
 from core.signing.links import LinkSigner
 
-Sessions = async_sessionmaker[AsyncSession]
 SignerSource = Callable[[], Awaitable[LinkSigner]]
 
 

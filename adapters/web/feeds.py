@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from jinja2 import Environment
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,9 +18,9 @@ from adapters.web.security import SECURITY_HEADERS
 from adapters.web.templating import make_environment
 from core.brief_feed.entries import FeedBrief, recent_briefs
 from core.brief_feed.tokens import feed_path, user_for_token
+from core.chat.cards import cards_for
+from core.db import Sessions
 from core.ports import Clock
-
-Sessions = async_sessionmaker[AsyncSession]
 
 ATOM = "application/atom+xml; charset=utf-8"
 # Entry ids are stable URNs: the same brief keeps its id whatever the public URL becomes.
@@ -48,12 +47,18 @@ class BriefFeedPages:
     def routes(self) -> list[BaseRoute]:
         return [Route("/feeds/{token}.atom", self.feed, methods=["GET", "HEAD"])]
 
-    def _entry(self, brief: FeedBrief) -> dict[str, object]:
+    async def _entry(self, brief: FeedBrief) -> dict[str, object]:
+        found = await cards_for(
+            self.sessions,
+            [item.insight_id for item in brief.items],
+            positions=[item.position for item in brief.items],
+            older=[item.is_older for item in brief.items],
+        )
         cards = [
-            FeedCard(card, f"{self.public_url}/insights/{card.insight_id}") for card in brief.cards
+            FeedCard(card, f"{self.public_url}/insights/{card.insight_id}") for card in found
         ]
         html = self.env.get_template("brief_feed_entry.html").render(cards=cards)
-        headlines = "; ".join(card.headline for card in brief.cards)
+        headlines = "; ".join(card.headline for card in found)
         return {
             "title": f"Your brief for {brief.local_date:%A, %d %B %Y}",
             "id": f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'brief:{brief.brief_id}')}",
@@ -69,7 +74,7 @@ class BriefFeedPages:
         if user is None:
             return PlainTextResponse("no such feed", status_code=404, headers=SECURITY_HEADERS)
         briefs = await recent_briefs(self.sessions, user.id)
-        entries = [self._entry(brief) for brief in briefs]
+        entries = [await self._entry(brief) for brief in briefs]
         updated = _stamp(briefs[0].created_at if briefs else user.created_at)
         xml = self.env.get_template("brief_feed.atom").render(
             title="Your podcast brief",

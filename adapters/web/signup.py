@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
@@ -35,6 +34,7 @@ from adapters.web.csrf import csrf_cookie, csrf_field, csrf_ok, set_csrf_cookie
 from adapters.web.security import SECURITY_HEADERS
 from adapters.web.templating import STATIC_DIR, make_environment
 from core.chat.cards import load_rows
+from core.db import Sessions
 from core.delivery.errors import SendError
 from core.email.signup import (
     MAX_ADDRESS,
@@ -58,7 +58,6 @@ from core.ports import Clock
 from core.signing.links import LinkError, LinkSigner
 
 log = logging.getLogger(__name__)
-Sessions = async_sessionmaker[AsyncSession]
 SignerSource = Callable[[], Awaitable[LinkSigner]]
 
 MAX_FORM_BYTES = 32_000  # a signup is a few hundred bytes; anything far bigger is refused

@@ -1,4 +1,5 @@
-"""A recipient's recent briefs with their cards: what the Atom feed shows."""
+"""A recipient's recent briefs and their items: what the Atom feed shows (the web adapter
+turns the items into cards)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.chat.cards import cards_for
-from core.chat.types import InsightCard
+from core.db import Sessions
 from core.models import Brief, BriefItem
-
-Sessions = async_sessionmaker[AsyncSession]
 
 FEED_BRIEFS = 20
 
@@ -22,7 +19,7 @@ class FeedBrief:
     brief_id: int
     local_date: date
     created_at: datetime
-    cards: tuple[InsightCard, ...]
+    items: tuple[BriefItem, ...]  # in position order
 
 
 async def recent_briefs(
@@ -58,16 +55,8 @@ async def recent_briefs(
     by_brief: dict[int, list[BriefItem]] = {}
     for item in items:
         by_brief.setdefault(item.brief_id, []).append(item)
-    found: list[FeedBrief] = []
-    for brief in briefs:
-        rows = by_brief.get(brief.id, [])
-        if not rows:
-            continue
-        cards = await cards_for(
-            sessions,
-            [r.insight_id for r in rows],
-            positions=[r.position for r in rows],
-            older=[r.is_older for r in rows],
-        )
-        found.append(FeedBrief(brief.id, brief.local_date, brief.created_at, tuple(cards)))
-    return found
+    return [
+        FeedBrief(brief.id, brief.local_date, brief.created_at, tuple(by_brief[brief.id]))
+        for brief in briefs
+        if by_brief.get(brief.id)
+    ]

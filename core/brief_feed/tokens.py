@@ -6,12 +6,9 @@ import secrets
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import BriefFeed, User
-
-Sessions = async_sessionmaker[AsyncSession]
 
 TOKEN_BYTES = 24  # 192 bits: unguessable, and short enough for a URL
 

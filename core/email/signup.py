@@ -13,7 +13,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from core.insights.topic_vocabulary import VOCABULARY
-from core.people import PeopleError, validate_delivery_time, validate_timezone
+from core.people.users import PeopleError, validate_delivery_time, validate_timezone
 
 # The address is the recipient's id on the platform (users.external_id, 100 characters).
 # RFC 5321 allows 254, but real addresses are far shorter.

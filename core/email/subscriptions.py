@@ -7,14 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.email.signup import Signup
 from core.models import EmailSubscription, TopicPreference, User
-
-Sessions = async_sessionmaker[AsyncSession]
+from core.people import users as people
 
 PLATFORM = "email"
 UNSUBSCRIBED = "unsubscribed"

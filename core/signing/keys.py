@@ -6,12 +6,9 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import AppSecret
-
-Sessions = async_sessionmaker[AsyncSession]
 
 LINK_KEY = "link_signing_key"
 

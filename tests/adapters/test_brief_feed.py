@@ -8,19 +8,17 @@ from datetime import timedelta
 
 import feedparser
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
-from core.brief import compose_brief
+from core.brief.compose import compose_brief
 from core.chat.engine import ConversationEngine
 from core.chat.types import ChatRef, IncomingMessage, Sender
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import Insight
+from core.people import users as people
 from tests.fakes.chat_library import build_library
 from tests.fakes.clock import FakeClock
 from tests.fakes.email_site import email_site
 
-Sessions = async_sessionmaker[AsyncSession]
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

@@ -8,15 +8,14 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import Sessions
 from core.models import Delivery, DeliveryAttempt, EmailSubscription, Feedback, User
 from tests.fakes.chat_library import build_library
 from tests.fakes.clock import FakeClock
 from tests.fakes.email_site import TOKEN, email_site, form_field, links_in, press, sign_up
 from tests.fakes.smtp_server import html_part, text_part
 
-Sessions = async_sessionmaker[AsyncSession]
 ADDRESS = "Reader@Example.ORG"
 NORMAL = "reader@example.org"
 

@@ -8,15 +8,13 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import Sessions
 from core.email.throttle import Limit
 from core.models import User
 from tests.fakes.clock import FakeClock
 from tests.fakes.email_site import CSRF, email_site, form_field, links_in, press, sign_up
 from tests.fakes.smtp_server import text_part
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def _count_users(sessions: Sessions) -> int:

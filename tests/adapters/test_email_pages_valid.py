@@ -10,13 +10,12 @@ from itertools import pairwise
 import html5lib
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import Sessions
 from tests.fakes.clock import FakeClock
 from tests.fakes.email_site import email_site, links_in, press, sign_up
 from tests.fakes.smtp_server import html_part, text_part
 
-Sessions = async_sessionmaker[AsyncSession]
 NS = "{http://www.w3.org/1999/xhtml}"
 
 

@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import Sessions
 from core.models import Feedback, User
 from tests.fakes.chat_library import build_library
 from tests.fakes.clock import FakeClock
 from tests.fakes.email_site import email_site, links_in
 from tests.fakes.smtp_server import html_part, text_part
 
-Sessions = async_sessionmaker[AsyncSession]
 CHROMIUM = Path("/usr/bin/chromium")
 STEP_MS = 10_000  # a fixed budget for each browser step
 ADDRESS = "reader@example.org"

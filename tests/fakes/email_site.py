@@ -11,22 +11,22 @@ from datetime import timedelta
 from html import unescape
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.email.messenger import EmailMessenger
 from adapters.email.smtp import SmtpConfig, SmtpMailer
 from adapters.web.feeds import BriefFeedPages
 from adapters.web.signup import EmailPages
 from bot.runtime import http_server
+from core.db import Sessions
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.delivery.service import deliver_due
+from core.delivery.types import DeliveryConfig, DeliveryReport
 from core.email.throttle import Limit
 from core.signing.links import LinkSigner
 from tests.cli_process import free_port
 from tests.fakes.clock import FakeClock
 from tests.fakes.smtp_server import SmtpSink, smtp_sink
 
-Sessions = async_sessionmaker[AsyncSession]
 SECRET = "test-signing-key-not-secret"
 SENDER = "podbrief <brief@podbrief.test>"
 

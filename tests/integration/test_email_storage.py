@@ -6,10 +6,9 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
 from core.brief_feed.tokens import feed_token, reset_feed_token, user_for_token
+from core.db import Sessions
 from core.email.signup import parse_signup
 from core.email.subscriptions import (
     confirm_signup,
@@ -21,10 +20,9 @@ from core.email.subscriptions import (
 )
 from core.email.throttle import Limit, allow_signup
 from core.models import BriefFeed, EmailSubscription, SignupAttempt, TopicPreference
+from core.people import users as people
 from core.signing.keys import stored_secret
 from tests.fakes.clock import FakeClock
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def test_confirm_update_unsubscribe_and_confirm_again(
