@@ -20,6 +20,8 @@ from core.delivery.errors import TransientSendError
 from tests.fakes.smtp_server import SmtpSink
 
 USER, PASSWORD = "podbrief", "s3cret pass"
+# Implicit TLS: aiosmtpd cannot tell the socket is TLS, so it warns about AUTH without it.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
 @pytest.fixture(scope="module")
