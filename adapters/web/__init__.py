@@ -1,1 +1,1 @@
-"""The web side: server-rendered pages (Starlette + Jinja2) on the shared HTTP server."""
+"""The public web pages: Starlette routes rendering server-side Jinja2 templates."""

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.web.security import SECURITY_HEADERS
-from adapters.web.templating import make_environment
+from adapters.web.security import TOKEN_PAGE_HEADERS as SECURITY_HEADERS
+from adapters.web.templating import build_environment
 from core.brief_feed.entries import FeedBrief, recent_briefs
 from core.brief_feed.tokens import feed_path, user_for_token
 from core.chat.cards import cards_for
@@ -42,7 +42,7 @@ class BriefFeedPages:
     sessions: Sessions
     clock: Clock
     public_url: str
-    env: Environment = field(default_factory=make_environment)
+    env: Environment = field(default_factory=build_environment)
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/feeds/{token}.atom", self.feed, methods=["GET", "HEAD"])]

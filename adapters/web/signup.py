@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -31,8 +32,8 @@ from adapters.email.links import (
 from adapters.email.render import MailRenderer
 from adapters.email.smtp import SmtpMailer
 from adapters.web.csrf import csrf_cookie, csrf_field, csrf_ok, set_csrf_cookie
-from adapters.web.security import SECURITY_HEADERS
-from adapters.web.templating import STATIC_DIR, make_environment
+from adapters.web.security import TOKEN_PAGE_HEADERS as SECURITY_HEADERS
+from adapters.web.templating import build_environment
 from core.chat.cards import load_rows
 from core.db import Sessions
 from core.delivery.errors import SendError
@@ -56,10 +57,12 @@ from core.email.subscriptions import (
 from core.email.throttle import Limit, allow_signup
 from core.ports import Clock
 from core.signing.links import LinkError, LinkSigner
+from core.web.urls import PageUrls
 
 log = logging.getLogger(__name__)
 SignerSource = Callable[[], Awaitable[LinkSigner]]
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_FORM_BYTES = 32_000  # a signup is a few hundred bytes; anything far bigger is refused
 FEEDBACK_WORDS = {
     "up": ("👍", "Mark this insight as useful?", "👍 Useful", "Thanks: more like it."),
@@ -81,8 +84,16 @@ class EmailPages:
     mailer: SmtpMailer
     public_url: str
     limits: tuple[Limit, ...]
-    env: Environment = field(default_factory=make_environment)
+    env: Environment = field(default_factory=build_environment)
     secure_cookies: bool = False
+
+    def __post_init__(self) -> None:
+        # What base.html reads (as adapters.web.app sets them for the public pages).
+        from adapters.web.app import INVITATION
+
+        self.env.globals.setdefault("links", PageUrls(self.public_url))
+        self.env.globals.setdefault("invitation", INVITATION)
+        self.env.globals.setdefault("site_name", "podbrief")
 
     def routes(self) -> list[BaseRoute]:
         return [

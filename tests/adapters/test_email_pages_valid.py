@@ -71,9 +71,9 @@ async def test_every_email_page_is_valid_and_accessible(
 
 
 def test_the_atom_template_is_well_formed_when_empty() -> None:
-    from adapters.web.templating import make_environment
+    from adapters.web.templating import build_environment
 
-    xml = make_environment().get_template("brief_feed.atom").render(
+    xml = build_environment().get_template("brief_feed.atom").render(
         title="t & <t>", feed_id="urn:x", self_url="http://h/f?a=1&b=2", public_url="http://h",
         updated="2026-01-01T00:00:00Z", entries=[],
     )  # fmt: skip

@@ -1,7 +1,7 @@
 """email recipients, signup throttle, brief feeds, app secrets
 
 Revision ID: 0009_email
-Revises: 0006_rate_slots
+Revises: 0007_quality
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_email"
-down_revision: str | Sequence[str] | None = "0006_rate_slots"
+down_revision: str | Sequence[str] | None = "0007_quality"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
