@@ -144,7 +144,7 @@ class EmailPages:
             "title": title,
             "paragraphs": paragraphs,
             "action": action,
-            "links": links or [],
+            "page_links": links or [],
         }
         return self._page(request, "message.html", context, status)
 
