@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
-from core.insights.offline import OfflineInsightExtractor
+from core.insights.offline import ExtractorLimits, OfflineInsightExtractor
 from core.topics.normalise import normalise_topic
 from core.transcripts.parse import parse_transcript
 from tests.conftest import shared_data_dir
@@ -157,3 +157,17 @@ async def test_empty_and_blank_transcripts_give_nothing() -> None:
     assert await extractor.extract(episode_info("empty", 0), []) == []
     blank = [SegmentData(float(i), i + 1.0, "  ", None) for i in range(50)]
     assert await extractor.extract(episode_info("blank", 50), blank) == []
+
+
+async def test_a_short_dense_episode_earns_its_budget_by_words(shared_data: Path) -> None:
+    """A 27-minute explainer says more than its minutes suggest, but at most one more."""
+    name = "awsbites__150.json"
+    segments = load(shared_data / "transcripts" / name)
+    hours = max(s.end for s in segments) / 3600
+    info = episode_info(name, hours * 3600)
+    by_minutes = OfflineInsightExtractor(ExtractorLimits(words_per_insight=10**9)).extract_sync(
+        info, segments
+    )
+    by_words = OfflineInsightExtractor().extract_sync(info, segments)
+    assert len(by_minutes) <= math.floor(8 * hours + 0.5)
+    assert len(by_minutes) < len(by_words) <= math.ceil(8 * hours) + 1

@@ -29,9 +29,9 @@ TRIES_PER_SECTION = 20
 
 @dataclass(frozen=True, slots=True)
 class ExtractorLimits:
-    per_hour: float = 7.0  # the most insights per hour of audio
+    per_hour: float = 8.0  # the most insights per hour of audio
     min_score: float = 0.45  # a weaker best passage yields no insight...
-    floor_per_hour: float = 5.0  # ...unless the episode would fall below this many per hour,
+    floor_per_hour: float = 7.0  # ...unless the episode would fall below this many per hour,
     relaxed_min_score: float = 0.3  # when passages down to this score may fill the gap
     rescue_min_score: float = 0.1  # a substantial talk with nothing better gets its best one
     substantial_words: int = 1500
@@ -39,6 +39,10 @@ class ExtractorLimits:
     fallback_min_words: int = 900  # show notes must be this substantial to be used
     fallback_max: int = 2
     edge_share: float = 0.04  # the opening/closing share of an episode, where intros live
+    # A short, dense episode (a 7-minute explainer) says more than its minutes suggest: it may
+    # have one insight per this many words of talk, one more than its minutes allow at most.
+    words_per_insight: int = 400
+    section_min_words: int = 500  # the shortest topical section (fewer words: more sections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,9 @@ class OfflineInsightExtractor:
         limit = self._limit(ep, total_words)
         if limit == 0:
             return []
-        sections = split_sections(sentences, max_sections=limit * 2)
+        sections = split_sections(
+            sentences, max_sections=limit * 2, min_words=self._section_words(total_words, limit)
+        )
         idf = _idf(sentences)
         scores = [0.0] * len(sentences)
         weights: list[dict[str, float]] = []
@@ -102,7 +108,10 @@ class OfflineInsightExtractor:
             drafts = self._drafts(ep, sections, scores, weights, self._limits.rescue_min_score)[:1]
         drafts.sort(key=lambda d: (-d.score, d.start_seconds))
         strong = [d for d in drafts if d.score >= self._limits.min_score]
-        wanted = math.floor(self._limits.floor_per_hour * ep.duration / 3600)
+        wanted = max(
+            math.floor(self._limits.floor_per_hour * ep.duration / 3600),
+            self._by_words(ep),
+        )
         chosen = drafts[: max(len(strong), min(wanted, len(drafts)))]
         return sorted(chosen[:limit], key=lambda d: d.start_seconds)
 
@@ -153,7 +162,20 @@ class OfflineInsightExtractor:
             return self._limits.fallback_max if substantial else 0
         if total_words < self._limits.min_words:
             return 0
-        return max(1, math.floor(self._limits.per_hour * ep.duration / 3600 + 0.5))
+        by_time = math.floor(self._limits.per_hour * ep.duration / 3600 + 0.5)
+        return max(1, by_time, self._by_words(ep))
+
+    def _by_words(self, ep: _Episode) -> int:
+        """The budget a short episode (under half an hour) earns by how much talk it holds."""
+        if ep.duration >= 1800:
+            return 0
+        talk = sum(s.n_words for s in ep.sentences if not s.noisy)
+        most = math.ceil(self._limits.per_hour * ep.duration / 3600) + 1
+        return min(most, talk // self._limits.words_per_insight)
+
+    def _section_words(self, total_words: int, limit: int) -> int:
+        """Sections short enough that a short episode can have two per insight it may yield."""
+        return max(150, min(self._limits.section_min_words, total_words // (limit * 2 + 1)))
 
     def _position(self, ep: _Episode, index: int) -> float:
         """Openings and closings are where intros and outros live: trust them less."""
