@@ -118,6 +118,19 @@ _FRAGMENT = re.compile(
     r"very|more|most|your|our|their|my|its|this|these|those|the|a|an|of|to|and|or)\s*$",
     re.IGNORECASE,
 )
+# Speech that came out garbled, or a transcriber's mishearing: two determiners in a row ("All
+# the only tool"), "The Waymo moment is you sit in a Waymo" (a spoken "the thing is, you ..."),
+# "allowed us to it would", a name said to the other host ("Matt, I don't know if you remember"), a hedge about memory.
+_GARBLED = re.compile(
+    r"(?i:\ball the only\b|\b(?:the|a|an) (?:the|a|an)\b|\bto (?:it|we|they|he|she) (?:would|"
+    r"will|is|was)\b|^(?:the|a|an|our|my) (?:\w+ ){1,3}is you "
+    r"(?!(?:can|should|must|need|have to|want)\b)\w+)|"
+    r"^(?!(?:Today|Now|So|Yes|No|Well|Also|However|Instead|Still|Again|Then|First|Second|Third|"
+    r"Finally|Later|Sometimes|Often|Usually|Overall|Ultimately|Eventually|Meanwhile|Otherwise|"
+    r"Honestly|Frankly|Technically|Historically|Nowadays|Personally|Realistically)\b)"
+    r"[A-Z][a-z]+, (?:I|you)\b|"
+    r"\b(?i:I don't (?:know|remember) (?:if|whether))\b",
+)
 # A clause needs a verb: an auxiliary or modal, or a word that reads as an inflected verb.
 _AUXILIARY = re.compile(
     r"\b(?:is|are|was|were|be|been|being|am|has|have|had|do|does|did|can|could|will|would|"
@@ -206,9 +219,18 @@ def headline_problem(headline: str) -> str | None:
         return "leans_on_context"
     if _FRAGMENT.search(text) or text.count(",") >= 3 or not has_main_verb(text):
         return "fragment"
+    if _GARBLED.search(text) or _repeats_a_name(text):
+        return "fragment"
     if any(n >= 3 for n in Counter(re.findall(r"\b[A-Za-z]{4,}\b", text.lower())).values()):
         return "fragment"  # "Reuters was not Reuters does not, Reuters makes ...": a restart
     return None
+
+
+def _repeats_a_name(text: str) -> bool:
+    """A name said twice in one short headline: speech circling back ("The Waymo moment is you
+    sit in a Waymo"), not a claim about the name."""
+    names = re.findall(r"(?<=\s)[A-Z][a-z]{2,}\b", text)
+    return len(text) <= 60 and len(names) != len(set(names))
 
 
 def has_main_verb(text: str) -> bool:

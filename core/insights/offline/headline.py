@@ -92,9 +92,17 @@ _TIME_TAIL = re.compile(
 )
 _STUTTER = re.compile(r"\b(?!(?:had|that|is|do|very|so|far|long|\d+)\b)(\w+)(?: \1\b)+")
 _WEAK_END = re.compile(
-    r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$",
+    r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with|to the point)$",
     re.I,
 )
+# Spoken tails that carry nothing ("..., in a way", "or whatever", "and everything").
+_SPOKEN_TAIL = re.compile(
+    r",?\s+(?:in a way|or whatever|or something(?: like that)?|and stuff(?: like that)?|"
+    r"and everything|and all that)$",
+    re.I,
+)
+# "just like immediately give up": "like" as a filler before an adverb.
+_FILLER_LIKE = re.compile(r"\b(just|and|was|is|were) like (?=\w+ly\b)", re.I)
 
 
 _LABELS_TEXT = """is was are were rule rules lesson advice takeaway tip trick point recommendation
@@ -181,9 +189,11 @@ def _after_but(text: str) -> list[str]:
 
 def _finish(text: str) -> str:
     text = _STUTTER.sub(r"\1", with_digits(text.strip()))
+    text = _FILLER_LIKE.sub(r"\1 ", text)
     previous = None
     while previous != text:
-        previous, text = text, _WEAK_END.sub("", text.rstrip(".!?;:, "))
+        previous, text = text, _WEAK_END.sub("", text.rstrip(".!?;:, ").rstrip("."))
+        text = _SPOKEN_TAIL.sub("", text)
         if text.count('"') % 2:
             text = text.strip('"')  # a quotation cut open at one end
     return text[:1].upper() + text[1:]
