@@ -118,9 +118,9 @@ _FRAGMENT = re.compile(
     r"very|more|most|your|our|their|my|its|this|these|those|the|a|an|of|to|and|or)\s*$",
     re.IGNORECASE,
 )
-# Speech that came out garbled, or a transcriber's mishearing: two determiners in a row ("All
-# the only tool"), "The Waymo moment is you sit in a Waymo" (a spoken "the thing is, you ..."),
-# "allowed us to it would", a name said to the other host ("Matt, I don't know if you remember"), a hedge about memory.
+# Speech that came out garbled: two determiners in a row ("All the only tool"), "The Waymo
+# moment is you sit in a Waymo" (a spoken "the thing is, you ..."), "allowed us to it would",
+# a name said to the other host ("Matt, I don't know if you remember"), a hedge about memory.
 _GARBLED = re.compile(
     r"(?i:\ball the only\b|\b(?:the|a|an) (?:the|a|an)\b|\bto (?:it|we|they|he|she) (?:would|"
     r"will|is|was)\b|^(?:the|a|an|our|my) (?:\w+ ){1,3}is you "
