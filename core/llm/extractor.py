@@ -50,7 +50,7 @@ RECENT_RESULTS = 8
 @dataclass(frozen=True, slots=True)
 class LlmExtractorConfig:
     chunk_tokens: int = 30_000  # transcript tokens per request: about 1h45 of speech
-    per_hour: float = 7.0  # the most insights per hour of audio, as the offline engine
+    per_hour: float = 7.0  # the most insights per hour of audio (offline engine: 8)
     min_words: int = 150  # thinner transcripts are not worth a call
     dedup_similarity: float = 0.6  # headline word overlap above which two insights are one
 
