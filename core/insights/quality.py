@@ -219,18 +219,11 @@ def headline_problem(headline: str) -> str | None:
         return "leans_on_context"
     if _FRAGMENT.search(text) or text.count(",") >= 3 or not has_main_verb(text):
         return "fragment"
-    if _GARBLED.search(text) or _repeats_a_name(text):
+    if _GARBLED.search(text):
         return "fragment"
     if any(n >= 3 for n in Counter(re.findall(r"\b[A-Za-z]{4,}\b", text.lower())).values()):
         return "fragment"  # "Reuters was not Reuters does not, Reuters makes ...": a restart
     return None
-
-
-def _repeats_a_name(text: str) -> bool:
-    """A name said twice in one short headline: speech circling back ("The Waymo moment is you
-    sit in a Waymo"), not a claim about the name."""
-    names = re.findall(r"(?<=\s)[A-Z][a-z]{2,}\b", text)
-    return len(text) <= 60 and len(names) != len(set(names))
 
 
 def has_main_verb(text: str) -> bool:
