@@ -23,6 +23,7 @@ from core.chat.types import Action, ChatRef, IncomingMessage, InvalidAction, Rep
 from core.feeds.errors import FeedError
 from core.models import User
 from core.ports import Clock, Embedder, Fetcher
+from core.search.vectors import VectorLibrary
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,11 @@ class ConversationEngine:
         fetcher: Fetcher | None = None,
         router: IntentRouter | None = None,
         answerer: Answerer | None = None,
+        vectors: VectorLibrary | None = None,
     ) -> None:
-        self._deps = Deps(sessions=sessions, clock=clock, embedder=embedder, fetcher=fetcher)
+        self._deps = Deps(
+            sessions=sessions, clock=clock, embedder=embedder, fetcher=fetcher, vectors=vectors
+        )
         self._router = router or RuleRouter()
         self._answerer = answerer
 

@@ -13,6 +13,7 @@ from core.chat.intents import Intent
 from core.chat.types import IncomingMessage, Reply
 from core.models import BriefItem, Insight, User
 from core.ports import Clock, Embedder, Fetcher
+from core.search.vectors import VectorLibrary
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -27,6 +28,7 @@ class Deps:
     clock: Clock
     embedder: Embedder | None
     fetcher: Fetcher | None
+    vectors: VectorLibrary | None = None  # the embeddings' vector index, when one is kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from core.chat.cards import load_rows
 from core.chat.search import query_terms, search_insights
 from core.models import Episode, Feed, Segment, Transcript
 from core.ports import Embedder
+from core.search.vectors import VectorLibrary
 
 Sessions = async_sessionmaker[AsyncSession]
 PASSAGE_CHARS = 500
@@ -37,8 +38,9 @@ async def retrieve(
     *,
     insights: int = 5,
     passages: int = 4,
+    library: VectorLibrary | None = None,
 ) -> list[Source]:
-    found = await search_insights(sessions, embedder, query, limit=insights)
+    found = await search_insights(sessions, embedder, query, limit=insights, library=library)
     rows = await load_rows(sessions, found.insight_ids)
     sources = [
         Source(
