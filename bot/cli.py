@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run
+from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run, cli_search
 from bot.asyncrun import run_async
 from bot.settings import load_settings, user_config_file
 from bot.wiring import open_services
@@ -59,7 +59,7 @@ def config_show() -> None:
 
 
 def build() -> typer.Typer:
-    for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries):
+    for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries, cli_search):
         module.register(app)
     return app
 

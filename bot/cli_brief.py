@@ -15,12 +15,14 @@ from sqlalchemy import select
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
 from bot.asyncrun import with_services
+from bot.cli_search import open_index
 from bot.settings import CONFIG_DIR
 from bot.wiring import (
     Services,
     build_embedder,
     build_engine,
     build_extractor,
+    open_vector_library,
     policy_of,
 )
 from core.chat.types import InsightCard, Reply
@@ -81,6 +83,7 @@ async def ingest_samples(
             embedder,
             services.clock,
             on_progress=on_progress,
+            vectors=await open_vector_library(services, embedder),
             feed_concurrency=services.settings.fetch_concurrency,
             max_transcript_bytes=services.settings.max_transcript_bytes,
             policy=policy_of(services),
@@ -172,7 +175,10 @@ def register(app: typer.Typer) -> None:
         """Today's brief for a console user (the same one all day)."""
 
         async def work(services: Services) -> Reply:
-            return await build_engine(services).brief_for(console_chat(user), kind="on_demand")
+            embedder = build_embedder(services.settings, services)
+            await open_index(services, embedder)
+            engine = build_engine(services, embedder=embedder)
+            return await engine.brief_for(console_chat(user), kind="on_demand")
 
         reply = with_services(work)
         if as_json:
@@ -189,7 +195,10 @@ def register(app: typer.Typer) -> None:
         """Chat with podbrief as a console user: line by line, 'quit' leaves."""
 
         async def work(services: Services) -> int:
-            return await chat_loop(build_engine(services), console_chat(user), console)
+            embedder = build_embedder(services.settings, services)
+            await open_index(services, embedder)
+            engine = build_engine(services, embedder=embedder)
+            return await chat_loop(engine, console_chat(user), console)
 
         with_services(work)
 

@@ -21,6 +21,7 @@ from bot.wiring import (
     build_extractor,
     build_llm_budget,
     build_transcriber,
+    open_vector_library,
     policy_of,
 )
 from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
@@ -88,6 +89,7 @@ def scheduler_component(
             feed_concurrency=settings.fetch_concurrency,
             max_transcript_bytes=settings.max_transcript_bytes,
             policy=policy_of(services),
+            vectors=await open_vector_library(services, embedder),
         )
         if transcriber is not None:  # the next tick extracts insights from what it transcribed
             await transcribe_missing(

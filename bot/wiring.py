@@ -15,7 +15,8 @@ from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
 from core.feeds.store import PollPolicy
-from core.ports import Clock, Embedder, InsightExtractor
+from core.ports import Clock, Embedder, InsightExtractor, VectorIndexFactory
+from core.search.vectors import Progress, VectorLibrary
 
 if TYPE_CHECKING:
     from adapters.openai_llm import OpenAILLM
@@ -42,6 +43,8 @@ class Services:
     fetcher: HttpFetcher = field(default_factory=HttpFetcher)
     # Clients built on demand (the OpenAI ones) register how to close them here.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Vector indexes opened so far, by embedding model (see open_vector_library).
+    vector_libraries: dict[str, VectorLibrary] = field(default_factory=dict)
 
     async def aclose(self) -> None:
         for close in self.closers:
@@ -129,8 +132,47 @@ def build_extractor(settings: Settings, services: Services | None = None) -> Ins
     raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")
 
 
+def vector_index_factory(settings: Settings) -> VectorIndexFactory | None:
+    """The ANN library the settings name (None: "off", linking scans the whole library)."""
+    if settings.vector_index == "off":
+        return None
+    if settings.vector_index == "exact":
+        from core.search.exact_index import ExactVectorIndexFactory
+
+        return ExactVectorIndexFactory()
+    from adapters.vectors.usearch_index import UsearchIndexFactory
+
+    return UsearchIndexFactory()
+
+
+async def open_vector_library(
+    services: Services, embedder: Embedder, progress: Progress | None = None
+) -> VectorLibrary | None:
+    """This process's vector index for ``embedder``'s model, in data_dir/vectors (beside the
+    SQLite database; beside each worker for PostgreSQL): loaded, or rebuilt from the database,
+    then caught up with it. Saved again on close."""
+    name = embedder.name
+    if name in services.vector_libraries:
+        return services.vector_libraries[name]
+    factory = vector_index_factory(services.settings)
+    if factory is None:
+        return None
+    library = VectorLibrary(
+        services.sessions,
+        factory,
+        name,
+        services.clock,
+        directory=services.settings.resolved_data_dir / "vectors",
+    )
+    await library.open(progress)
+    services.vector_libraries[name] = library
+    services.closers.append(library.close)
+    return library
+
+
 def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:
-    """The conversation engine every chat platform (and the console) talks to."""
+    """The conversation engine every chat platform (and the console) talks to; it searches
+    with the vector index of its embedder if one was opened (open_vector_library)."""
     from core.chat.engine import ConversationEngine
     from core.llm.router import LlmAnswerer, LlmRouter
 
@@ -138,13 +180,15 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
     # reply, so a slow or throttling server gets one quick retry, then the rules answer.
     llm = build_llm(services, chat_retry(), timeout=CHAT_TIMEOUT_SECONDS)
     budget = build_llm_budget(services)
+    embedder = embedder or build_embedder(services.settings, services)
     return ConversationEngine(
         services.sessions,
         services.clock,
-        embedder=embedder or build_embedder(services.settings, services),
+        embedder=embedder,
         fetcher=services.fetcher,
         router=LlmRouter(llm, budget) if llm else None,
         answerer=LlmAnswerer(llm, budget) if llm else None,
+        vectors=services.vector_libraries.get(embedder.name),
     )
 
 

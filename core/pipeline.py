@@ -13,6 +13,7 @@ from core.llm.extractor import LlmInsightExtractor
 from core.llm.reembed import reembed_after_model_change
 from core.llm.service import extract_with_llm
 from core.ports import Clock, Embedder, Fetcher, InsightExtractor
+from core.search.vectors import VectorLibrary
 from core.transcripts.service import TranscriptReport, fetch_pending_transcripts
 
 # (stage, done, total): stage is "feeds", "transcripts" or "insights"; total 0 = unknown.
@@ -43,6 +44,7 @@ async def extract_insights(
     extractor: InsightExtractor,
     embedder: Embedder,
     clock: Clock,
+    vectors: VectorLibrary | None = None,
 ) -> InsightReport:
     """The LLM extractor needs its own runner (budget stops, deferred chunks, spend).
 
@@ -51,7 +53,9 @@ async def extract_insights(
     if isinstance(extractor, LlmInsightExtractor):
         report = (await extract_with_llm(sessions, extractor, embedder, clock)).insights
     else:
-        report = await extract_pending_insights(sessions, extractor, embedder, clock)
+        report = await extract_pending_insights(
+            sessions, extractor, embedder, clock, vectors=vectors
+        )
     await reembed_after_model_change(sessions, embedder)
     return report
 
@@ -68,6 +72,7 @@ async def run_pipeline(
     transcript_concurrency: int = 8,
     max_transcript_bytes: int = 20_000_000,
     policy: PollPolicy | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> PipelineReport:
     """Each stage works on what the previous ones (this run or an earlier one) left pending,
     so a run that was interrupted simply continues next time."""
@@ -90,7 +95,7 @@ async def run_pipeline(
     )
     progress("transcripts", transcripts.checked, transcripts.checked)
     progress("insights", 0, 0)
-    insights = await extract_insights(sessions, extractor, embedder, clock)
+    insights = await extract_insights(sessions, extractor, embedder, clock, vectors)
     done = insights.episodes_done + insights.episodes_skipped + insights.episodes_failed
     progress("insights", done, done)
     return PipelineReport(feeds, transcripts, insights)

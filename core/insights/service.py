@@ -25,6 +25,7 @@ from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
 from core.ports import Clock, Embedder, InsightExtractor
+from core.search.vectors import VectorLibrary
 
 log = logging.getLogger(__name__)
 HEADLINE_MAX = 90
@@ -54,13 +55,14 @@ async def extract_pending_insights(
     *,
     episode_ids: Sequence[int] | None = None,
     related_config: RelatedConfig | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> InsightReport:
     """Extract, store and link insights for every pending episode that has a transcript."""
     report = InsightReport()
     for episode_id in await pending_episodes(sessions, episode_ids):
         try:
             stored = await _extract_episode(
-                sessions, episode_id, extractor, embedder, clock, related_config
+                sessions, episode_id, extractor, embedder, clock, related_config, vectors
             )
         except Exception as exc:  # one bad episode must not stop the batch
             message = f"could not extract insights: {exc or type(exc).__name__}"
@@ -143,6 +145,7 @@ async def _extract_episode(
     embedder: Embedder,
     clock: Clock,
     related_config: RelatedConfig | None,
+    library: VectorLibrary | None = None,
 ) -> _Stored:
     info, segments = await load_episode(sessions, episode_id)
     drafts = await extractor.extract(info, segments)
@@ -161,7 +164,7 @@ async def _extract_episode(
                 for i, v in zip(ids, vectors, strict=True)
             )
             await session.flush()
-            await link_new_insights(session, ids, model, related_config)
+            await link_new_insights(session, ids, model, related_config, library=library)
     return _Stored(len(ids), len(drafts) - len(grounded))
 
 

@@ -57,17 +57,17 @@ def _ts_positive(query: ParsedQuery, sql: _Sql) -> str | None:
     parts = []
     if query.terms:
         parts.append(f"plainto_tsquery({_TS_CONFIG}, {sql.bind(' '.join(query.terms))})")
-    parts += [
-        f"phraseto_tsquery({_TS_CONFIG}, {sql.bind(' '.join(p))})" for p in query.phrases
-    ]
+    parts += [f"phraseto_tsquery({_TS_CONFIG}, {sql.bind(' '.join(p))})" for p in query.phrases]
     return " && ".join(parts) if parts else None
 
 
 def _filters(query: ParsedQuery, sql: _Sql, dialect: str) -> None:
     if query.show:
-        like = "%" + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_"
-        ) + "%"
+        like = (
+            "%"
+            + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
         sql.clauses.append(f"lower(coalesce(fd.title, '')) LIKE {sql.bind(like)} ESCAPE '\\'")
     if query.topic:
         sql.clauses.append(
@@ -133,9 +133,7 @@ async def text_matches(
     return [(int(r[0]), r[1], r[2], r[3], str(r[4] or "")) for r in rows]
 
 
-async def keep_matching(
-    session: AsyncSession, query: ParsedQuery, ids: Sequence[int]
-) -> set[int]:
+async def keep_matching(session: AsyncSession, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
     """Those of ``ids`` that pass the query's filters and exclusions (not its words)."""
     if not ids:
         return set()

@@ -99,12 +99,10 @@ def _with_filters(query: ParsedQuery, filters: dict[str, str]) -> ParsedQuery:
     problem = problem_after or problem_before
     if problem is None and not (query.has_text or show or topic or after or before):
         problem = (
-            "Tell me what to look for: a word, an \"exact phrase\", or show:NAME, topic:X, "
+            'Tell me what to look for: a word, an "exact phrase", or show:NAME, topic:X, '
             "after:2026-01-01."
         )
-    return replace(
-        query, show=show, topic=topic, after=after, before=before, problem=problem
-    )
+    return replace(query, show=show, topic=topic, after=after, before=before, problem=problem)
 
 
 def _date(filters: dict[str, str], name: str) -> tuple[datetime | None, str | None]:
