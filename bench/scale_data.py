@@ -9,20 +9,24 @@ text, and far cheaper for a million insights).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from sqlalchemy import func
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("PODBRIEF_SHARED_DATA", ROOT.parent / "shared" / "data"))
 TOPICS = ["ai", "pricing", "startups", "engineering", "databases", "security", "cloud",
           "hiring", "leadership", "open source", "health", "productivity"]  # fmt: skip
+SHOW_NAMES = ["AWS Bites", "The Changelog", "Practical AI", "Oxide and Friends",
+              "Lenny's Podcast", "Acquired"]  # fmt: skip
 _NOISE = re.compile(r"(\d\d:)?\d\d:\d\d[.,]\d+\s*-->.*|^\d+$|<[^>]+>|\*\*[^*]+:\*\*|^WEBVTT.*")
 
 
@@ -62,7 +66,7 @@ def sentences() -> tuple[str, ...]:
 def sentence_vectors() -> np.ndarray:
     from core.embeddings import WordLlamaEmbedder
 
-    return asyncio.run(WordLlamaEmbedder().embed(list(sentences())))
+    return WordLlamaEmbedder().embed_sync(list(sentences()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +105,86 @@ def insights(n: int, seed: int = 1) -> tuple[list[FakeInsight], np.ndarray]:
         for p, t in zip(picks, topic_picks, strict=True)
     ]
     return rows, vectors
+
+
+async def store_insights(
+    sessions: Any,
+    rows: list[FakeInsight],
+    vectors: np.ndarray,
+    model: str,
+    *,
+    shows: int = 50,
+    per_episode: int = 10,
+    chunk: int = 5_000,
+) -> list[int]:
+    """Store ``rows`` with their topics and vectors in bulk: ``shows`` shows, episodes of
+    ``per_episode`` insights, published a day apart from 2025-01-01. Returns the insight ids."""
+    from sqlalchemy import insert, select
+
+    from core.db import transaction
+    from core.models.feeds import Episode, Feed
+    from core.models.insights import Insight, InsightEmbedding, InsightTopic
+
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    async with transaction(sessions) as session:
+        first_feed = (await session.scalar(select(func.count()).select_from(Feed))) or 0
+        feed_ids = []
+        for n in range(shows):
+            feed_ids.append(
+                (
+                    await session.execute(
+                        insert(Feed)
+                        .values(url=f"https://show{first_feed + n}.example/feed.xml",
+                                title=f"{SHOW_NAMES[n % len(SHOW_NAMES)]} {first_feed + n}")
+                        .returning(Feed.id)
+                    )
+                ).scalar_one()
+            )  # fmt: skip
+    ids: list[int] = []
+    episodes = (len(rows) + per_episode - 1) // per_episode
+    for ep_start in range(0, episodes, chunk // per_episode):
+        ep_range = range(ep_start, min(episodes, ep_start + chunk // per_episode))
+        async with transaction(sessions) as session:
+            episode_ids = []
+            for e in ep_range:
+                feed = feed_ids[e % len(feed_ids)]
+                episode_ids.append(
+                    (
+                        await session.execute(
+                            insert(Episode)
+                            .values(feed_id=feed, dedup_key=f"scale:{feed}:{e}",
+                                    title=f"Episode {e}", published_at=start + timedelta(days=e % 700),
+                                    transcript_status="fetched", insight_status="done")
+                            .returning(Episode.id)
+                        )
+                    ).scalar_one()
+                )  # fmt: skip
+            values = []
+            for e, episode_id in zip(ep_range, episode_ids, strict=True):
+                for r in range(e * per_episode, min(len(rows), (e + 1) * per_episode)):
+                    row = rows[r]
+                    values.append(
+                        dict(episode_id=episode_id, feed_id=feed_ids[e % len(feed_ids)],
+                             headline=row.headline, body=row.body, quote=row.quote,
+                             speaker="Host", start_seconds=float(r % 3000), topics=row.topics,
+                             score=0.5, extractor="offline", created_at=start)
+                    )  # fmt: skip
+            new_ids = list(
+                (await session.execute(insert(Insight).returning(Insight.id, sort_by_parameter_order=True), values)).scalars()
+            )
+            first = len(ids)
+            ids += new_ids
+            await session.execute(
+                insert(InsightTopic),
+                [{"insight_id": i, "topic": t} for i, v in zip(new_ids, values, strict=True)
+                 for t in v["topics"]],  # fmt: skip
+            )
+            await session.execute(
+                insert(InsightEmbedding),
+                [
+                    {"insight_id": i, "model": model, "dim": int(vectors.shape[1]),
+                     "vector": vectors[first + k].tobytes()}
+                    for k, i in enumerate(new_ids)
+                ],  # fmt: skip
+            )
+    return ids

@@ -69,8 +69,7 @@ def parse_query(raw: str) -> ParsedQuery:
         if name and name.lower() in _FILTERS and not minus:
             filters[name.lower()] = value.strip()
             continue
-        if name:  # an unknown "field:" is just more words ("http://..." or "note:")
-            value = f"{name} {value}"
+        # An unknown "field:" (an FTS column name, "note:") is dropped: its value is the words.
         words = words_of(value)
         if minus and words:
             excluded.append(tuple(words))
