@@ -103,9 +103,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
     args = parser.parse_args()
+    t = time.perf_counter()
     vectors = library_vectors(args.n + args.queries, seed=7)
     vectors, queries = vectors[: args.n], vectors[args.n :]
     truth = exact_top(vectors, queries, K)
+    print(f"{args.n:,} vectors and exact answers in {time.perf_counter() - t:.1f} s", flush=True)
     results: dict[str, object] = {"n": args.n, "dim": int(vectors.shape[1])}
     with tempfile.TemporaryDirectory() as tmp:
         for name, run in (("usearch", run_usearch), ("hnswlib", run_hnswlib),

@@ -23,10 +23,28 @@ from sqlalchemy import func
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("PODBRIEF_SHARED_DATA", ROOT.parent / "shared" / "data"))
-TOPICS = ["ai", "pricing", "startups", "engineering", "databases", "security", "cloud",
-          "hiring", "leadership", "open source", "health", "productivity"]  # fmt: skip
-SHOW_NAMES = ["AWS Bites", "The Changelog", "Practical AI", "Oxide and Friends",
-              "Lenny's Podcast", "Acquired"]  # fmt: skip
+TOPICS = [
+    "ai",
+    "pricing",
+    "startups",
+    "engineering",
+    "databases",
+    "security",
+    "cloud",
+    "hiring",
+    "leadership",
+    "open source",
+    "health",
+    "productivity",
+]
+SHOW_NAMES = [
+    "AWS Bites",
+    "The Changelog",
+    "Practical AI",
+    "Oxide and Friends",
+    "Lenny's Podcast",
+    "Acquired",
+]
 _NOISE = re.compile(r"(\d\d:)?\d\d:\d\d[.,]\d+\s*-->.*|^\d+$|<[^>]+>|\*\*[^*]+:\*\*|^WEBVTT.*")
 
 
@@ -134,12 +152,14 @@ async def store_insights(
                 (
                     await session.execute(
                         insert(Feed)
-                        .values(url=f"https://show{first_feed + n}.example/feed.xml",
-                                title=f"{SHOW_NAMES[n % len(SHOW_NAMES)]} {first_feed + n}")
+                        .values(
+                            url=f"https://show{first_feed + n}.example/feed.xml",
+                            title=f"{SHOW_NAMES[n % len(SHOW_NAMES)]} {first_feed + n}",
+                        )
                         .returning(Feed.id)
                     )
                 ).scalar_one()
-            )  # fmt: skip
+            )
     ids: list[int] = []
     episodes = (len(rows) + per_episode - 1) // per_episode
     for ep_start in range(0, episodes, chunk // per_episode):
@@ -152,39 +172,64 @@ async def store_insights(
                     (
                         await session.execute(
                             insert(Episode)
-                            .values(feed_id=feed, dedup_key=f"scale:{feed}:{e}",
-                                    title=f"Episode {e}", published_at=start + timedelta(days=e % 700),
-                                    transcript_status="fetched", insight_status="done")
+                            .values(
+                                feed_id=feed,
+                                dedup_key=f"scale:{feed}:{e}",
+                                title=f"Episode {e}",
+                                published_at=start + timedelta(days=e % 700),
+                                transcript_status="fetched",
+                                insight_status="done",
+                            )
                             .returning(Episode.id)
                         )
                     ).scalar_one()
-                )  # fmt: skip
+                )
             values = []
             for e, episode_id in zip(ep_range, episode_ids, strict=True):
                 for r in range(e * per_episode, min(len(rows), (e + 1) * per_episode)):
                     row = rows[r]
                     values.append(
-                        dict(episode_id=episode_id, feed_id=feed_ids[e % len(feed_ids)],
-                             headline=row.headline, body=row.body, quote=row.quote,
-                             speaker="Host", start_seconds=float(r % 3000), topics=row.topics,
-                             score=0.5, extractor="offline", created_at=start)
-                    )  # fmt: skip
+                        dict(
+                            episode_id=episode_id,
+                            feed_id=feed_ids[e % len(feed_ids)],
+                            headline=row.headline,
+                            body=row.body,
+                            quote=row.quote,
+                            speaker="Host",
+                            start_seconds=float(r % 3000),
+                            topics=row.topics,
+                            score=0.5,
+                            extractor="offline",
+                            created_at=start,
+                        )
+                    )
             new_ids = list(
-                (await session.execute(insert(Insight).returning(Insight.id, sort_by_parameter_order=True), values)).scalars()
+                (
+                    await session.execute(
+                        insert(Insight).returning(Insight.id, sort_by_parameter_order=True), values
+                    )
+                ).scalars()
             )
             first = len(ids)
             ids += new_ids
             await session.execute(
                 insert(InsightTopic),
-                [{"insight_id": i, "topic": t} for i, v in zip(new_ids, values, strict=True)
-                 for t in v["topics"]],  # fmt: skip
+                [
+                    {"insight_id": i, "topic": t}
+                    for i, v in zip(new_ids, values, strict=True)
+                    for t in v["topics"]
+                ],
             )
             await session.execute(
                 insert(InsightEmbedding),
                 [
-                    {"insight_id": i, "model": model, "dim": int(vectors.shape[1]),
-                     "vector": vectors[first + k].tobytes()}
+                    {
+                        "insight_id": i,
+                        "model": model,
+                        "dim": int(vectors.shape[1]),
+                        "vector": vectors[first + k].tobytes(),
+                    }
                     for k, i in enumerate(new_ids)
-                ],  # fmt: skip
+                ],
             )
     return ids

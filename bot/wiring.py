@@ -151,7 +151,10 @@ async def open_vector_library(
     """This process's vector index for ``embedder``'s model, in data_dir/vectors (beside the
     SQLite database; beside each worker for PostgreSQL): loaded, or rebuilt from the database,
     then caught up with it. Saved again on close."""
-    name = embedder.name
+    try:
+        name = embedder.name
+    except Exception:  # e.g. LSA before it has a corpus: no vector space to index yet
+        return None
     if name in services.vector_libraries:
         return services.vector_libraries[name]
     factory = vector_index_factory(services.settings)

@@ -242,7 +242,7 @@ async def _write_new_edges(
         ):
             rows.append(_edge(insight_id, related_id, rank, sim))
     if rows:
-        await session.execute(insert(RelatedEdge), rows)
+        await session.execute(insert(RelatedEdge.__table__), rows)  # Core: no ORM bulk cost
 
 
 async def _update_existing(
@@ -310,7 +310,7 @@ async def _replace_edges(session: AsyncSession, lists: dict[int, list[tuple[int,
         for rank, (related, sim) in enumerate(best)
     ]
     if rows:
-        await session.execute(insert(RelatedEdge), rows)
+        await session.execute(insert(RelatedEdge.__table__), rows)  # Core: no ORM bulk cost
 
 
 def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, object]:

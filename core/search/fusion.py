@@ -14,30 +14,42 @@ RRF_K = 60  # the usual constant: rank 1 is worth 1/61, rank 10 1/70
 FIELD_WEIGHTS = (4.0, 1.0, 1.0, 3.0)  # headline, body, quote, topics (as bm25 above)
 
 
+_SUFFIXES = ("ies", "ing", "es", "ed", "s", "e", "y")
+_WORD = re.compile(r"\w+")
+
+
 def stem(word: str) -> str:
-    """A crude suffix strip for the portable score ("pricing" counts where "price" is)."""
-    for suffix in ("ing", "es", "s", "ed", "e", "y"):
+    """A crude suffix strip both databases' matches are checked with: "pricing", "prices" and
+    "price" meet at "pric"; "companies" and "company" at "compan"."""
+    word = word.lower()
+    for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
 
 
-def field_score(words: Sequence[str], fields: Sequence[str]) -> float:
-    """Sum of field weights over (word, field) pairs where the field mentions the word."""
-    stems = [re.compile(r"\b" + re.escape(stem(w)), re.IGNORECASE) for w in words]
-    return sum(
-        weight
-        for pattern in stems
-        for weight, text in zip(FIELD_WEIGHTS, fields, strict=True)
-        if pattern.search(text)
-    )
+def field_score(words: Sequence[str], fields: Sequence[str]) -> float | None:
+    """Sum of field weights over (word, field) pairs where the field has the word's stem;
+    None when a word is in no field (the engine's own stemmer was more generous)."""
+    field_stems = [{stem(t) for t in _WORD.findall(text)} for text in fields]
+    total = 0.0
+    for word in words:
+        hits = [w for w, f in zip(FIELD_WEIGHTS, field_stems, strict=True) if stem(word) in f]
+        if not hits:
+            return None
+        total += sum(hits)
+    return total
 
 
 def portable_order(
     words: Sequence[str], rows: Sequence[tuple[int, str, str, str, str]]
 ) -> list[int]:
-    """Matches best first by field score; ties by newest id."""
-    scored = [(field_score(words, r[1:]), r[0]) for r in rows]
+    """Matches both databases agree on, best first by field score; ties by newest id.
+
+    SQLite stems with Porter, PostgreSQL with Snowball: "shortly" is "short" to one and not
+    to the other. Keeping only matches where every word's crude stem is present makes the two
+    answer alike."""
+    scored = [(score, r[0]) for r in rows if (score := field_score(words, r[1:])) is not None]
     return [i for _, i in sorted(scored, key=lambda s: (-s[0], -s[1]))]
 
 

@@ -3,6 +3,9 @@ database (which stays the source of truth), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,7 @@ from core.search.exact_index import ExactVectorIndexFactory
 from core.search.vectors import VectorLibrary
 from tests.fakes.clock import FakeClock
 
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = "scale-test"
 STAGING = "staging"
 Sessions = async_sessionmaker[AsyncSession]
@@ -172,3 +176,31 @@ async def test_every_process_sees_what_another_stored(db_url: str, engine: objec
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_a_worker_killed_while_indexing_loses_nothing(
+    db_url: str, sessions: Sessions, tmp_path: Path
+) -> None:
+    ids = await stored(sessions, 1000)
+    directory = tmp_path / "vectors"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.index_worker", db_url, str(directory), "350"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith("indexed 350"):
+            break
+    child.send_signal(signal.SIGKILL)  # mid-build: 350 of 1,000 rows in memory
+    assert child.wait() == -signal.SIGKILL
+    # Also as if it died while writing the next checkpoint: a half-written file is left over.
+    (directory / ".vectors-partial.idx.tmp").write_bytes(b"half")
+    restarted = library(sessions, directory)
+    added = await restarted.open()
+    assert 0 < added <= 700  # resumed from its last checkpoint (300), not from nothing
+    assert len(restarted) == 1000
+    found, _ = await restarted.neighbours(np.stack(vectors_of_seed(1000, 1)), 1)
+    assert found[:, 0].tolist() == ids
