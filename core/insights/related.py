@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
@@ -30,6 +30,7 @@ from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.vectors import VectorLibrary
 
 _IN_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
+_EDGES = cast(Table, RelatedEdge.__table__)  # Core inserts: the ORM bulk path costs more
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +243,7 @@ async def _write_new_edges(
         ):
             rows.append(_edge(insight_id, related_id, rank, sim))
     if rows:
-        await session.execute(insert(RelatedEdge.__table__), rows)  # Core: no ORM bulk cost
+        await session.execute(insert(_EDGES), rows)
 
 
 async def _update_existing(
@@ -310,7 +311,7 @@ async def _replace_edges(session: AsyncSession, lists: dict[int, list[tuple[int,
         for rank, (related, sim) in enumerate(best)
     ]
     if rows:
-        await session.execute(insert(RelatedEdge.__table__), rows)  # Core: no ORM bulk cost
+        await session.execute(insert(_EDGES), rows)
 
 
 def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, object]:

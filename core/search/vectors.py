@@ -83,7 +83,7 @@ class VectorLibrary:
         """Load the persisted index (or rebuild it) and catch up; returns rows added."""
         async with self._lock:
             if not self._opened:
-                self._load()
+                await asyncio.to_thread(self._load)
                 self._opened = True
             return await self._catch_up(progress)
 
@@ -116,14 +116,14 @@ class VectorLibrary:
             # Saving costs the whole index: done every so many rows and on close, since a
             # restart catches up whatever came after the saved high-water mark anyway.
             if self._unsaved >= self._checkpoint_rows:
-                self._save()
+                await asyncio.to_thread(self._save)
         return added
 
     async def close(self) -> None:
         """Persist what was added since the last save."""
         async with self._lock:
             if self._unsaved:
-                self._save()
+                await asyncio.to_thread(self._save)
 
     async def _rows_after(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
         stmt = (

@@ -3,8 +3,8 @@ database (which stays the source of truth), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -114,6 +114,11 @@ def vectors_of_seed(n: int, seed: int) -> list[np.ndarray]:
     return list(real_insights(n, seed)[1])
 
 
+def spoil_index_files(directory: Path) -> None:
+    for index_file in directory.glob("*.idx"):
+        index_file.write_bytes(b"not an index")
+
+
 async def test_a_corrupt_or_foreign_index_is_rebuilt_from_the_database(
     sessions: Sessions, tmp_path: Path
 ) -> None:
@@ -121,8 +126,7 @@ async def test_a_corrupt_or_foreign_index_is_rebuilt_from_the_database(
     first = library(sessions, tmp_path)
     await first.open()
     await first.close()
-    for index_file in tmp_path.glob("*.idx"):
-        index_file.write_bytes(b"not an index")
+    spoil_index_files(tmp_path)
     assert await library(sessions, tmp_path).open() == 50
     other = VectorLibrary(
         sessions, ExactVectorIndexFactory(), "another-model", FakeClock(), directory=tmp_path
@@ -183,19 +187,15 @@ async def test_a_worker_killed_while_indexing_loses_nothing(
 ) -> None:
     ids = await stored(sessions, 1000)
     directory = tmp_path / "vectors"
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.index_worker", db_url, str(directory), "350"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.fakes.index_worker", db_url, str(directory), "350",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
     assert child.stdout is not None
-    for line in child.stdout:
-        if line.startswith("indexed 350"):
-            break
+    while not (await child.stdout.readline()).startswith(b"indexed 350"):
+        pass
     child.send_signal(signal.SIGKILL)  # mid-build: 350 of 1,000 rows in memory
-    assert child.wait() == -signal.SIGKILL
+    assert await child.wait() == -signal.SIGKILL
     # Also as if it died while writing the next checkpoint: a half-written file is left over.
     (directory / ".vectors-partial.idx.tmp").write_bytes(b"half")
     restarted = library(sessions, directory)
