@@ -191,8 +191,15 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
         fetcher=services.fetcher,
         router=LlmRouter(llm, budget) if llm else None,
         answerer=LlmAnswerer(llm, budget) if llm else None,
-        vectors=services.vector_libraries.get(embedder.name),
+        vectors=_library_of(services, embedder),
     )
+
+
+def _library_of(services: Services, embedder: Embedder) -> VectorLibrary | None:
+    try:
+        return services.vector_libraries.get(embedder.name)
+    except Exception:  # e.g. LSA before it has a corpus: no index was opened for it
+        return None
 
 
 # --- LLM (issue 4): OpenAI or any OpenAI-compatible server, when OPENAI_API_KEY is set ---------

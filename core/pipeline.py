@@ -51,7 +51,8 @@ async def extract_insights(
     Then insights the current embedding model has no vector for (the model was changed) are
     re-embedded, and related insights rebuilt within that one vector space."""
     if isinstance(extractor, LlmInsightExtractor):
-        report = (await extract_with_llm(sessions, extractor, embedder, clock)).insights
+        run = await extract_with_llm(sessions, extractor, embedder, clock, vectors=vectors)
+        report = run.insights
     else:
         report = await extract_pending_insights(
             sessions, extractor, embedder, clock, vectors=vectors

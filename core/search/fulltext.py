@@ -8,7 +8,7 @@ built here from word characters only, each token quoted, so it is always valid F
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -44,7 +44,10 @@ def fts5_phrase(words: Sequence[str]) -> str:
 
 def fts5_match(query: ParsedQuery) -> str | None:
     """The FTS5 MATCH expression: all positive parts (AND), then NOT each exclusion."""
-    positive = [fts5_phrase([t]) for t in query.terms] + [fts5_phrase(p) for p in query.phrases]
+    terms = [fts5_phrase([t]) for t in query.terms]
+    if query.any_term and len(terms) > 1:
+        terms = ["(" + " OR ".join(terms) + ")"]
+    positive = terms + [fts5_phrase(p) for p in query.phrases]
     if not positive:
         return None
     expression = "(" + " ".join(positive) + ")"
@@ -55,7 +58,13 @@ def fts5_match(query: ParsedQuery) -> str | None:
 
 def _ts_positive(query: ParsedQuery, sql: _Sql) -> str | None:
     parts = []
-    if query.terms:
+    if query.terms and query.any_term:
+        parts.append(
+            "("
+            + " || ".join(f"plainto_tsquery({_TS_CONFIG}, {sql.bind(t)})" for t in query.terms)
+            + ")"
+        )
+    elif query.terms:
         parts.append(f"plainto_tsquery({_TS_CONFIG}, {sql.bind(' '.join(query.terms))})")
     parts += [f"phraseto_tsquery({_TS_CONFIG}, {sql.bind(' '.join(p))})" for p in query.phrases]
     return " && ".join(parts) if parts else None
@@ -157,6 +166,4 @@ async def filtered_newest(session: AsyncSession, query: ParsedQuery, limit: int)
 
 
 def _without_exclusions(query: ParsedQuery) -> ParsedQuery:
-    from dataclasses import replace
-
     return replace(query, excluded=())

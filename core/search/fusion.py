@@ -28,28 +28,42 @@ def stem(word: str) -> str:
     return word
 
 
-def field_score(words: Sequence[str], fields: Sequence[str]) -> float | None:
+def field_score(
+    words: Sequence[str], fields: Sequence[str], *, any_word: bool = False
+) -> float | None:
     """Sum of field weights over (word, field) pairs where the field has the word's stem;
-    None when a word is in no field (the engine's own stemmer was more generous)."""
+    None when a word is in no field (the engine's own stemmer was more generous) or, with
+    ``any_word``, when none is. With ``any_word`` each word found also counts 100, so more
+    words found always rank first."""
     field_stems = [{stem(t) for t in _WORD.findall(text)} for text in fields]
-    total = 0.0
+    total, found = 0.0, 0
     for word in words:
         hits = [w for w, f in zip(FIELD_WEIGHTS, field_stems, strict=True) if stem(word) in f]
-        if not hits:
+        if not hits and not any_word:
             return None
+        found += bool(hits)
         total += sum(hits)
-    return total
+    if not found and words:
+        return None
+    return total + (100.0 * found if any_word else 0.0)
 
 
 def portable_order(
-    words: Sequence[str], rows: Sequence[tuple[int, str, str, str, str]]
+    words: Sequence[str],
+    rows: Sequence[tuple[int, str, str, str, str]],
+    *,
+    any_word: bool = False,
 ) -> list[int]:
     """Matches both databases agree on, best first by field score; ties by newest id.
 
     SQLite stems with Porter, PostgreSQL with Snowball: "shortly" is "short" to one and not
     to the other. Keeping only matches where every word's crude stem is present makes the two
     answer alike."""
-    scored = [(score, r[0]) for r in rows if (score := field_score(words, r[1:])) is not None]
+    scored = [
+        (score, r[0])
+        for r in rows
+        if (score := field_score(words, r[1:], any_word=any_word)) is not None
+    ]
     return [i for _, i in sorted(scored, key=lambda s: (-s[0], -s[1]))]
 
 

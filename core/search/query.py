@@ -8,7 +8,7 @@ be understood gets a plain-words ``problem`` instead of an exception.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 MAX_TERMS = 8
@@ -37,7 +37,7 @@ class ParsedQuery:
     after: datetime | None = None
     before: datetime | None = None
     problem: str | None = None  # set when the query cannot be run as typed
-    notes: tuple[str, ...] = field(default=())
+    any_term: bool = False  # words match if any is there (the fallback when all finds none)
 
     @property
     def has_text(self) -> bool:
@@ -89,14 +89,13 @@ def parse_query(raw: str) -> ParsedQuery:
 
 
 def _with_filters(query: ParsedQuery, filters: dict[str, str]) -> ParsedQuery:
-    from dataclasses import replace
-
     show = " ".join(filters.get("show", "").split()) or None
     topic = " ".join(words_of(filters.get("topic", ""))) or None
     after, problem_after = _date(filters, "after")
     before, problem_before = _date(filters, "before")
     problem = problem_after or problem_before
-    if problem is None and not (query.has_text or show or topic or after or before):
+    nothing_else = not (query.has_text or show or topic or after or before)
+    if problem is None and nothing_else and query.excluded:  # "-crypto" alone
         problem = (
             'Tell me what to look for: a word, an "exact phrase", or show:NAME, topic:X, '
             "after:2026-01-01."

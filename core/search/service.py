@@ -7,7 +7,7 @@ apply to both sides.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import select
@@ -46,17 +46,30 @@ async def search(
     query = parse_query(raw_query)
     if query.problem:
         return SearchResult([], exact=False, problem=query.problem)
+    if not (query.has_text or query.has_filters):  # only stop words or punctuation
+        return SearchResult([], exact=False)
     async with sessions() as session:
         if not query.has_text:
             return SearchResult(await filtered_newest(session, query, limit), exact=True)
-        rows = await text_matches(session, query, TEXT_CANDIDATES)
-        words = [*query.terms, *(w for p in query.phrases for w in p)]
-        text_ranking = portable_order(words, rows)
+        text_ranking = await _text_ranking(session, query)
+        if not text_ranking and len(query.terms) > 1:  # a question's words are seldom all there
+            text_ranking = await _text_ranking(session, replace(query, any_term=True))
         semantic_ranking = await _semantic(session, embedder, library, query)
     if text_ranking:
         fused = reciprocal_rank_fusion(text_ranking, semantic_ranking)
         return SearchResult(fused[:limit], exact=True)
     return SearchResult(semantic_ranking[:limit], exact=False)
+
+
+async def _text_ranking(session: AsyncSession, query: ParsedQuery) -> list[int]:
+    rows = await text_matches(session, query, TEXT_CANDIDATES)
+    words = [*query.terms, *(w for p in query.phrases for w in p)]
+    if query.any_term:  # phrases must still match: only the single words are optional
+        phrase_words = [w for p in query.phrases for w in p]
+        keep = set(portable_order(phrase_words, rows)) if phrase_words else None
+        ranked = portable_order(words, rows, any_word=True)
+        return [i for i in ranked if keep is None or i in keep]
+    return portable_order(words, rows)
 
 
 async def _semantic(
