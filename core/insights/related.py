@@ -256,7 +256,9 @@ async def _update_existing(
             offers[old_id].append((new_id, sim))
     old_ids = sorted(offers)
     for start in range(0, len(old_ids), _IN_CHUNK):
-        chunk = old_ids[start : start + _IN_CHUNK]
+        chunk = await _may_change(
+            session, old_ids[start : start + _IN_CHUNK], offers, batch, new_metas, config
+        )
         current = await _current_edges(session, chunk)
         changed: dict[int, list[tuple[int, float]]] = {}
         for old_id in chunk:
@@ -275,6 +277,48 @@ async def _update_existing(
             if [r for r, _ in best] != [rid for rid, _sim, _meta in have]:
                 changed[old_id] = best
         await _replace_edges(session, changed)
+
+
+async def _may_change(
+    session: AsyncSession,
+    owners: list[int],
+    offers: dict[int, list[tuple[int, float]]],
+    batch: _Batch,
+    new_metas: dict[int, Meta],
+    config: RelatedConfig,
+) -> list[int]:
+    """Owners whose list an offer can change: lists shorter than top_k, and full lists whose
+    last (10th) edge some offered insight outranks. An offer ranked below the last edge sorts
+    after all ten, which are already one per group, so that list stays as it is; skipping it
+    saves reading and comparing its ten edges (one indexed read of rank top_k - 1 instead)."""
+    if not owners:
+        return []
+    last = {
+        owner: (score + place_bonus(batch.known[owner], Meta(episode, feed, 0)), related)
+        for owner, related, score, episode, feed in (
+            await session.execute(
+                select(
+                    RelatedEdge.insight_id,
+                    RelatedEdge.related_id,
+                    RelatedEdge.score,
+                    Insight.episode_id,
+                    Insight.feed_id,
+                )
+                .join(Insight, Insight.id == RelatedEdge.related_id)
+                .where(RelatedEdge.insight_id.in_(owners), RelatedEdge.rank == config.top_k - 1)
+            )
+        ).all()
+    }
+    keep = []
+    for owner in owners:
+        if owner not in last:
+            keep.append(owner)
+            continue
+        floor = last[owner][0]
+        meta = batch.known[owner]
+        if any(sim + place_bonus(meta, new_metas[nid]) >= floor for nid, sim in offers[owner]):
+            keep.append(owner)
+    return keep
 
 
 async def _current_edges(
