@@ -48,8 +48,9 @@ from core.db import create_engine, migrate, session_factory
 from core.delivery.claim import plan_due
 from core.delivery.errors import RateLimited, TransientSendError
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.service import deliver_due
 from core.delivery.shared_pacer import delivery_limiters
+from core.delivery.types import DeliveryConfig
 from core.models import Episode, Feed, Insight, User
 from tests.http_server import serve
 

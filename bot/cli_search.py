@@ -22,7 +22,6 @@ from core.search.vectors import VectorLibrary
 
 console = Console()
 errors = Console(stderr=True)
-index_app = typer.Typer(help="The vector index of related insights and search.")
 
 SEARCH_HELP = (
     'Words match all of them; "exact phrase"; -word or -"phrase" excludes; show:NAME (part of '
@@ -63,6 +62,7 @@ async def search_rows(services: Services, query: str, limit: int) -> tuple[Searc
 
 
 def register(app: typer.Typer) -> None:
+    index_app = typer.Typer(help="The vector index of related insights and search.")
     app.add_typer(index_app, name="index")
 
     @app.command("search", help=f"Search the stored insights. {SEARCH_HELP}")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.telegram.app import TelegramConfig, TelegramService
-from adapters.telegram.handlers import ChatEngine
 from bot.wiring import Services
+from core.ports import ChatEngine
 
 
 def telegram_config(services: Services) -> TelegramConfig | None:

@@ -4,14 +4,11 @@ with embedding neighbours, the vector index)."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from core.db import Sessions
 from core.ports import Embedder
 from core.search.query import parse_query
 from core.search.service import SearchResult, search
 from core.search.vectors import VectorLibrary
-
-Sessions = async_sessionmaker[AsyncSession]
 
 __all__ = ["SearchResult", "query_terms", "search_insights"]
 

@@ -20,12 +20,12 @@ from core.db import transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.offline.text import collapse
 from core.insights.related import RelatedConfig, link_new_insights, related_of
-from core.insights.topics import normalise_topic
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
 from core.ports import Clock, Embedder, InsightExtractor
 from core.search.vectors import VectorLibrary
+from core.topics.normalise import normalise_topic
 
 log = logging.getLogger(__name__)
 HEADLINE_MAX = 90

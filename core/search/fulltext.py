@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.insights.topics import normalise_topic
 from core.models.base import UTCDateTime
 from core.search.query import ParsedQuery
+from core.topics.normalise import normalise_topic
 
 # bm25 column weights: headline, body, quote, topics (FTS5 column order of migration 0008).
 _BM25 = "bm25(insights_fts, 4.0, 1.0, 1.0, 3.0)"

@@ -11,16 +11,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Sessions
 from core.models.insights import InsightEmbedding
 from core.ports import Embedder, Vectors
 from core.search.fulltext import filtered_newest, keep_matching, text_matches
 from core.search.fusion import portable_order, reciprocal_rank_fusion
 from core.search.query import ParsedQuery, parse_query
 from core.search.vectors import VectorLibrary
-
-Sessions = async_sessionmaker[AsyncSession]
 
 TEXT_CANDIDATES = 200  # best full-text matches (by the engine's rank) that are fused
 SEMANTIC_CANDIDATES = 50  # nearest insights by embedding that are fused

@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.insights.related import RelatedConfig, link_new_insights
 from core.insights.service import related_insights
 from core.models.feeds import Episode, Feed
@@ -16,7 +15,6 @@ from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 
 MODEL = "test-model"
 DIM = 16
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def vector(sim_to_anchor: float, axis: int) -> np.ndarray:

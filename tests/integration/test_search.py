@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.search import search_insights
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import Episode, Insight, InsightEmbedding
 from core.search.exact_index import ExactVectorIndexFactory
 from core.search.vectors import VectorLibrary
@@ -18,7 +17,6 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.concept_embedder import ConceptEmbedder
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
-Sessions = async_sessionmaker[AsyncSession]
 
 HOSTILE = [
     '"unbalanced quote',

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.scale_data import insights as real_insights
 from bench.scale_data import store_insights
-from core.db import create_engine, session_factory, transaction
+from core.db import Sessions, create_engine, session_factory, transaction
 from core.insights.related import RelatedConfig, link_new_insights
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.exact_index import ExactVectorIndexFactory
@@ -24,7 +23,6 @@ from tests.fakes.clock import FakeClock
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "scale-test"
 STAGING = "staging"
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def library(sessions: Sessions, directory: Path | None = None, **kw: int) -> VectorLibrary:
