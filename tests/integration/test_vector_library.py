@@ -190,8 +190,8 @@ async def test_a_worker_killed_while_indexing_loses_nothing(
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip
     assert child.stdout is not None
-    while not (await child.stdout.readline()).startswith(b"indexed 350"):
-        pass
+    while not (line := await child.stdout.readline()).startswith(b"indexed 350"):
+        assert line, "the worker ended before it was 350 rows in"
     child.send_signal(signal.SIGKILL)  # mid-build: 350 of 1,000 rows in memory
     assert await child.wait() == -signal.SIGKILL
     # Also as if it died while writing the next checkpoint: a half-written file is left over.
