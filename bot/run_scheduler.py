@@ -42,6 +42,7 @@ def delivery_config(services: Services) -> DeliveryConfig:
         batch_size=settings.delivery_batch_size,
         concurrency=settings.delivery_concurrency,
         max_attempts=settings.delivery_max_attempts,
+        public_url=settings.public_url,
     )
 
 

@@ -230,9 +230,12 @@ async def run_ingest_pipeline(
     )
 
 
-def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:
-    """The conversation engine every chat platform (and the console) talks to; it searches
-    with the vector index of its embedder if one was opened (open_vector_library)."""
+def build_engine(
+    services: Services, *, embedder: Embedder | None = None, public_url: str | None = None
+) -> ConversationEngine:
+    """The conversation engine every chat platform (and the console) talks to; cards link to
+    the insight pages under ``public_url`` (default: the setting); it searches with the vector
+    index of its embedder if one was opened (open_vector_library)."""
     from core.chat.engine import ConversationEngine
     from core.llm.router import LlmAnswerer, LlmRouter
 
@@ -249,6 +252,7 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
         router=LlmRouter(llm, budget) if llm else None,
         answerer=LlmAnswerer(llm, budget) if llm else None,
         vectors=_library_of(services, embedder),
+        public_url=services.settings.public_url if public_url is None else public_url,
     )
 
 

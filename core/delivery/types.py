@@ -27,6 +27,7 @@ class DeliveryConfig:
     retry_base: timedelta = timedelta(minutes=1)  # doubled per attempt
     retry_max: timedelta = timedelta(minutes=30)
     replan_every: timedelta = timedelta(minutes=1)
+    public_url: str = ""  # set: brief cards carry their insight page's URL
 
     def backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self.retry_base * (2 ** min(max(attempts - 1, 0), 20))
