@@ -27,6 +27,7 @@ class Deps:
     embedder: Embedder | None
     fetcher: Fetcher | None
     vectors: VectorLibrary | None = None  # the embeddings' vector index, when one is kept
+    public_url: str = ""  # where the web pages and feeds are reached; "" when off
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ GIN index. Both are filled from the existing insights on upgrade. (model, id) on
 insight_embeddings lets every process catch its vector index up from a high-water mark.
 
 Revision ID: 0008_search
-Revises: 0007_quality
+Revises: 0009_email
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008_search"
-down_revision: str | Sequence[str] | None = "0007_quality"
+down_revision: str | Sequence[str] | None = "0009_email"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
