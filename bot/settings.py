@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import Field, field_validator
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
 
     extractor: str = "auto"
     embedder: str = "auto"
+    # Nearest-neighbour index for related insights and search: usearch | exact | off.
+    vector_index: Literal["usearch", "exact", "off"] = "usearch"
 
     # LLM (OpenAI or any OpenAI-compatible server; OPENAI_API_KEY / OPENAI_BASE_URL are secrets).
     llm_model: str = "gpt-4o-mini"

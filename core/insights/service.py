@@ -27,6 +27,7 @@ from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
 from core.ports import Clock, Embedder, InsightExtractor
+from core.search.vectors import VectorLibrary
 from core.topics.normalise import normalise_topic
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,14 @@ async def extract_pending_insights(
     *,
     episode_ids: Sequence[int] | None = None,
     related_config: RelatedConfig | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> InsightReport:
     """Extract, store and link insights for every pending episode that has a transcript."""
     report = InsightReport()
     for episode_id in await pending_episodes(sessions, episode_ids):
         try:
             stored = await _extract_episode(
-                sessions, episode_id, extractor, embedder, clock, related_config
+                sessions, episode_id, extractor, embedder, clock, related_config, vectors
             )
         except Exception as exc:  # one bad episode must not stop the batch
             message = f"could not extract insights: {exc or type(exc).__name__}"
@@ -151,6 +153,7 @@ async def _extract_episode(
     embedder: Embedder,
     clock: Clock,
     related_config: RelatedConfig | None,
+    library: VectorLibrary | None = None,
 ) -> _Stored:
     info, segments = await load_episode(sessions, episode_id)
     try:
@@ -177,7 +180,7 @@ async def _extract_episode(
                 for i, v in zip(ids, vectors, strict=True)
             )
             await session.flush()
-            await link_new_insights(session, ids, model, related_config)
+            await link_new_insights(session, ids, model, related_config, library=library)
     dropped = len(drafts) - len(grounded) - gate.total_rejected
     return _Stored(len(ids), dropped, gate.rejected)
 

@@ -104,7 +104,11 @@ async def search(deps: Deps, turn: Turn) -> Reply:
     query = turn.intent.arg.strip()
     if not query:
         return Reply.text("What should I look for? Ask like 'anything about pricing?'.")
-    result = await search_insights(deps.sessions, deps.embedder, query, limit=SEARCH_LIMIT)
+    result = await search_insights(
+        deps.sessions, deps.embedder, query, limit=SEARCH_LIMIT, library=deps.vectors
+    )
+    if result.problem:
+        return Reply.text(result.problem)
     if not result.insight_ids:
         return Reply(
             parts=(
