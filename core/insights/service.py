@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.db import transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.offline.text import collapse
-from core.insights.related import RelatedConfig, link_new_insights, related_of
+from core.insights.related import (
+    RelatedConfig,
+    link_new_insights,
+    related_ids_query,
+    related_of,
+)
 from core.insights.topics import normalise_topic
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
@@ -84,6 +89,14 @@ async def related_insights(
     """Related insights of one insight, best first (other shows first): one indexed read."""
     async with sessions() as session:
         return await related_of(session, insight_id, limit)
+
+
+async def related_ids(
+    sessions: async_sessionmaker[AsyncSession], insight_id: int, *, limit: int = 5
+) -> list[int]:
+    """The ids of an insight's related insights, best first (what the chat lists)."""
+    async with sessions() as session:
+        return list((await session.execute(related_ids_query(insight_id, limit))).scalars())
 
 
 def embedding_text(draft: InsightDraft) -> str:
