@@ -124,13 +124,14 @@ def time_sql_lookups(path: Path, ids: list[int]) -> dict[str, float]:
     """The bound: the same SQL on a plain sqlite3 connection (what the database costs)."""
     from sqlalchemy.dialects import sqlite
 
-    compiled = related_ids_query(0, 5).compile(dialect=sqlite.dialect())
+    compiled = related_ids_query().compile(dialect=sqlite.dialect())
     sql, names = str(compiled), list(compiled.positiontup or [])
+    values = {**compiled.params, "limit": 5}
     conn = sqlite3.connect(path)
     timings = []
     try:
         for n, insight_id in enumerate(ids):
-            params = [insight_id if name.startswith("insight_id") else 5 for name in names]
+            params = [insight_id if name == "insight_id" else values[name] for name in names]
             start = time.perf_counter()
             conn.execute(sql, params).fetchall()
             if n >= WARMUP:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import Integer, Select, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
@@ -281,13 +281,14 @@ def related_query(insight_id: int, limit: int) -> Select[Insight]:
     )
 
 
-def related_ids_query(insight_id: int, limit: int) -> Select[int]:
-    """Only the ids (what a listing in the chat needs); edges go with their insights."""
+def related_ids_query() -> Select[int]:
+    """Only the ids (what a listing in the chat needs); edges go with their insights.
+    Its parameters, ``insight_id`` and ``limit``, are given when it runs."""
     return (
         select(RelatedEdge.related_id)
-        .where(RelatedEdge.insight_id == insight_id)
+        .where(RelatedEdge.insight_id == bindparam("insight_id", type_=Integer))
         .order_by(RelatedEdge.rank)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import inline_reads, transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.offline.text import collapse
 from core.insights.related import (
@@ -94,9 +94,10 @@ async def related_insights(
 async def related_ids(
     sessions: async_sessionmaker[AsyncSession], insight_id: int, *, limit: int = 5
 ) -> list[int]:
-    """The ids of an insight's related insights, best first (what the chat lists)."""
-    async with sessions() as session:
-        return list((await session.execute(related_ids_query(insight_id, limit))).scalars())
+    """The ids of an insight's related insights, best first (what the chat lists): a read the
+    chat does many times, so it runs without an async hand-off (see ``InlineReads``)."""
+    params = {"insight_id": insight_id, "limit": limit}
+    return await inline_reads(sessions).scalars(related_ids_query, params)
 
 
 def embedding_text(draft: InsightDraft) -> str:
