@@ -18,6 +18,11 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
    retry_after beyond them; the workers pace with the production limiter, which on
    PostgreSQL is one pace shared in the database. Messages accepted per second, the most
    accepted in any one second, and the number of 429s.
+4. reach: the hours needed to reach every recipient in each mode: a brief as one message per
+   insight (what the Telegram renderer makes of a 5-insight brief) or as one compact message,
+   at the free pace measured in step 3 and at Telegram's paid-broadcast pace (1,000/s, 2%
+   under, not measured: the fake enforces the free limit), with the Stars that costs (0.1 per
+   message above the free 30/s).
 
 Usage: .venv/bin/python bench/delivery.py [--recipients N] [--seconds S] [--processes 1 2]
                                           [--sample] [--pg URL]
@@ -396,6 +401,32 @@ async def send_phase(pg: str, recipients: int, seconds: float, processes: int) -
     }
 
 
+def messages_per_brief() -> dict[str, int]:
+    """How many Telegram messages the real renderer makes of a 5-insight brief, per mode."""
+    from adapters.telegram.render import render_reply
+    from core.chat.types import Text
+
+    fields = ("Body. Two sentences.", "A quote", "Host", 61.0, "Show", "Episode", None)
+    cards = tuple(InsightCard(i, i, f"Headline {i}", *fields) for i in range(1, 6))
+    parts = (Text("Your brief", "heading"), *cards, Text("a note", "note"))
+    return {
+        "cards": len(render_reply(Reply(parts=parts))),
+        "compact": len(render_reply(Reply(parts=parts, compact=True))),
+    }
+
+
+def reach(recipients: int, free_rate: float) -> dict[str, Any]:
+    paid_rate = 1000.0 * 0.98
+    per_brief = messages_per_brief()
+    hours = {}
+    for mode, each in per_brief.items():
+        messages = recipients * each
+        hours[f"reach_hours_{mode}_free"] = round(messages / free_rate / 3600, 2)
+        hours[f"reach_hours_{mode}_paid"] = round(messages / paid_rate / 3600, 3)
+        hours[f"paid_stars_{mode}"] = round(messages * (1 - 30 / paid_rate) * 0.1, 1)
+    return {"messages_per_brief": per_brief, "free_rate_used": round(free_rate, 2), **hours}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=100_000)
@@ -437,6 +468,9 @@ def main() -> None:
         figures["compose_scaling_2_vs_1"] = round(
             one["compose_all_seconds"] / two["compose_all_seconds"], 2
         )
+    measured = [f["messages_sent_per_second"] for f in figures.values() if isinstance(f, dict)]
+    free_rate = max(measured, default=0.0) or 30.0 * 0.965
+    figures["reach"] = reach(args.recipients, free_rate)
     figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
 

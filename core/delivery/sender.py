@@ -60,6 +60,7 @@ class Sender:
         self.config, self.limiters, self.report = config, limiters, report
         self.recorder = Recorder(sessions, config.worker)
         self.briefs: dict[int, int | None] = {}  # delivery id -> its composed brief
+        self.compact_platforms: set[str] = set()  # where briefs default to one message now
 
     async def send(self, ready: Ready) -> None:
         delivery, user, result = ready.delivery, ready.user, ready.result
@@ -69,7 +70,7 @@ class Sender:
         if not await self._still_mine(ready):
             self.report.lost_lease += 1
             return
-        reply = brief_reply(result, user)
+        reply = brief_reply(result, user, compact_default=user.platform in self.compact_platforms)
         timer = self.limiters.timer
         started = timer.monotonic()
 

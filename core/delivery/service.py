@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.brief import BriefResult
 from core.brief_batch import compose_briefs
 from core.brief_batch_load import one_of
-from core.delivery.claim import claim_batch, expire_stale, plan_due, release
+from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.record import Outcome
 from core.delivery.sender import Ready, Sender, chat_ref
@@ -55,6 +55,9 @@ class DeliveryConfig:
     retry_base: timedelta = timedelta(minutes=1)  # doubled per attempt
     retry_max: timedelta = timedelta(minutes=30)
     replan_every: timedelta = timedelta(minutes=1)
+    # More recipients than this due at once on a platform: their briefs default to one
+    # compact message (a recipient's own choice still wins). 0: never by count.
+    compact_above: int = 0
 
     def backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self.retry_base * (2 ** min(max(attempts - 1, 0), 20))
@@ -180,6 +183,11 @@ class _Run:
         self.report.missed += await expire_stale(
             self.sessions, now, grace=config.grace, lease=config.lease
         )
+        if config.compact_above:
+            due = await due_counts(self.sessions, list(self.messengers))
+            self.sender.compact_platforms = {
+                platform for platform, count in due.items() if count > config.compact_above
+            }
 
     async def _compose(self, ids: list[int], claimed_at: datetime) -> list[Ready]:
         """Every claimed brief of the batch at once; the ones to send, in claim order."""
