@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine with Python 3.11, git and make:
 #   make demo   -> local venv + the demo
-#   make test   -> local venv + pytest, ruff, mypy --strict
+#   make test   -> local venv + pytest, ruff, mypy --strict, import contracts (lint-imports)
 # python3.11 if present, else python3 (which must be 3.11 or newer).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

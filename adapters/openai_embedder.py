@@ -13,7 +13,7 @@ import openai
 
 from adapters.openai_llm import make_client
 from adapters.openai_retry import RetryPolicy, with_retries
-from core.llm.port import LlmBadAnswer, Usage
+from core.llm.types import LlmBadAnswer, Usage
 from core.ports import Vectors
 
 UsageSink = Callable[[str, Usage], Awaitable[None]]  # (model, usage) of each call

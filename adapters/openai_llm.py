@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from adapters.openai_retry import RetryPolicy, with_retries
 from core.llm.chunking import estimate_tokens
-from core.llm.port import (
+from core.llm.types import (
     ChatResult,
     LlmBadAnswer,
     Parsed,

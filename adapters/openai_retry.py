@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import openai
 
-from core.llm.port import LlmBadAnswer, LlmUnavailable
+from core.llm.types import LlmBadAnswer, LlmUnavailable
 
 R = TypeVar("R")
 Sleep = Callable[[float], Awaitable[None]]

@@ -12,8 +12,7 @@ from adapters.openai_llm import make_client
 from adapters.openai_retry import RetryPolicy, with_retries
 from core.domain import SegmentData
 from core.llm.mp3 import NotMp3, split
-from core.llm.port import LlmBadAnswer
-from core.llm.transcribe import Transcription
+from core.llm.types import LlmBadAnswer, Transcription
 
 UPLOAD_LIMIT = 24 * 1024 * 1024  # below the endpoint's 25 MB, leaving room for the form
 

@@ -2,7 +2,7 @@
 
 1. 100,000 synthetic users with varied preferences (followed/muted topics and shows, "less
    about", likes with related neighbours, up to 60 already received) over 20,000 insights: the
-   seconds to rank every user's brief with ``core.ranking.Ranker`` (the code ``compose_brief``
+   seconds to rank every user's brief with ``core.brief.rank.Ranker`` (the code ``compose_brief``
    runs), on 2 worker processes, and the peak memory. Every brief is checked: 5 items, nothing
    muted or already received, no two from one episode or one near-duplicate group.
 2. A SQLite library of 1,000,000 insights x 10 related edges built with the real schema
@@ -36,9 +36,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.brief.rank import CandidateRow, Candidates, Ranker
 from core.db import create_engine, run_sync_migrations
-from core.people import UserProfile
-from core.ranking import CandidateRow, Candidates, Ranker
+from core.people.users import UserProfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from related import WARMUP, time_app_lookups, time_sql_lookups, with_bound

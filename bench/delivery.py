@@ -10,7 +10,7 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
    composed and the briefs composed per second (with ``--sample``, only for ``--seconds``,
    extrapolated and labelled so), plus the seconds each worker spent composing. Beside it,
    its bound measured in the same run on the same data: ranking alone (the pool and every
-   profile read before the clock starts, then ``core.brief_batch``'s ranking of every
+   profile read before the clock starts, then ``core.brief.batch``'s ranking of every
    recipient in one process, no database); ``compose_ratio`` is compose / that bound.
 3. send: on a fresh set of due recipients, for ``--seconds``, the workers send through a
    loopback fake Telegram on 127.0.0.1 that enforces Telegram's limits (at most 30 messages
@@ -52,17 +52,18 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.brief import FIRST_BRIEF_WINDOW, NEW_POOL, OLDER_POOL
-from core.brief_batch import NEW_MARGIN, OLDER_MARGIN, _rank_all
-from core.brief_batch_load import load_pool, load_profiles
+from core.brief.batch import NEW_MARGIN, OLDER_MARGIN, _rank_all
+from core.brief.compose import FIRST_BRIEF_WINDOW, NEW_POOL, OLDER_POOL
+from core.brief.load import load_pool, load_profiles
 from core.chat.types import ChatRef, InsightCard, Reply
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
 from core.delivery.claim import plan_due
 from core.delivery.errors import RateLimited, TransientSendError
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.service import deliver_due
 from core.delivery.shared_pacer import SHARED_SAFETY, delivery_limiters
+from core.delivery.types import DeliveryConfig
 from core.models import Episode, Feed, Insight, User
 from tests.http_server import serve
 

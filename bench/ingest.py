@@ -31,7 +31,7 @@ from adapters.http_fetch import HttpFetcher
 from core.db import create_engine, migrate, session_factory
 from core.feeds.opml import import_opml
 from core.feeds.poll import make_parse_pool, poll_due_feeds
-from core.stats import collect_stats
+from core.ingest.stats import collect_stats
 
 NOTES = (
     "<p>In this episode we talk about <b>shipping software</b> &amp; the people who do it: "

@@ -16,22 +16,12 @@ from bot.asyncrun import run_async
 from bot.settings import load_settings, user_config_file
 from bot.wiring import open_services
 
-app = typer.Typer(
-    help="podbrief: podcast episodes in, a grounded daily top-5 brief out.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-config_app = typer.Typer(help="Show where settings come from.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(config_app, name="config")
 console = Console()
 errors = Console(stderr=True)
 # What a bad setting, config file, database URL or data dir raises before any command runs.
 STARTUP_ERRORS = (ValidationError, tomllib.TOMLDecodeError, ArgumentError, DBAPIError, OSError)
 
 
-@db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending database migrations (every start does this too)."""
 
@@ -43,13 +33,11 @@ def db_upgrade() -> None:
     console.print("database is up to date")
 
 
-@config_app.command("path")
 def config_path() -> None:
     """Print the user config file's path (it may not exist yet)."""
     console.print(str(user_config_file()))
 
 
-@config_app.command("show")
 def config_show() -> None:
     """Print the effective settings (no secrets) as JSON."""
     settings = load_settings()
@@ -59,6 +47,19 @@ def config_show() -> None:
 
 
 def build() -> typer.Typer:
+    """A new `podbrief` app with every command (nothing is shared between two builds)."""
+    app = typer.Typer(
+        help="podbrief: podcast episodes in, a grounded daily top-5 brief out.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+    db_app.command("upgrade")(db_upgrade)
+    config_app = typer.Typer(help="Show where settings come from.", no_args_is_help=True)
+    config_app.command("path")(config_path)
+    config_app.command("show")(config_show)
+    app.add_typer(db_app, name="db")
+    app.add_typer(config_app, name="config")
     for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries):
         module.register(app)
     return app

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from sqlalchemy import select
 
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
@@ -20,14 +19,14 @@ from bot.wiring import (
     Services,
     build_embedder,
     build_engine,
-    build_extractor,
     policy_of,
+    run_ingest_pipeline,
 )
 from core.chat.types import InsightCard, Reply
 from core.feeds.errors import FeedError
 from core.feeds.service import add_feed
-from core.models import Episode, Feed, Insight
-from core.pipeline import PipelineReport, run_pipeline
+from core.ingest.pipeline import PipelineReport
+from core.insights.listing import list_insights
 from core.ports import Embedder
 
 SAMPLES_DIR = CONFIG_DIR / "samples"
@@ -74,17 +73,7 @@ async def ingest_samples(
                 tasks[stage] = progress.add_task(stage, total=total or None)
             progress.update(tasks[stage], completed=done, total=total or None)
 
-        report = await run_pipeline(
-            services.sessions,
-            services.fetcher,
-            build_extractor(services.settings, services),
-            embedder,
-            services.clock,
-            on_progress=on_progress,
-            feed_concurrency=services.settings.fetch_concurrency,
-            max_transcript_bytes=services.settings.max_transcript_bytes,
-            policy=policy_of(services),
-        )
+        report = await run_ingest_pipeline(services, embedder, on_progress=on_progress)
         for task in progress.tasks:  # stages with nothing to do show 0/0, not 0/?
             progress.update(task.id, total=task.completed)
         return report
@@ -125,17 +114,7 @@ def brief_json(reply: Reply) -> dict[str, Any]:
 
 
 async def _insights(services: Services, episode: int | None, limit: int) -> list[dict[str, Any]]:
-    stmt = (
-        select(Insight, Episode, Feed)
-        .join(Episode, Episode.id == Insight.episode_id)
-        .join(Feed, Feed.id == Insight.feed_id)
-        .order_by(Insight.episode_id, Insight.start_seconds)
-        .limit(limit)
-    )
-    if episode is not None:
-        stmt = stmt.where(Insight.episode_id == episode)
-    async with services.sessions() as session:
-        rows = (await session.execute(stmt)).all()
+    rows = await list_insights(services.sessions, episode_id=episode, limit=limit)
     return [
         {
             "id": ins.id,

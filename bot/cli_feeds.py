@@ -13,10 +13,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.status import Status
 from rich.table import Table
 
 from bot.asyncrun import with_services
-from bot.wiring import Services, build_embedder, build_extractor, policy_of
+from bot.wiring import Services, build_embedder, policy_of, run_ingest_pipeline
 from core.feeds.opml import export_opml, import_opml
 from core.feeds.poll import make_parse_pool
 from core.feeds.service import (
@@ -24,12 +25,11 @@ from core.feeds.service import (
     PollReport,
     add_feed,
     list_feeds,
-    poll_due_feeds,
     remove_feed,
 )
-from core.pipeline import extract_insights
-from core.stats import collect_stats
-from core.transcripts.service import fetch_pending_transcripts
+from core.ingest.stats import collect_stats
+from core.insights.service import InsightReport
+from core.transcripts.service import TranscriptReport
 
 feeds_app = typer.Typer(help="Add, list, remove, import and export podcast feeds.")
 console = Console()
@@ -156,66 +156,85 @@ def ingest(
 async def run_ingest(
     services: Services, *, every: bool = False, transcripts: bool = True, insights: bool = True
 ) -> PollReport:
-    with (
-        make_parse_pool() as pool,
-        Progress(
+    """The ingest pipeline with feeds parsed in a process pool; this only shows progress."""
+    with make_parse_pool() as pool, IngestProgress() as progress:
+        report = await run_ingest_pipeline(
+            services,
+            build_embedder(services.settings, services) if insights else None,
+            insights=insights,
+            on_progress=progress.update,
+            parse_executor=pool,
+            every_feed=every,
+            transcripts=transcripts,
+        )
+    parts = [f"ingest: {report.feeds.summary()}"]
+    if report.transcripts is not None:
+        parts.append(transcripts_line(report.transcripts))
+    if report.insights is not None:
+        parts.append(insights_line(report.insights))
+    # One line for the whole run (soft_wrap: a terminal may wrap it, we never split it).
+    console.print("; ".join(parts), soft_wrap=True)
+    for outcome in [o for o in report.feeds.outcomes if o.status == "failed"][:20]:
+        errors.print(
+            f"failed: feed {outcome.feed_id} {outcome.url}: {outcome.error}", soft_wrap=True
+        )
+    return report.feeds
+
+
+STAGE_STATUS = {"transcripts": "fetching transcripts", "insights": "extracting insights"}
+
+
+class IngestProgress:
+    """A bar while feeds are polled, then a spinner per stage (nothing is left on screen)."""
+
+    def __init__(self) -> None:
+        self._bar = Progress(
             TextColumn("polling feeds"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console,
             transient=True,
-        ) as progress,
-    ):
-        task = progress.add_task("feeds", total=None)
-        report = await poll_due_feeds(
-            services.sessions,
-            services.fetcher,
-            services.clock,
-            concurrency=services.settings.fetch_concurrency,
-            policy=policy_of(services),
-            parse_executor=pool,
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-            every_feed=every,
         )
-    parts = [f"ingest: {report.summary()}"]
-    if transcripts:
-        parts.append(await fetch_transcripts(services))
-    if insights:
-        parts.append(await extract_new_insights(services))
-    # One line for the whole run (soft_wrap: a terminal may wrap it, we never split it).
-    console.print("; ".join(parts), soft_wrap=True)
-    for outcome in [o for o in report.outcomes if o.status == "failed"][:20]:
-        errors.print(
-            f"failed: feed {outcome.feed_id} {outcome.url}: {outcome.error}", soft_wrap=True
-        )
-    return report
+        self._feeds = self._bar.add_task("feeds", total=None)
+        self._status: Status | None = None
+        self._stage = "feeds"
+
+    def __enter__(self) -> IngestProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+        self._end_status()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage == "feeds":
+            self._bar.update(self._feeds, completed=done, total=total)
+            return
+        if stage != self._stage:  # a stage starts
+            self._stage = stage
+            self._bar.stop()
+            self._end_status()
+            self._status = console.status(STAGE_STATUS.get(stage, stage))
+            self._status.start()
+        else:  # the pipeline reports a stage's start (0, 0), then its end
+            self._end_status()
+
+    def _end_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
 
-async def fetch_transcripts(services: Services) -> str:
-    with console.status("fetching transcripts"):
-        report = await fetch_pending_transcripts(
-            services.sessions,
-            services.fetcher,
-            services.clock,
-            max_bytes=services.settings.max_transcript_bytes,
-        )
+def transcripts_line(report: TranscriptReport) -> str:
     return (
         f"transcripts: {report.fetched} fetched, {report.fallback} from show notes, "
         f"{report.failed} failed ({report.segments} segments)"
     )
 
 
-async def extract_new_insights(services: Services) -> str:
-    """The configured engine (offline unless an LLM key is set) over every pending transcript."""
-    settings = services.settings
-    with console.status("extracting insights"):
-        report = await extract_insights(
-            services.sessions,
-            build_extractor(settings, services),
-            build_embedder(settings, services),
-            services.clock,
-        )
+def insights_line(report: InsightReport) -> str:
     failed = f", {report.episodes_failed} episodes failed" if report.episodes_failed else ""
     return f"insights: {report.insights_created} from {report.episodes_done} episodes{failed}"
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from adapters.openai_retry import RetryPolicy
 from bot.wiring import Services, build_llm, build_llm_budget, build_openai_embedder
-from core.llm.port import LlmError
+from core.llm.types import LlmError
 
 # A check says what is wrong now, at once: one try each, no backoff (extraction retries).
 ONE_TRY = RetryPolicy(attempts=1)

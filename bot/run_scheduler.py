@@ -18,17 +18,18 @@ from starlette.routing import BaseRoute
 from bot.runtime import Component
 from bot.wiring import (
     Services,
-    build_extractor,
+    build_insight_extraction,
     build_llm_budget,
     build_transcriber,
-    policy_of,
+    run_ingest_pipeline,
 )
-from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.delivery.service import deliver_due
 from core.delivery.shared_pacer import delivery_limiters
+from core.delivery.types import DeliveryConfig, DeliveryReport
+from core.ingest.pipeline import InsightRun, PipelineReport
 from core.llm.transcribe import transcribe_missing
-from core.pipeline import PipelineReport, run_pipeline
 from core.ports import Embedder, InsightExtractor, Messenger
-from core.scheduling import ScheduleConfig, Scheduler
+from core.scheduling.scheduler import ScheduleConfig, Scheduler
 
 ROLES = ("all", "chat", "worker")
 
@@ -65,7 +66,7 @@ def scheduler_component(
         services.sessions, settings.delivery_processes, paid=services.paid_broadcast
     )
     config = delivery_config(services)
-    extractor: list[InsightExtractor] = []  # built on first use: start-up stays quick
+    extraction: list[tuple[InsightExtractor, InsightRun | None]] = []  # built on first use
 
     async def deliver(stop: asyncio.Event) -> DeliveryReport:
         return await deliver_due(
@@ -80,18 +81,9 @@ def scheduler_component(
     transcriber = build_transcriber(services)  # None unless transcription_enabled and a key
 
     async def ingest(stop: asyncio.Event) -> PipelineReport:
-        if not extractor:
-            extractor.append(build_extractor(settings, services))  # the LLM one with a key
-        report = await run_pipeline(
-            services.sessions,
-            services.fetcher,
-            extractor[0],
-            embedder,
-            services.clock,
-            feed_concurrency=settings.fetch_concurrency,
-            max_transcript_bytes=settings.max_transcript_bytes,
-            policy=policy_of(services),
-        )
+        if not extraction:  # start-up stays quick; the LLM one with a key
+            extraction.append(build_insight_extraction(settings, services))
+        report = await run_ingest_pipeline(services, embedder, extraction=extraction[0])
         if transcriber is not None:  # the next tick extracts insights from what it transcribed
             await transcribe_missing(
                 services.sessions,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from adapters.telegram.app import TelegramConfig, TelegramService
-from adapters.telegram.handlers import ChatEngine
 from adapters.telegram.limits import RateLimits
 from bot.wiring import Services
+from core.ports import ChatEngine
 
 
 def telegram_config(services: Services) -> TelegramConfig | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
-from core.db import create_engine, migrate, session_factory
+from core.db import Sessions, create_engine, migrate, session_factory
 from core.delivery.paid import PaidBroadcast, PaidBroadcastConfig
 from core.delivery.ratelimit import SystemTimer
 from core.feeds.store import PollPolicy
@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from adapters.openai_llm import OpenAILLM
     from adapters.openai_retry import RetryPolicy
     from core.chat.engine import ConversationEngine
+    from core.ingest.pipeline import InsightRun, PipelineReport
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
-    from core.llm.transcribe import Transcriber
+    from core.ports import Transcriber
 
 
 class NotConfigured(typer.BadParameter, ValueError):
@@ -145,6 +146,59 @@ def build_extractor(settings: Settings, services: Services | None = None) -> Ins
     raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")
 
 
+def build_insight_extraction(
+    settings: Settings, services: Services
+) -> tuple[InsightExtractor, InsightRun | None]:
+    """The extractor the settings name and how an ingest runs it: the LLM extractor runs with
+    ``core.llm.service.extract_with_llm`` (budget stops, deferred episodes, spend); the offline
+    one with the plain insight service (None)."""
+    from core.insights.service import InsightReport
+    from core.llm.service import extract_with_llm
+
+    if settings.extractor in {"auto", "llm"}:
+        llm_extractor = build_llm_extractor(services)
+        if llm_extractor is not None:
+            chosen = llm_extractor
+
+            async def run(sessions: Sessions, embedder: Embedder, clock: Clock) -> InsightReport:
+                return (await extract_with_llm(sessions, chosen, embedder, clock)).insights
+
+            return llm_extractor, run
+    return build_extractor(settings), None
+
+
+async def run_ingest_pipeline(
+    services: Services,
+    embedder: Embedder | None,
+    *,
+    extraction: tuple[InsightExtractor, InsightRun | None] | None = None,
+    insights: bool = True,
+    **options: Any,
+) -> PipelineReport:
+    """``core.ingest.pipeline.run_pipeline`` with the settings' concurrency, transcript size
+    limit and poll policy, and the configured extraction (built here unless given; not at all
+    when insights are skipped). ``options`` go to ``run_pipeline`` as they are."""
+    from core.ingest.pipeline import run_pipeline
+
+    settings = services.settings
+    if insights and extraction is None:
+        extraction = build_insight_extraction(settings, services)
+    extractor, insight_run = extraction if extraction is not None else (None, None)
+    return await run_pipeline(
+        services.sessions,
+        services.fetcher,
+        extractor,
+        embedder,
+        services.clock,
+        feed_concurrency=settings.fetch_concurrency,
+        max_transcript_bytes=settings.max_transcript_bytes,
+        policy=policy_of(services),
+        insights=insights,
+        insight_run=insight_run,
+        **options,
+    )
+
+
 def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:
     """The conversation engine every chat platform (and the console) talks to."""
     from core.chat.engine import ConversationEngine
@@ -228,7 +282,7 @@ def build_llm_extractor(services: Services) -> LlmInsightExtractor | None:
 
 def build_openai_embedder(services: Services, retry: RetryPolicy | None = None) -> Embedder | None:
     from adapters.openai_embedder import OpenAIEmbedder
-    from core.llm.port import Usage
+    from core.llm.types import Usage
 
     key = services.secrets.openai_api_key
     if not key:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Select, event
+from sqlalchemy import Engine, Integer, Select, any_, event, literal
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,8 +22,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+Sessions = async_sessionmaker[AsyncSession]
+CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
 
 
 def normalise_url(url: str) -> str:
@@ -60,14 +64,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def session_factory(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
 @asynccontextmanager
-async def transaction(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
+async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on any error."""
     async with sessions() as session, session.begin():
         yield session
@@ -162,6 +164,16 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=0")
     return conn
+def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``= ANY(array)``: one parameter, so the statement
+    text stays the same whatever the number of ids (psycopg parses and prepares it once)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(literal(list(ids), ARRAY(Integer))))
+    return cast(ColumnElement[bool], column.in_(list(ids)))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

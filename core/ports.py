@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
 
-from core.chat.types import ChatRef, Reply
+from core.chat.types import ChatRef, IncomingMessage, Reply
 from core.domain import EpisodeInfo, FetchResult, InsightDraft, SegmentData
+from core.llm.types import ChatResult, Parsed, ToolSpec, Transcription
 
 Vectors = npt.NDArray[np.float32]
+T = TypeVar("T", bound=BaseModel)
 
 
 class Clock(Protocol):
@@ -70,4 +73,50 @@ class Messenger(Protocol):
 
     async def send(self, chat: ChatRef, reply: Reply) -> list[str]:
         """Returns the platform's ids of the messages sent."""
+        ...
+
+
+class ChatEngine(Protocol):
+    """The conversation engine every chat adapter drives (``core.chat.engine``)."""
+
+    async def handle(self, message: IncomingMessage) -> Reply:
+        """The reply to one incoming message; never raises for what a person typed."""
+        ...
+
+    def commands(self) -> list[tuple[str, str]]:
+        """(command, description) pairs a platform may list in its command menu."""
+        ...
+
+
+class LLM(Protocol):
+    @property
+    def model(self) -> str:
+        """The chat model's name, as sent to the server (and stored with every call)."""
+        ...
+
+    async def complete_structured(
+        self, *, system: str, user: str, output: type[T], schema_name: str
+    ) -> Parsed[T]:
+        """One completion constrained to ``output``'s JSON schema, parsed and validated.
+
+        Raises ``LlmBadAnswer`` (with the usage spent) when the answer does not fit the schema,
+        ``LlmUnavailable`` when the server keeps failing.
+        """
+        ...
+
+    async def chat_with_tools(
+        self, *, system: str, user: str, tools: Sequence[ToolSpec]
+    ) -> ChatResult:
+        """One chat turn in which the model may call any of ``tools`` instead of answering."""
+        ...
+
+
+class Transcriber(Protocol):
+    @property
+    def model(self) -> str: ...
+
+    async def transcribe(
+        self, audio: bytes, filename: str, content_type: str | None
+    ) -> Transcription:
+        """Raises LlmError in plain words; splits audio above the endpoint's limit itself."""
         ...

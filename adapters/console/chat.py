@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from rich.console import Console
 
 from adapters.console.render import pressable, render_reply
 from core.chat.types import Button, ChatRef, IncomingMessage, Reply, Sender
+from core.ports import ChatEngine
 
 QUIT_WORDS = {"quit", "exit", "bye", ":q", "/quit"}
-
-
-class Engine(Protocol):
-    async def handle(self, message: IncomingMessage) -> Reply: ...
 
 
 def console_chat(name: str) -> ChatRef:
@@ -43,7 +40,7 @@ def message_for(
 
 
 async def chat_loop(
-    engine: Engine,
+    engine: ChatEngine,
     chat: ChatRef,
     console: Console,
     *,

@@ -1,4 +1,5 @@
-"""Build the Bolt ``AsyncApp``: HTTP (events on /slack/events, OAuth) or Socket Mode."""
+"""The Bolt ``AsyncApp`` (HTTP events on /slack/events, OAuth, or Socket Mode) and the
+runtime component `podbrief run` starts and stops, as ``adapters/telegram/app.py`` for Telegram."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -19,13 +22,12 @@ from starlette.routing import BaseRoute, Route
 from adapters.slack.delivery import (
     ChannelPacer,
     Poster,
-    Sessions,
     SlackMessenger,
     Sleep,
     TokenSource,
     make_client,
 )
-from adapters.slack.handlers import Engine, SlackHandlers, UserDirectory
+from adapters.slack.handlers import SlackHandlers, UserDirectory
 from adapters.slack.home import AppHome
 from adapters.slack.oauth import (
     WORKSPACE_REASON,
@@ -36,7 +38,9 @@ from adapters.slack.oauth import (
 )
 from adapters.slack.payloads import body_problem
 from adapters.slack.translate import PLATFORM, team_of
-from core.people_status import deactivate_workspace
+from core.db import Sessions
+from core.people.status import deactivate_workspace, reactivate_workspace
+from core.ports import ChatEngine
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +130,68 @@ class SlackBot:
         return routes
 
 
+class SlackComponent:
+    """Socket Mode connects out to Slack; HTTP mode serves routes on the shared server."""
+
+    name = "slack"
+
+    def __init__(self, bot: SlackBot, sessions: Sessions) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self._socket: AsyncSocketModeHandler | None = None
+
+    @property
+    def messenger(self) -> SlackMessenger:
+        return self.bot.messenger
+
+    def routes(self) -> list[BaseRoute]:
+        return self.bot.routes()
+
+    async def start(self) -> None:
+        config = self.bot.config
+        if config.bot_token and not config.oauth:
+            await self._check_token()
+        if config.mode == "socket":
+            await self._check_app_token()
+            self._socket = AsyncSocketModeHandler(self.bot.app, config.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack: connected in Socket Mode")
+        else:
+            log.info("slack: serving events on /slack/events")
+
+    async def _check_token(self) -> None:
+        """Fail at start, in plain words, rather than on the first message."""
+        try:
+            answer = await self.bot.app.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            raise SlackConfigError(f"Slack refused SLACK_BOT_TOKEN ({error})") from exc
+        log.info("slack: connected to workspace %s as %s", answer.get("team"), answer.get("user"))
+        # The token works: lift a workspace-wide pause a dead token (or an uninstall) left.
+        team = str(answer.get("team_id") or "")
+        if team and await reactivate_workspace(
+            self.sessions, PLATFORM, team, reason_prefix=WORKSPACE_REASON
+        ):
+            log.info("slack: deliveries to workspace %s resume", team)
+
+    async def _check_app_token(self) -> None:
+        # slack_sdk's Socket Mode client retries a refused token forever: check it first.
+        token = self.bot.config.app_token or ""
+        try:
+            await self.bot.app.client.apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            raise SlackConfigError(f"Slack refused SLACK_APP_TOKEN ({error})") from exc
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+
+
 def build_slack_bot(
     config: SlackConfig,
-    engine: Engine,
+    engine: ChatEngine,
     sessions: Sessions,
     db_engine: AsyncEngine,
     *,

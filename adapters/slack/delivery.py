@@ -20,18 +20,17 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.slack.blocks import render_reply
+from core.chat.ids import remember_brief_messages
 from core.chat.types import ChatRef, Reply
-from core.chat_ids import remember_brief_messages
+from core.db import Sessions
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone, TransientSendError
-from core.people_status import deactivate_recipient, deactivate_workspace
+from core.people.status import deactivate_recipient, deactivate_workspace
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-Sessions = async_sessionmaker[AsyncSession]
 
 # The chat is gone for us: retrying cannot help until someone acts.
 CHAT_ERRORS = frozenset(

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -14,17 +14,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate as tr
 from adapters.slack.blocks import ACTION_ID_PREFIX, render_reply
-from adapters.slack.delivery import PostedMessage, Poster, Sessions
+from adapters.slack.delivery import PostedMessage, Poster
 from core.chat.channels import (
     CHANNEL_HELP,
     ensure_channel,
     handle_channel_command,
     is_channel_command,
 )
+from core.chat.ids import brief_of_message
 from core.chat.types import ChatRef, IncomingMessage, Reply, Text
-from core.chat_ids import brief_of_message
+from core.db import Sessions
 from core.delivery.errors import SendError
-from core.people_status import reactivate_recipient
+from core.people.status import reactivate_recipient
+from core.ports import ChatEngine
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +37,6 @@ UNKNOWN_BUTTON = (
     "That button isn't one I recognise (it may be from an old message). "
     "Say 'brief' for today's insights or 'help'."
 )
-
-
-class Engine(Protocol):
-    async def handle(self, message: IncomingMessage) -> Reply: ...
 
 
 class UserDirectory:
@@ -69,7 +67,7 @@ class SlackHandlers:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: ChatEngine,
         poster: Poster,
         sessions: Sessions,
         *,

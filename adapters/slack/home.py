@@ -8,16 +8,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 
 from adapters.slack import translate as tr
-from adapters.slack.delivery import Sessions
 from adapters.slack.handlers import Ack, UserDirectory
 from adapters.slack.home_view import HOME_PREFIX, HomeSettings, home_view, offered
-from core import people
-from core.brief import latest_brief
+from core.brief.compose import latest_brief
 from core.chat.cards import cards_for
-from core.models import Feed, InsightTopic, ShowSubscription, TopicPreference, User
+from core.db import Sessions
+from core.models import User
+from core.people import users as people
+from core.people.settings import settings_view, subscribed_feeds, topic_preferences
 
 log = logging.getLogger(__name__)
 KNOWN_TOPICS_MAX = 60
@@ -98,7 +98,8 @@ class AppHome:
     async def _save_topics(
         self, user_id: int, muted: bool, chosen: set[str], shown: set[str]
     ) -> str:
-        current = await _topics(self.sessions, user_id, "mute" if muted else "follow")
+        prefs = await topic_preferences(self.sessions, user_id)
+        current = prefs["mute" if muted else "follow"]
         for topic in chosen - set(current):
             await (people.mute_topic if muted else people.follow_topic)(
                 self.sessions, user_id, topic
@@ -108,13 +109,7 @@ class AppHome:
         return "Muted topics saved." if muted else "Topics saved."
 
     async def _save_shows(self, user_id: int, chosen: set[str], shown: set[str]) -> str:
-        async with self.sessions() as session:
-            current = {
-                str(feed_id)
-                for feed_id in await session.scalars(
-                    select(ShowSubscription.feed_id).where(ShowSubscription.user_id == user_id)
-                )
-            }
+        current = {str(feed_id) for feed_id in await subscribed_feeds(self.sessions, user_id)}
         for feed_id in chosen - current:
             await people.follow_show(self.sessions, user_id, int(feed_id))
         for feed_id in (current & shown) - chosen:
@@ -122,18 +117,7 @@ class AppHome:
         return "Shows saved."
 
     async def _settings(self, user: User) -> HomeSettings:
-        async with self.sessions() as session:
-            known = await session.scalars(
-                select(InsightTopic.topic)
-                .distinct()
-                .order_by(InsightTopic.topic)
-                .limit(KNOWN_TOPICS_MAX)
-            )
-            shows = (await session.execute(select(Feed.id, Feed.title).order_by(Feed.title))).all()
-            subscribed = await session.scalars(
-                select(ShowSubscription.feed_id).where(ShowSubscription.user_id == user.id)
-            )
-            known_topics, subscribed_ids = tuple(known), frozenset(subscribed)
+        view = await settings_view(self.sessions, user, known_topics_max=KNOWN_TOPICS_MAX)
         brief = await latest_brief(self.sessions, user.id)
         items = brief.items if brief is not None else []
         cards = await cards_for(
@@ -143,28 +127,18 @@ class AppHome:
             older=[item.is_older for item in items],
         )
         return HomeSettings(
-            timezone=user.timezone,
-            delivery_time=user.delivery_time,
-            delivery_days=user.delivery_days,
-            paused=user.paused,
-            followed=tuple(await _topics(self.sessions, user.id, "follow")),
-            muted=tuple(await _topics(self.sessions, user.id, "mute")),
-            known_topics=known_topics,
-            shows=tuple((fid, title or f"Show {fid}") for fid, title in shows),
-            subscribed=subscribed_ids,
-            inactive_reason=None if user.active else (user.inactive_reason or "inactive"),
+            timezone=view.timezone,
+            delivery_time=view.delivery_time,
+            delivery_days=view.delivery_days,
+            paused=view.paused,
+            followed=view.followed,
+            muted=view.muted,
+            known_topics=view.known_topics,
+            shows=view.shows,
+            subscribed=view.subscribed,
+            inactive_reason=view.inactive_reason,
             last_brief=tuple(cards),
         )
-
-
-async def _topics(sessions: Sessions, user_id: int, mode: str) -> list[str]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(TopicPreference.topic)
-            .where(TopicPreference.user_id == user_id, TopicPreference.mode == mode)
-            .order_by(TopicPreference.topic)
-        )
-        return list(rows)
 
 
 def _time(action: dict[str, Any]) -> str:

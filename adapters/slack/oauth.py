@@ -15,8 +15,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack.delivery import Sessions
-from core.people_status import reactivate_workspace
+from core.db import Sessions
+from core.people.status import reactivate_workspace
 
 # The scopes the app asks for on install (also in the README's manifest).
 BOT_SCOPES = (

@@ -20,10 +20,11 @@ from starlette.routing import BaseRoute, Route
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
-from adapters.telegram.handlers import ChatEngine, TelegramHandlers
+from adapters.telegram.delivery import TelegramMessenger, TelegramSender
+from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.limits import FloodAwareRateLimiter, RateLimits
-from adapters.telegram.sender import TelegramMessenger, TelegramSender
 from core.delivery.paid import PaidBroadcast
+from core.ports import ChatEngine
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from telegram import Chat, ChatMember, Message, Update, User
 from telegram.error import BadRequest, TelegramError
@@ -25,11 +25,12 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram.sender import PLATFORM, TelegramSender
+from adapters.telegram.delivery import PLATFORM, TelegramSender
+from core.chat.ids import brief_of_message, move_chat
 from core.chat.types import ChatRef, IncomingMessage, Reply, Sender
-from core.chat_ids import brief_of_message, move_chat
 from core.delivery.errors import RecipientGone
-from core.people_status import deactivate_recipient, reactivate_recipient
+from core.people.status import deactivate_recipient, reactivate_recipient
+from core.ports import ChatEngine
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,6 @@ UNREADABLE = (
     | filters.VIDEO_NOTE | filters.Document.ALL | filters.ANIMATION | filters.CONTACT
     | filters.POLL
 )  # fmt: skip
-
-
-class ChatEngine(Protocol):
-    async def handle(self, message: IncomingMessage) -> Reply: ...
-
-    def commands(self) -> list[tuple[str, str]]: ...
 
 
 Context = ContextTypes.DEFAULT_TYPE

@@ -6,13 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.format import format_timestamp
 from core.chat.types import Action, Button, InsightCard
+from core.db import Sessions
 from core.models import Episode, Feed, Insight
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def insight_buttons(insight_id: int) -> tuple[Button, ...]:

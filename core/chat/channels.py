@@ -10,13 +10,11 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
 from core.chat.types import ChatRef, Reply
+from core.db import Sessions
 from core.models import User
-
-Sessions = async_sessionmaker[AsyncSession]
+from core.people import users as people
 
 _COMMAND = re.compile(
     r"^\s*channel(?:\s+(?P<days>daily|weekdays))?(?:\s+(?P<time>\d{1,2}[:.h]\d{2}))?"

@@ -7,13 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.types import ChatRef
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import BriefItem, ChatContext
 
-Sessions = async_sessionmaker[AsyncSession]
 _UNSET: Any = object()
 
 

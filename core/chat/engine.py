@@ -8,7 +8,6 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
 from core.chat.context import load_context
 from core.chat.handlers import brief as brief_h
 from core.chat.handlers import help as help_h
@@ -22,6 +21,7 @@ from core.chat.turn import Deps, Handler, Refusal, Turn
 from core.chat.types import Action, ChatRef, IncomingMessage, InvalidAction, Reply, Sender
 from core.feeds.errors import FeedError
 from core.models import User
+from core.people import users as people
 from core.ports import Clock, Embedder, Fetcher
 
 log = logging.getLogger(__name__)

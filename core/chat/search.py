@@ -12,12 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import Sessions
 from core.models import Insight, InsightEmbedding, InsightTopic
 from core.ports import Embedder
-
-Sessions = async_sessionmaker[AsyncSession]
 
 KEYWORD_CANDIDATES = 200
 SEMANTIC_POOL = 2000  # newest insights compared by embedding when no keyword matches

@@ -6,15 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.context import Context, brief_insight_at, brief_size, load_context, save_context
 from core.chat.intents import Intent
 from core.chat.types import IncomingMessage, Reply
+from core.db import Sessions
 from core.models import BriefItem, Insight, User
 from core.ports import Clock, Embedder, Fetcher
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 class Refusal(Exception):

@@ -29,17 +29,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.brief_batch_load import one_of
-from core.db import transaction
+from core.db import Sessions, one_of, transaction
 from core.delivery.schedule import ScheduleError, is_late_beyond, latest_due
 from core.models import Delivery, User
 from core.models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def gets_daily_briefs() -> ColumnElement[bool]:

@@ -4,34 +4,22 @@ time, or many sends' together through ``Recorder``)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.types import ChatRef
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.delivery.record_pg import write_entries_pg
+from core.delivery.types import Entry, Outcome
 from core.models import ChatContext, Delivery, DeliveryAttempt
 from core.models.base import utcnow
 
-Sessions = async_sessionmaker[AsyncSession]
 _ERROR_MAX = 500
 GATHER_TURNS = 4  # event-loop turns a write waits for more outcomes (no clock time)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status: str  # the delivery's new status: sent | queued (retry) | failed | skipped
-    attempt: str  # what this attempt was: sent | transient | rate_limited | gone | …
-    error: str | None = None
-    latency_ms: int = 0
-    not_before: datetime | None = None
-    message_ids: list[str] = field(default_factory=list)
-    counts_as_attempt: bool = True
 
 
 async def record_outcome(
@@ -64,15 +52,6 @@ async def record_outcome(
                 latency_ms=outcome.latency_ms,
             )
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    delivery_id: int
-    outcome: Outcome
-    at: datetime
-    chat: ChatRef | None = None  # sent: the chat whose "#3" now means this brief's
-    brief_id: int | None = None
 
 
 class Recorder:

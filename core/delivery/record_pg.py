@@ -5,15 +5,13 @@ sending itself. The effect is that of ``core.delivery.record.write_entries``."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.delivery.types import Entry
 from core.models.base import utcnow
-
-if TYPE_CHECKING:
-    from core.delivery.record import Entry
 
 _OUTCOMES = text(
     """

@@ -5,26 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from core.brief import BriefResult
+from core.brief.compose import BriefResult
 from core.chat.handlers.brief import brief_reply
 from core.chat.types import ChatRef
+from core.db import Sessions
 from core.delivery.claim import still_mine
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.record import Entry, Outcome, Recorder
+from core.delivery.record import Recorder
+from core.delivery.types import DeliveryConfig, DeliveryReport, Entry, Outcome
 from core.models import Delivery, User
-from core.people_status import deactivate_recipient
+from core.people.status import deactivate_recipient
 from core.ports import Clock, Messenger
 
-if TYPE_CHECKING:
-    from core.delivery.service import DeliveryConfig, DeliveryReport
-
 log = logging.getLogger(__name__)
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +54,12 @@ class Sender:
         self.sessions, self.clock, self.messengers = sessions, clock, messengers
         self.config, self.limiters, self.report = config, limiters, report
         self.recorder = Recorder(sessions, config.worker)
-        self.briefs: dict[int, int | None] = {}  # delivery id -> its composed brief
+        self._briefs: dict[int, int | None] = {}  # delivery id -> its composed brief
         self.compact_platforms: set[str] = set()  # where briefs default to one message now
+
+    def remember_brief(self, delivery_id: int, brief_id: int | None) -> None:
+        """The brief composed for a delivery, stored with the send's outcome."""
+        self._briefs[delivery_id] = brief_id
 
     async def send(self, ready: Ready) -> None:
         delivery, user, result = ready.delivery, ready.user, ready.result
@@ -150,7 +149,7 @@ class Sender:
                 outcome.attempt,
                 outcome.error,
             )
-        known = self.briefs.pop(delivery.id, None)
+        known = self._briefs.pop(delivery.id, None)
         brief_id = brief_id if brief_id is not None else known
         entry = Entry(delivery.id, outcome, self.clock.now(), chat, brief_id)
         await self.recorder.record(entry)

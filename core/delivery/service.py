@@ -1,7 +1,7 @@
 """The delivery run: plan due recipients, claim a batch, compose, send through the limiter.
 
 A pipeline, so sending never waits for composing: one producer claims a batch, composes all
-its briefs at once (``core.brief_batch``) and queues them; ``concurrency`` senders take them
+its briefs at once (``core.brief.batch``) and queues them; ``concurrency`` senders take them
 from the queue through the rate limiter. The queue holds at most a batch, so the next batch is
 composed while the last one is being sent and claimed rows do not outwait their lease.
 
@@ -16,80 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.brief import BriefResult
-from core.brief_batch import compose_briefs
-from core.brief_batch_load import one_of
+from core.brief.batch import compose_briefs
+from core.brief.compose import BriefResult
+from core.db import Sessions, one_of
 from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.record import Outcome
-from core.delivery.sender import Ready, Sender, chat_ref
+from core.delivery.sender import Ready, Sender
+from core.delivery.types import DeliveryConfig, DeliveryReport, Outcome
 from core.models import Delivery, User
 from core.ports import Clock, Messenger
 
 log = logging.getLogger(__name__)
-Sessions = async_sessionmaker[AsyncSession]
-
-
-def default_worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryConfig:
-    worker: str = field(default_factory=default_worker_name)
-    grace: timedelta = timedelta(hours=3)  # missed by less: sent late; by more: skipped
-    lease: timedelta = timedelta(minutes=10)
-    batch_size: int = 1000  # briefs composed together (and at most this many queued to send)
-    concurrency: int = 32  # sends in flight
-    max_attempts: int = 5
-    retry_base: timedelta = timedelta(minutes=1)  # doubled per attempt
-    retry_max: timedelta = timedelta(minutes=30)
-    replan_every: timedelta = timedelta(minutes=1)
-    # More recipients than this due at once on a platform: their briefs default to one
-    # compact message (a recipient's own choice still wins). 0: never by count.
-    compact_above: int = 0
-
-    def backoff(self, attempts: int) -> timedelta:
-        delay: timedelta = self.retry_base * (2 ** min(max(attempts - 1, 0), 20))
-        return min(delay, self.retry_max)
-
-
-@dataclass
-class DeliveryReport:
-    queued: int = 0
-    missed: int = 0
-    claimed: int = 0
-    composed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    gone: int = 0
-    skipped: int = 0
-    lost_lease: int = 0
-    messages: int = 0
-    compose_seconds: float = 0.0  # spent composing (wall time of the batches)
-
-    @property
-    def quiet(self) -> bool:
-        """Nothing was due, claimed or missed (not worth a log line every minute)."""
-        return not (self.queued or self.claimed or self.missed)
-
-    def summary(self) -> str:
-        return (
-            f"{self.sent} sent, {self.retried} to retry, {self.failed} failed "
-            f"({self.gone} recipients gone), {self.skipped} skipped, {self.missed} missed; "
-            f"{self.queued} newly due"
-        )
 
 
 async def deliver_due(
@@ -106,9 +49,6 @@ async def deliver_due(
     run = _Run(sessions, clock, messengers, config or DeliveryConfig(), limiters or RateLimiters())
     await run.run(stop or asyncio.Event())
     return run.report
-
-
-__all__ = ["DeliveryConfig", "DeliveryReport", "chat_ref", "deliver_due"]
 
 
 class _Run:
@@ -217,7 +157,7 @@ class _Run:
         self.report.composed += len(to_send)
         ready: list[Ready] = []
         for delivery, user in to_send:
-            self.sender.briefs[delivery.id] = briefs[user.id].brief_id  # stored with the outcome
+            self.sender.remember_brief(delivery.id, briefs[user.id].brief_id)
             skip = _nothing_to_send(briefs[user.id])
             if skip is None:
                 ready.append(Ready(delivery, user, briefs[user.id], claimed_at))

@@ -14,9 +14,8 @@ import asyncio
 from dataclasses import replace
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.delivery.paid import PaidBroadcast, PaidGate
 from core.delivery.ratelimit import (
     PLATFORM_LIMITS,
@@ -27,8 +26,6 @@ from core.delivery.ratelimit import (
     Timer,
     limits_shared_by,
 )
-
-Sessions = async_sessionmaker[AsyncSession]
 
 # Pace this far under the limit: the platform counts arrivals in any one second, and a send
 # that leaves a few milliseconds late (event loop, network) must not squeeze one too many in.

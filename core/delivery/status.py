@@ -7,13 +7,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Sessions
 from core.delivery.claim import gets_daily_briefs
 from core.delivery.schedule import ScheduleError, next_due
 from core.models import Delivery, DeliveryAttempt, User
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,17 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.db import inline_reads, transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.offline.text import collapse
-from core.insights.related import (
-    RelatedConfig,
-    link_new_insights,
-    related_ids_query,
-    related_of,
-)
-from core.insights.topics import normalise_topic
+from core.insights.related import RelatedConfig, link_new_insights, related_ids_query, related_of
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
 from core.ports import Clock, Embedder, InsightExtractor
+from core.topics.normalise import normalise_topic
 
 log = logging.getLogger(__name__)
 HEADLINE_MAX = 90

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from core.insights.topic_vocabulary import NEVER_KEY_PHRASES, PARENTS, VOCABULARY
+from core.topics.normalise import normalise_topic
 
-ALIASES = {
-    "k8s": "kubernetes",
-    "ml": "machine learning",
-    "js": "javascript",
-    "ts": "typescript",
-    "postgresql": "postgres",
-    "llms": "llm",
-}
 _GENERIC_TEXT = """
     already still better best worse nice bad happen happens happened write wrote written point
     points someone anyone everyone nobody somebody different probably trying whatever seeing
@@ -43,7 +35,6 @@ MIN_TAGS = 2
 MIN_KEYWORD_WEIGHT = 0.15  # of a section's strongest word (0.5): a word the section is about
 HEADLINE_WEIGHT = 3  # a tag named in the headline counts as three mentions in the passage
 
-_NON_TAG = re.compile(r"[^a-z0-9+#.' ]+")
 _TAG_OF_TERM = {term.lower(): tag for tag, terms in VOCABULARY.items() for term in terms}
 # Longest term (in words) starting with each word: most words start none, so most are skipped.
 _LONGEST_FROM: dict[str, int] = {}
@@ -64,13 +55,6 @@ _NOT_PROPER_TEXT = (
     "i i'm i've i'd i'll so and but the a an it it's this that there they we you he she"
 )
 _NOT_PROPER = frozenset(f"{_NOT_PROPER_TEXT} okay yeah oh well like yes no right hey".split())
-
-
-def normalise_topic(raw: str) -> str:
-    """Lower-case, accents folded, punctuation to spaces, known aliases resolved."""
-    text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode().lower()
-    text = " ".join(_NON_TAG.sub(" ", text.replace("-", " ")).split()).strip(".' ")
-    return ALIASES.get(text, text)
 
 
 def tag_counts(text: str) -> Counter[str]:

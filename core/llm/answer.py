@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict
 
 from core.chat.format import format_timestamp
 from core.llm.budget import LlmBudget
-from core.llm.port import LLM
 from core.llm.retrieve import Source
+from core.ports import LLM
 
 _CITE = re.compile(r"\[([A-Za-z]\d{1,3})\]")
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
-from core.llm.port import BudgetExhausted, LlmBadAnswer, LlmError, Usage
+from core.llm.types import BudgetExhausted, LlmBadAnswer, LlmError, Usage
 from core.models.llm import LlmCall
 from core.ports import Clock
 

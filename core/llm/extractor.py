@@ -31,8 +31,8 @@ from core.llm.chunking import (
     segments_fingerprint,
 )
 from core.llm.grounding import TranscriptIndex
-from core.llm.port import (
-    LLM,
+from core.llm.prompts import PROMPT_VERSION, LlmInsight, LlmInsights, system_prompt, user_message
+from core.llm.types import (
     BudgetExhausted,
     ExtractionDeferred,
     LlmBadAnswer,
@@ -40,8 +40,7 @@ from core.llm.port import (
     LlmUnavailable,
     Parsed,
 )
-from core.llm.prompts import PROMPT_VERSION, LlmInsight, LlmInsights, system_prompt, user_message
-from core.ports import InsightExtractor
+from core.ports import LLM, InsightExtractor
 
 log = logging.getLogger(__name__)
 HEADLINE_MAX = 90

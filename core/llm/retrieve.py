@@ -7,14 +7,14 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.cards import load_rows
 from core.chat.search import query_terms, search_insights
+from core.db import Sessions
 from core.models import Episode, Feed, Segment, Transcript
 from core.ports import Embedder
 
-Sessions = async_sessionmaker[AsyncSession]
 PASSAGE_CHARS = 500
 CANDIDATES_PER_TERM = 200
 

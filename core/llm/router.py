@@ -17,8 +17,9 @@ from core.chat.turn import Deps, Turn, remember
 from core.chat.types import Action, Button, Buttons, Reply, Text
 from core.llm.answer import answer_question, citation_label
 from core.llm.budget import LlmBudget
-from core.llm.port import LLM, LlmError, ToolSpec
 from core.llm.retrieve import retrieve
+from core.llm.types import LlmError, ToolSpec
+from core.ports import LLM
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,7 @@ from core.insights.service import (
     pending_episodes,
 )
 from core.llm.extractor import LlmInsightExtractor
-from core.llm.port import (
-    DEFERRED_PREFIX,
-    BudgetExhausted,
-    ExtractionDeferred,
-    LlmUnavailable,
-)
+from core.llm.types import DEFERRED_PREFIX, BudgetExhausted, ExtractionDeferred, LlmUnavailable
 from core.models.feeds import Episode
 from core.ports import Clock, Embedder, Vectors
 

@@ -12,38 +12,21 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
-from core.domain import FetchError, SegmentData
+from core.domain import FetchError
 from core.llm.budget import TRANSCRIPTION_PER_MINUTE, LlmBudget
 from core.llm.mp3 import NotMp3, duration_seconds
-from core.llm.port import LlmError, Usage
+from core.llm.types import LlmError, Transcription, Usage
 from core.models.feeds import Episode
 from core.models.transcripts import Segment, Transcript
-from core.ports import Clock, Fetcher
+from core.ports import Clock, Fetcher, Transcriber
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Transcription:
-    segments: list[SegmentData]
-    seconds: float  # audio transcribed (what is paid for)
-
-
-class Transcriber(Protocol):
-    @property
-    def model(self) -> str: ...
-
-    async def transcribe(
-        self, audio: bytes, filename: str, content_type: str | None
-    ) -> Transcription:
-        """Raises LlmError in plain words; splits audio above the endpoint's limit itself."""
-        ...
 
 
 @dataclass

@@ -19,7 +19,7 @@ from telegram.ext import TypeHandler
 from adapters.telegram.app import TelegramConfig, TelegramService
 from adapters.telegram.limits import RateLimits
 from core.chat.engine import ConversationEngine
-from core.db import create_engine, migrate, session_factory, transaction
+from core.db import Sessions, create_engine, migrate, session_factory, transaction
 from core.delivery.paid import PaidBroadcast
 from core.insights.related import RelatedConfig, link_new_insights
 from core.models import RelatedEdge
@@ -28,8 +28,6 @@ from tests.fakes.chat_library import Library, build_library
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import Sent, TelegramApiEmulator
 from tests.http_server import serve
-
-Sessions = async_sessionmaker[AsyncSession]
 
 # Telegram's real pacing (1 message a second per chat) would make every test slow; the limits
 # themselves are tested with their own small numbers.

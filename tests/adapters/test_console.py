@@ -6,17 +6,15 @@ import io
 
 from rich.console import Console
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
 from core.chat.engine import ConversationEngine
 from core.chat.types import Action, Button, Buttons, InsightCard, Reply, Text
+from core.db import Sessions
 from core.models import User
 from tests.fakes.chat_library import build_library
 from tests.fakes.clock import FakeClock
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def _console() -> tuple[Console, io.StringIO]:

@@ -13,13 +13,13 @@ from adapters.openai_llm import OpenAILLM
 from adapters.openai_retry import RetryPolicy
 from core.chat.engine import ConversationEngine
 from core.chat.types import Buttons, ChatRef, IncomingMessage, Reply, Sender, Text
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.domain import SegmentData
 from core.llm.budget import LlmBudget
 from core.llm.router import LlmAnswerer, LlmRouter
 from core.models import Insight
 from tests.fakes.clock import FakeClock
-from tests.fakes.llm_stack import Sessions, add_episode
+from tests.fakes.llm_stack import add_episode
 from tests.fakes.openai_server import FakeOpenAI, Status, running
 from tests.fakes.openai_server import Reply as Scripted
 from tests.fakes.sleeps import RecordedSleeps

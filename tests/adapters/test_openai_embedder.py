@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from adapters.openai_embedder import OpenAIEmbedder, UsageSink
 from adapters.openai_retry import RetryPolicy
+from core.db import Sessions
 from core.llm.budget import LlmBudget
-from core.llm.port import LlmUnavailable, Usage
 from core.llm.reembed import missing_embeddings, reembed_insights
+from core.llm.types import LlmUnavailable, Usage
 from core.models import InsightEmbedding, LlmCall
 from tests.fakes.clock import FakeClock
-from tests.fakes.llm_stack import Sessions
 from tests.fakes.openai_server import FakeOpenAI, Status, running
 from tests.fakes.sleeps import RecordedSleeps
 

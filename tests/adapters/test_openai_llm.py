@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from adapters.openai_llm import OpenAILLM
 from adapters.openai_retry import RetryPolicy
-from core.llm.port import LlmBadAnswer, LlmUnavailable, ToolSpec
+from core.llm.types import LlmBadAnswer, LlmUnavailable, ToolSpec
 from tests.fakes.openai_server import FakeOpenAI, Hang, Reply, Status, running
 from tests.fakes.sleeps import RecordedSleeps
 

@@ -10,14 +10,13 @@ from sqlalchemy import select
 
 from adapters.openai_retry import RetryPolicy
 from adapters.openai_transcriber import OpenAITranscriber
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.llm.budget import LlmBudget
 from core.llm.mp3 import NotMp3, duration_seconds, split
 from core.llm.transcribe import transcribe_missing
 from core.models import Episode, Feed, LlmCall, Segment, Transcript
 from tests.fakes.clock import FakeClock
 from tests.fakes.fetcher import FakeFetcher
-from tests.fakes.llm_stack import Sessions
 from tests.fakes.openai_server import FakeOpenAI, running
 from tests.fakes.sleeps import RecordedSleeps
 

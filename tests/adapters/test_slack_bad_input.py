@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.db import Sessions
 from core.models import User
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_harness import TEAM, USER, Stack, slack_stack
 
-Sessions = async_sessionmaker[AsyncSession]
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 DM = "D" + USER[1:]
 

@@ -8,15 +8,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.db import Sessions
 from core.models import Feedback, TopicPreference, User
 from tests.fakes.chat_library import INSIGHTS
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import Posted
 from tests.fakes.slack_harness import USER, Stack, slack_stack
 
-Sessions = async_sessionmaker[AsyncSession]
 DM = "D" + USER[1:]
 CHANNEL = "C0GENERAL"
 

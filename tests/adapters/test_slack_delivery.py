@@ -6,20 +6,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.slack.app import SlackComponent
 from adapters.slack.delivery import RecipientUnreachable
 from adapters.slack.translate import channel_chat, person_chat
-from bot.run_slack import SlackComponent
-from core import people
 from core.chat.types import Reply
+from core.db import Sessions
 from core.delivery.errors import RateLimited, TransientSendError
 from core.models import TopicPreference, User
-from core.people_status import deactivate_recipient
+from core.people import users as people
+from core.people.status import deactivate_recipient
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_harness import TEAM, USER, Stack, slack_stack
 
-Sessions = async_sessionmaker[AsyncSession]
 DM = "D" + USER[1:]
 CHANNEL = "C0TEAMBRIEF"
 

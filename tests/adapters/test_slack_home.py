@@ -8,16 +8,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import people
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import Feed, ShowSubscription, TopicPreference, User
-from core.people import normalise_topic
+from core.people import users as people
+from core.topics.normalise import normalise_topic
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_harness import USER, Stack, slack_stack
 
-Sessions = async_sessionmaker[AsyncSession]
 DM = "D" + USER[1:]
 
 

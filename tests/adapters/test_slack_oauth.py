@@ -13,19 +13,19 @@ from alembic.runtime.migration import MigrationContext
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.delivery import RecipientUnreachable
 from adapters.slack.oauth import installation_store
 from adapters.slack.translate import person_chat
-from core import people
 from core.chat.types import Reply
+from core.db import Sessions
 from core.models import User
+from core.people import users as people
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import Workspace
 from tests.fakes.slack_harness import USER, Stack, slack_stack
 
-Sessions = async_sessionmaker[AsyncSession]
 TEAM = "T0INSTALL"
 TOKEN = "xoxb-installed"
 DM = "D" + USER[1:]

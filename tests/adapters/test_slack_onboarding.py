@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.db import Sessions
 from core.models import TopicPreference
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import Posted
 from tests.fakes.slack_harness import USER, Stack, slack_stack
 
-Sessions = async_sessionmaker[AsyncSession]
 DM = "D" + USER[1:]
 
 

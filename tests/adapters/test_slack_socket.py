@@ -5,14 +5,13 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack.app import SlackConfigError
-from bot.run_slack import SlackComponent
+from adapters.slack.app import SlackComponent, SlackConfigError
+from core.db import Sessions
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_harness import TEAM, USER, slack_stack
 
-Sessions = async_sessionmaker[AsyncSession]
 DM = "D" + USER[1:]
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.types import Action
+from core.db import Sessions
 from core.models import SentMessage, User
 from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
     Harness,
@@ -20,7 +20,6 @@ from tests.fakes.chat_library import EPISODES, INSIGHTS
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import Sent
 
-Sessions = async_sessionmaker[AsyncSession]
 ADA = 5001
 GROUP, ADMIN, MEMBER = -4242, 7001, 7002
 CARD_BUTTONS = ["Related", "Source", "👍", "👎"]

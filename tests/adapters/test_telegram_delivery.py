@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from adapters.telegram.limits import RateLimits
 from core.chat.types import ChatRef, Reply, Text
+from core.db import (
+    Sessions,
+)
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone, TransientSendError
 from core.models import User
-from core.people_status import inactive_reason
+from core.people.status import inactive_reason
 from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
     Harness,
-    Sessions,
     bot_fixture,
     library_fixture,
     running_bot,

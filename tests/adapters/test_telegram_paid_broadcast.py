@@ -10,10 +10,12 @@ import pytest
 
 from adapters.telegram.limits import RateLimits
 from core.chat.types import ChatRef, Reply
+from core.db import (
+    Sessions,
+)
 from core.delivery.paid import PaidBroadcast, PaidBroadcastConfig
 from core.delivery.ratelimit import SystemTimer
 from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
-    Sessions,
     library_fixture,
     running_bot,
     tg_sessions_fixture,

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.chat.ids import brief_of_message, move_chat, remember_brief_messages
 from core.chat.types import ChatRef
-from core.chat_ids import brief_of_message, move_chat, remember_brief_messages
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import Brief, ChatContext, SentMessage, User
 
-Sessions = async_sessionmaker[AsyncSession]
 GROUP = ChatRef("telegram", "-42", is_group=True)
 
 

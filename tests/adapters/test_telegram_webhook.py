@@ -10,9 +10,11 @@ import pytest
 
 from adapters.telegram.app import TelegramConfig, TelegramConfigError, TelegramService
 from core.chat.engine import ConversationEngine
+from core.db import (
+    Sessions,
+)
 from tests.adapters.telegram_harness import (  # noqa: F401 (fixtures)
     Harness,
-    Sessions,
     library_fixture,
     running_bot,
     tg_sessions_fixture,

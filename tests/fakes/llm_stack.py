@@ -6,25 +6,21 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from adapters.openai_embedder import OpenAIEmbedder
 from adapters.openai_llm import OpenAILLM
 from adapters.openai_retry import RetryPolicy
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.domain import SegmentData
 from core.insights.offline.extractor import OfflineInsightExtractor
 from core.llm.budget import LlmBudget
 from core.llm.cache import ExtractionStore
 from core.llm.extractor import LlmExtractorConfig, LlmInsightExtractor
-from core.llm.port import Usage
+from core.llm.types import Usage
 from core.models.feeds import Episode, Feed
 from core.models.transcripts import Segment, Transcript
 from core.transcripts.parse import parse_transcript
 from tests.fakes.clock import FakeClock
 from tests.fakes.sleeps import RecordedSleeps
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def shared_transcripts(shared: Path) -> list[Path]:

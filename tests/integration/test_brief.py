@@ -7,16 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
-from core.brief import brief_item, compose_brief, latest_brief, load_brief
+from core.brief.compose import brief_item, compose_brief, latest_brief, load_brief
+from core.db import Sessions
 from core.models import Brief, BriefItem
-from core.people import PeopleError
+from core.people import users as people
+from core.people.users import PeopleError
 from tests.fakes.brief_rows import add_edge, add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def user(sessions: Sessions, name: str = "ana", tz: str = "UTC") -> int:

@@ -1,4 +1,4 @@
-"""Batch composition (core.brief_batch) against the single compose, on SQLite and PostgreSQL."""
+"""Batch composition (core.brief.batch) against the single compose, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
-from core.brief import BriefEntry, compose_brief
-from core.brief_batch import compose_briefs
+from core.brief.batch import compose_briefs
+from core.brief.compose import BriefEntry, compose_brief
+from core.db import Sessions
 from core.models import Brief, BriefItem, Insight
+from core.people import users as people
 from tests.fakes.brief_rows import add_edge, add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock
 
-Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 TOPICS = ["pricing", "ai", "hiring", "growth", "security"]
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from core.db import create_engine, migrate, session_factory, transaction
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.service import deliver_due
+from core.delivery.types import DeliveryConfig
 from core.models import User
 from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock

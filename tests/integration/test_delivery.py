@@ -7,22 +7,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
-from core.brief import compose_brief
+from core.brief.compose import compose_brief
 from core.chat.types import InsightCard, Text
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.delivery.claim import claim_batch, plan_due
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, DeliveryReport, deliver_due
+from core.delivery.service import deliver_due
 from core.delivery.status import delivery_status
+from core.delivery.types import DeliveryConfig, DeliveryReport
 from core.models import Delivery, DeliveryAttempt, User
+from core.people import users as people
 from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock
 from tests.fakes.messenger import FakeMessenger, FakeTimer, ProcessCrash
 
-Sessions = async_sessionmaker[AsyncSession]
 START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 07:00 in Berlin, 01:00 in New York
 
 

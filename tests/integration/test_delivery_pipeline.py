@@ -6,18 +6,17 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.context import load_context
 from core.chat.types import ChatRef, Reply
+from core.db import Sessions
 from core.delivery.ratelimit import RateLimiters
-from core.delivery.service import DeliveryConfig, deliver_due
+from core.delivery.service import deliver_due
+from core.delivery.types import DeliveryConfig
 from core.models import Delivery, DeliveryAttempt
 from tests.fakes.clock import FakeClock
 from tests.fakes.messenger import FakeMessenger, FakeTimer
 from tests.integration.test_delivery import START, add_insights, add_recipient
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 class StoppingMessenger(FakeMessenger):

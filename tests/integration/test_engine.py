@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.engine import ConversationEngine
 from core.chat.intents import Intent
@@ -21,13 +20,13 @@ from core.chat.types import (
     Sender,
     Text,
 )
+from core.db import Sessions
 from core.models import ChatContext, Feedback, TopicPreference, User
-from core.people import normalise_topic
+from core.topics.normalise import normalise_topic
 from tests.fakes.chat_library import Library, build_library, related_in_library
 from tests.fakes.clock import FakeClock
 from tests.fakes.fetcher import FakeFetcher
 
-Sessions = async_sessionmaker[AsyncSession]
 ALICE = ChatRef(platform="console", chat_id="alice")
 BOB = ChatRef(platform="console", chat_id="bob")
 GROUP = ChatRef(platform="telegram", chat_id="-100200", is_group=True)

@@ -9,19 +9,17 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.http_fetch import HttpFetcher
+from core.db import Sessions
 from core.feeds.errors import FeedError
 from core.feeds.opml import export_opml, import_opml, read_opml
 from core.feeds.service import PollPolicy, add_feed, list_feeds, poll_due_feeds, remove_feed
+from core.ingest.stats import collect_stats
 from core.models import Episode, Feed, TranscriptLink
-from core.stats import collect_stats
 from tests.fakes.clock import FakeClock
 from tests.fakes.feed_server import FeedSite, Route, episode_items, rss, serving
 from tests.unit.test_feed_parse import ITEMS
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture

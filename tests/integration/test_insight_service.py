@@ -6,9 +6,8 @@ import asyncio
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.embeddings import WordLlamaEmbedder
 from core.insights.offline import OfflineInsightExtractor
 from core.insights.service import extract_pending_insights, related_insights
@@ -18,8 +17,6 @@ from core.models.transcripts import Segment, Transcript
 from core.transcripts.parse import parse_transcript
 from tests.fakes.clock import FakeClock
 from tests.fakes.insights import FailingExtractor, InventingExtractor
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def store_episode(sessions: Sessions, show: str, path: Path) -> int:

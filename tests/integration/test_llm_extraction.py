@@ -12,19 +12,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.domain import SegmentData
 from core.llm.service import extract_with_llm
 from core.models import Episode, Feed, Insight, InsightEmbedding, LlmCall, RelatedEdge
 from tests.fakes.clock import FakeClock
-from tests.fakes.llm_stack import (
-    LlmStack,
-    Sessions,
-    add_episode,
-    llm_stack,
-    segments_of,
-    shared_transcripts,
-)
+from tests.fakes.llm_stack import LlmStack, add_episode, llm_stack, segments_of, shared_transcripts
 from tests.fakes.openai_server import (
     Answer,
     FakeOpenAI,
@@ -390,7 +383,7 @@ async def test_after_an_embedding_model_change_the_next_ingest_re_embeds_every_i
     shared_data: Path,
 ) -> None:  # fmt: skip
     from adapters.openai_embedder import OpenAIEmbedder
-    from core.pipeline import run_pipeline
+    from core.ingest.pipeline import run_pipeline
     from tests.fakes.fetcher import FakeFetcher
 
     transcripts = shared_data / "transcripts"

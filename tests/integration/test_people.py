@@ -6,11 +6,10 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import people
-from core.brief import compose_brief
-from core.db import transaction
+from core.brief.compose import compose_brief
+from core.brief.profile import load_profile
+from core.db import Sessions, transaction
 from core.models import (
     Brief,
     BriefItem,
@@ -20,13 +19,12 @@ from core.models import (
     TopicPreference,
     User,
 )
-from core.people import PeopleError, normalise_topic
-from core.profile import load_profile
-from core.topic_match import topic_key
+from core.people import users as people
+from core.people.users import PeopleError
+from core.topics.match import topic_key
+from core.topics.normalise import normalise_topic
 from tests.fakes.brief_rows import add_edge, add_episode, add_feed, add_insight
 from tests.fakes.clock import FakeClock
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def new_user(sessions: Sessions, external_id: str = "42") -> int:

@@ -7,18 +7,16 @@ from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.http_fetch import HttpFetcher
 from bot.settings import CONFIG_DIR
+from core.db import Sessions
 from core.embeddings import LsaEmbedder
 from core.feeds.service import PollPolicy, add_feed
+from core.ingest.pipeline import run_pipeline
 from core.insights.offline import OfflineInsightExtractor
 from core.models import Episode, Feed, Insight, Segment
-from core.pipeline import run_pipeline
 from tests.fakes.clock import FakeClock
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture

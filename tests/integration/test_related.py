@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.insights.related import RelatedConfig, link_new_insights
 from core.insights.service import related_ids, related_insights
 from core.models.feeds import Episode, Feed
@@ -16,7 +16,6 @@ from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 
 MODEL = "test-model"
 DIM = 16
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def vector(sim_to_anchor: float, axis: int) -> np.ndarray:

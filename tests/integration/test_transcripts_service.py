@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.http_fetch import HttpFetcher
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.domain import FetchError
 from core.feeds.service import add_feed
 from core.models import Episode, Feed, Segment, Transcript, TranscriptLink
@@ -23,7 +22,6 @@ from tests.fakes.fetcher import FakeFetcher
 from tests.http_server import serve
 from tests.unit.test_transcript_parsers import EXPECTED
 
-Sessions = async_sessionmaker[AsyncSession]
 BASE = "https://cdn.example.test/"
 MIME_BY_SUFFIX = {  # what a feed would announce; .md and .txt only as generic text
     ".srt": "application/x-subrip",

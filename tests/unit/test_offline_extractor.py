@@ -10,7 +10,7 @@ import pytest
 
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.offline import OfflineInsightExtractor
-from core.insights.topics import normalise_topic
+from core.topics.normalise import normalise_topic
 from core.transcripts.parse import parse_transcript
 from tests.conftest import shared_data_dir
 

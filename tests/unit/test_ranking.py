@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from core.people import UserProfile
-from core.ranking import CandidateRow, Candidates, Ranker, base_scores, rank, topic_weights
+from core.brief.rank import CandidateRow, Candidates, Ranker, base_scores, rank, topic_weights
+from core.people.users import UserProfile
 
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
 

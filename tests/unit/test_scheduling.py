@@ -6,7 +6,7 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
-from core.scheduling import ScheduleConfig, Scheduler
+from core.scheduling.scheduler import ScheduleConfig, Scheduler
 
 
 async def test_delivery_ticks_at_start_and_ingest_is_spread_over_the_interval() -> None:

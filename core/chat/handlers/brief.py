@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.brief import BRIEF_SIZE, BriefEntry, BriefResult, compose_brief
+from core.brief.compose import BRIEF_SIZE, BriefEntry, BriefResult, compose_brief
 from core.chat.cards import insight_buttons
 from core.chat.context import save_context
 from core.chat.turn import Deps, Turn

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core import people
 from core.chat.cards import load_rows
 from core.chat.turn import Deps, Refusal, Turn, label_for, remember, target_insight
 from core.chat.types import Action, Button, Buttons, Reply, Text
-from core.models import InsightTopic, TopicPreference
+from core.models import InsightTopic
+from core.people import users as people
+from core.people.settings import topic_preferences
+from core.topics.normalise import normalise_topic
 
 POPULAR_LIMIT = 12
 
@@ -36,19 +38,8 @@ def topic_button(label: str, name: str, topic: str) -> Button | None:
     return Button(label, action)
 
 
-async def _preferences(deps: Deps, user_id: int) -> dict[str, list[str]]:
-    stmt = select(TopicPreference.topic, TopicPreference.mode).where(
-        TopicPreference.user_id == user_id
-    )
-    out: dict[str, list[str]] = {"follow": [], "mute": []}
-    async with deps.sessions() as session:
-        for topic, mode in (await session.execute(stmt)).all():
-            out.setdefault(mode, []).append(topic)
-    return {mode: sorted(topics) for mode, topics in out.items()}
-
-
 async def topics(deps: Deps, turn: Turn) -> Reply:
-    prefs = await _preferences(deps, turn.user.id)
+    prefs = await topic_preferences(deps.sessions, turn.user.id)
     popular = await popular_topics(deps)
     lines = [
         "You follow: " + (", ".join(prefs["follow"]) or "nothing yet"),
@@ -109,7 +100,7 @@ async def mute(deps: Deps, turn: Turn) -> Reply:
 
 async def unfollow(deps: Deps, turn: Turn) -> Reply:
     raw = _topic_arg(turn)
-    topic = people.normalise_topic(raw)
+    topic = normalise_topic(raw)
     if await people.unfollow(deps.sessions, turn.user.id, raw):
         word = "Unmuted" if turn.intent.kind == "unmute" else "Stopped following"
         return Reply.text(f"{word} “{topic}”.", notice=f"{word} {topic}")

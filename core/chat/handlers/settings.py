@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core import people
 from core.chat.context import save_context
 from core.chat.handlers.brief import brief_reply_for
 from core.chat.handlers.prefs import popular_topics, topic_button
@@ -16,6 +15,7 @@ from core.chat.turn import Deps, Refusal, Turn
 from core.chat.types import Action, Button, Buttons, Reply, Text
 from core.db import transaction
 from core.models import User
+from core.people import users as people
 
 CONFIRM_TTL = timedelta(minutes=10)
 _DEFAULT_TOPICS = ("ai", "startups", "pricing", "engineering", "product", "health")

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from core import people
 from core.chat.turn import Deps, Refusal, Turn
 from core.chat.types import Reply, Text
 from core.feeds.errors import FeedError
 from core.feeds.service import add_feed, list_feeds
-from core.models import ShowSubscription
+from core.people import users as people
+from core.people.settings import subscribed_feeds
 
 SHOWS_SHOWN = 30
-
-
-async def _subscribed(deps: Deps, user_id: int) -> set[int]:
-    stmt = select(ShowSubscription.feed_id).where(ShowSubscription.user_id == user_id)
-    async with deps.sessions() as session:
-        return {row[0] for row in (await session.execute(stmt)).all()}
 
 
 async def shows(deps: Deps, turn: Turn) -> Reply:
     feeds = await list_feeds(deps.sessions)
     if not feeds:
         return Reply.text("I don't follow any shows yet. Add one with 'subscribe <feed URL>'.")
-    mine = await _subscribed(deps, turn.user.id)
+    mine = await subscribed_feeds(deps.sessions, turn.user.id)
     lines = []
     for feed in feeds[:SHOWS_SHOWN]:
         mark = "★ " if feed.id in mine else "• "

@@ -1,19 +1,18 @@
 """Bulk reads for composing many briefs at once: the shared candidate pool and every
-profile of a batch in a handful of queries (``core.profile.load_profile`` reads one)."""
+profile of a batch in a handful of queries (``core.brief.profile.load_profile`` reads one)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import Integer, any_, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
+from core.brief.profile import FeedbackRow, liked_ids, profile_from
+from core.db import CHUNK, chunks, one_of
 from core.models import (
     BriefItem,
     Feedback,
@@ -22,12 +21,9 @@ from core.models import (
     ShowSubscription,
     TopicPreference,
 )
-from core.people import UserProfile, normalise_topic
-from core.profile import LIKE_KINDS
-from core.topic_match import topic_key
-
-FeedbackRow = tuple[str, str | None, int | None, list[str] | None]  # kind, topic, insight, tags
-CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
+from core.people.users import UserProfile
+from core.topics.match import topic_key
+from core.topics.normalise import normalise_topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +42,6 @@ class PoolRow:
     @property
     def group(self) -> int:
         return self.group_id if self.group_id is not None else self.id
-
-
-def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
-    """``column IN (ids)``; on PostgreSQL ``= ANY(array)``: one parameter, so the statement
-    text stays the same whatever the number of ids (psycopg parses and prepares it once)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(ColumnElement[bool], column == any_(literal(list(ids), ARRAY(Integer))))
-    return cast(ColumnElement[bool], column.in_(list(ids)))
 
 
 async def load_pool(
@@ -146,28 +130,18 @@ async def load_profiles(
             )
             for uid, iid, group in await session.execute(got):
                 received[uid].append((iid, group))
-    liked_by_user = {uid: _liked_ids(rows) for uid, rows in feedback.items()}
+    liked_by_user = {uid: liked_ids(rows) for uid, rows in feedback.items()}
     edges = await _edges(session, set().union(*liked_by_user.values()) if liked_by_user else set())
 
     def assemble() -> dict[int, UserProfile]:
         return {
-            uid: _profile(
-                uid,
-                timezones[uid],
-                prefs[uid],
-                feeds[uid],
-                feedback[uid],
-                received[uid],
-                _neighbours(liked_by_user.get(uid, set()), edges),
+            uid: profile_from(
+                uid, timezones[uid], prefs[uid], feeds[uid], feedback[uid], received[uid], edges
             )
             for uid in ids
         }
 
     return assemble
-
-
-def _liked_ids(rows: list[FeedbackRow]) -> set[int]:
-    return {iid for kind, _, iid, _ in rows if kind in LIKE_KINDS and iid is not None}
 
 
 async def _edges(session: AsyncSession, liked: set[int]) -> dict[int, list[tuple[int, float]]]:
@@ -179,48 +153,3 @@ async def _edges(session: AsyncSession, liked: set[int]) -> dict[int, list[tuple
         for iid, rid, score in await session.execute(stmt):
             found[iid].append((int(rid), float(score)))
     return found
-
-
-def _neighbours(liked: set[int], edges: dict[int, list[tuple[int, float]]]) -> dict[int, float]:
-    """As ``core.profile``: related insights of liked ones, best edge score each."""
-    best: dict[int, float] = {}
-    for iid in liked:
-        for rid, score in edges.get(iid, ()):
-            if rid not in liked and score > best.get(rid, float("-inf")):
-                best[rid] = score
-    return best
-
-
-def _profile(
-    uid: int,
-    timezone: str,
-    prefs: list[tuple[str, str]],
-    feeds: set[int],
-    feedback: list[FeedbackRow],
-    received: list[tuple[int, int]],
-    similar: dict[int, float],
-) -> UserProfile:
-    liked: Counter[str] = Counter()
-    disliked: Counter[str] = Counter()
-    less_about: set[str] = set()
-    for kind, topic, iid, topics in feedback:  # the same rules as core.profile._feedback
-        keys = {topic_key(normalise_topic(t)) for t in topics or ()}
-        if kind == "less_about" and topic:
-            less_about.add(topic_key(topic))
-        elif kind in LIKE_KINDS and iid is not None:
-            liked.update(keys)
-        elif kind == "down":
-            disliked.update(keys)
-    return UserProfile(
-        user_id=uid,
-        timezone=timezone,
-        followed_topics=frozenset(topic_key(t) for t, mode in prefs if mode == "follow"),
-        muted_topics=frozenset(topic_key(t) for t, mode in prefs if mode == "mute"),
-        less_about_topics=frozenset(less_about),
-        followed_feeds=frozenset(feeds),
-        liked_topics=dict(liked),
-        disliked_topics=dict(disliked),
-        similar_to_liked=similar,
-        received_ids=frozenset(r[0] for r in received),
-        received_groups=frozenset(r[1] for r in received),
-    )

@@ -17,11 +17,11 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from adapters.telegram.limits import retry_after_seconds
 from adapters.telegram.render import OutMessage, render_reply
+from core.chat.ids import count_brief_messages, move_chat, remember_brief_messages
 from core.chat.types import ChatRef, Reply
-from core.chat_ids import count_brief_messages, move_chat, remember_brief_messages
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone, TransientSendError
 from core.delivery.paid import PaidBroadcast
-from core.people_status import deactivate_recipient, inactive_reason
+from core.people.status import deactivate_recipient, inactive_reason
 
 log = logging.getLogger(__name__)
 

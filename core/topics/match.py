@@ -37,7 +37,7 @@ _NOT_PLURAL = frozenset(
 def topic_key(topic: str) -> str:
     """The singular-ish form of an already normalised topic (its last word de-pluralised).
 
-    Preferences are stored and shown as normalised by ``core.insights.topics.normalise_topic``;
+    Preferences are stored and shown as normalised by ``core.topics.normalise.normalise_topic``;
     ranking compares both sides by this key, so a plural and its singular match.
     """
     words = topic.split(" ")

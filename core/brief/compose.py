@@ -8,17 +8,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import transaction
+from core.brief.profile import load_profile
+from core.brief.rank import CandidateRow, Candidates, Ranker
+from core.db import Sessions, transaction
 from core.models import Brief, BriefItem, Episode, Feed, Insight, InsightTopic, User
-from core.people import PeopleError, UserProfile, normalise_topic
+from core.people.users import PeopleError, UserProfile
 from core.ports import Clock
-from core.profile import load_profile
-from core.ranking import CandidateRow, Candidates, Ranker
-from core.topic_match import topic_key
-
-Sessions = async_sessionmaker[AsyncSession]
+from core.topics.match import topic_key
+from core.topics.normalise import normalise_topic
 
 BRIEF_SIZE = 5
 FIRST_BRIEF_WINDOW = timedelta(hours=48)  # "new" for someone who never had a brief
@@ -213,7 +212,7 @@ def _row(insight: Insight, *, is_older: bool) -> CandidateRow:
     )
 
 
-def _entries_query() -> Select[BriefItem, Insight, Episode, Feed]:
+def entries_query() -> Select[BriefItem, Insight, Episode, Feed]:
     return (
         select(BriefItem, Insight, Episode, Feed)
         .join(Insight, Insight.id == BriefItem.insight_id)
@@ -223,7 +222,7 @@ def _entries_query() -> Select[BriefItem, Insight, Episode, Feed]:
     )
 
 
-def _entry(item: BriefItem, insight: Insight, episode: Episode, feed: Feed) -> BriefEntry:
+def brief_entry(item: BriefItem, insight: Insight, episode: Episode, feed: Feed) -> BriefEntry:
     return BriefEntry(
         position=item.position,
         is_older=item.is_older,
@@ -249,14 +248,14 @@ def _entry(item: BriefItem, insight: Insight, episode: Episode, feed: Feed) -> B
 
 
 async def _result(session: AsyncSession, brief: Brief, *, reused: bool) -> BriefResult:
-    rows = (await session.execute(_entries_query().where(BriefItem.brief_id == brief.id))).all()
+    rows = (await session.execute(entries_query().where(BriefItem.brief_id == brief.id))).all()
     return BriefResult(
         brief_id=brief.id,
         user_id=brief.user_id,
         local_date=brief.local_date,
         kind=brief.kind,
         created_at=brief.created_at,
-        items=[_entry(row[0], row[1], row[2], row[3]) for row in rows],
+        items=[brief_entry(row[0], row[1], row[2], row[3]) for row in rows],
         reused=reused,
     )
 
@@ -281,8 +280,8 @@ async def latest_brief(sessions: Sessions, user_id: int) -> BriefResult | None:
 async def brief_item(sessions: Sessions, brief_id: int, position: int) -> BriefEntry | None:
     """Item "#position" of a brief, or None if the brief has no such item."""
     async with sessions() as session:
-        stmt = _entries_query().where(
+        stmt = entries_query().where(
             BriefItem.brief_id == brief_id, BriefItem.position == position
         )
         row = (await session.execute(stmt)).first()
-    return None if row is None else _entry(row[0], row[1], row[2], row[3])
+    return None if row is None else brief_entry(row[0], row[1], row[2], row[3])

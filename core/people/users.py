@@ -9,10 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
-from core.insights.topics import normalise_topic
+from core.db import Sessions, transaction
 from core.models import (
     Brief,
     BriefItem,
@@ -24,16 +22,12 @@ from core.models import (
     TopicPreference,
     User,
 )
-
-Sessions = async_sessionmaker[AsyncSession]
+from core.topics.normalise import normalise_topic
 
 FEEDBACK_KINDS = ("up", "down", "more_like", "less_about")
 DELIVERY_DAYS = ("daily", "weekdays")
 _TIME = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 _TOPIC_MAX = 100
-
-
-__all__ = ["PeopleError", "UserProfile", "normalise_topic"]  # normalise_topic: shared with insights
 
 
 class PeopleError(ValueError):

@@ -1,17 +1,18 @@
-"""The LLM port: structured-output completion and tool-calling chat, with token usage.
+"""What the LLM port (``core.ports.LLM``) speaks: structured output, tool calls, token usage.
 
-Adapters (``adapters/openai_llm.py``) implement it; core never sees an SDK type. Every failure
+Adapters (``adapters/openai_llm.py``) implement the port; core never sees an SDK type. Every failure
 surfaces as one of the exception types below, worded for a person.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from core.domain import SegmentData
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -88,29 +89,6 @@ class ExtractionDeferred(LlmError):
         self.cause = cause
 
 
-class LLM(Protocol):
-    @property
-    def model(self) -> str:
-        """The chat model's name, as sent to the server (and stored with every call)."""
-        ...
-
-    async def complete_structured(
-        self, *, system: str, user: str, output: type[T], schema_name: str
-    ) -> Parsed[T]:
-        """One completion constrained to ``output``'s JSON schema, parsed and validated.
-
-        Raises ``LlmBadAnswer`` (with the usage spent) when the answer does not fit the schema,
-        ``LlmUnavailable`` when the server keeps failing.
-        """
-        ...
-
-    async def chat_with_tools(
-        self, *, system: str, user: str, tools: Sequence[ToolSpec]
-    ) -> ChatResult:
-        """One chat turn in which the model may call any of ``tools`` instead of answering."""
-        ...
-
-
 def parse_structured(content: str | None, output: type[T], usage: Usage) -> T:
     """Validate a model's JSON answer; a bad one raises ``LlmBadAnswer`` carrying the usage."""
     if not content or not content.strip():
@@ -153,3 +131,9 @@ def _tighten(node: dict[str, Any]) -> None:
                 _tighten(prop["items"])
             _tighten(prop)
     node.pop("title", None)
+
+
+@dataclass(frozen=True, slots=True)
+class Transcription:
+    segments: list[SegmentData]
+    seconds: float  # audio transcribed (what is paid for)

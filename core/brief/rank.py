@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from core.people import UserProfile
+    from core.people.users import UserProfile
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]

@@ -8,12 +8,9 @@ inactive recipients, and the reason stays on the row so people can see why.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import User
-
-Sessions = async_sessionmaker[AsyncSession]
 
 _REASON_MAX = 500
 

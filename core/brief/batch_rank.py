@@ -1,5 +1,5 @@
 """Ranking a batch of users over one shared candidate pool, as ``compose_brief`` would rank
-each of them over the pool its queries read (see ``core.brief_batch``)."""
+each of them over the pool its queries read (see ``core.brief.batch``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from core.brief import BRIEF_SIZE, NEW_POOL, OLDER_POOL
-from core.brief_batch_load import PoolRow
-from core.people import UserProfile
-from core.ranking import CandidateRow, Candidates, Ranker
+from core.brief.compose import BRIEF_SIZE, NEW_POOL, OLDER_POOL
+from core.brief.load import PoolRow
+from core.brief.rank import CandidateRow, Candidates, Ranker
+from core.people.users import UserProfile
 
 
 class SinceView:

@@ -27,29 +27,28 @@ from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.brief import (
+from core.brief.batch_rank import SinceView
+from core.brief.compose import (
     FIRST_BRIEF_WINDOW,
     NEW_POOL,
     OLDER_POOL,
     BriefEntry,
     BriefResult,
-    _entries_query,
-    _entry,
+    brief_entry,
     compose_brief,
+    entries_query,
     local_date_for,
 )
-from core.brief_batch_load import PoolRow, chunks, load_pool, load_profiles, one_of
-from core.brief_batch_rank import SinceView
-from core.db import transaction
+from core.brief.load import PoolRow, load_pool, load_profiles
+from core.brief.rank import CandidateRow
+from core.db import Sessions, chunks, one_of, transaction
 from core.models import Brief, BriefItem, Episode, Feed, Insight, User
-from core.people import UserProfile
+from core.people.users import UserProfile
 from core.ports import Clock
-from core.ranking import CandidateRow
 
 log = logging.getLogger(__name__)
-Sessions = async_sessionmaker[AsyncSession]
 
 _UNNEST_ITEMS = text(
     "INSERT INTO brief_items (brief_id, position, user_id, insight_id, is_older) "
@@ -232,9 +231,9 @@ async def _results(
     for part in chunks(brief_ids):
         for brief in await session.scalars(select(Brief).where(one_of(session, Brief.id, part))):
             heads[brief.id] = brief
-        stmt = _entries_query().where(one_of(session, BriefItem.brief_id, part))
+        stmt = entries_query().where(one_of(session, BriefItem.brief_id, part))
         for item, insight, episode, feed in await session.execute(stmt):
-            by_brief[item.brief_id].append(_entry(item, insight, episode, feed))
+            by_brief[item.brief_id].append(brief_entry(item, insight, episode, feed))
     return {
         uid: BriefResult(
             brief_id=bid,
@@ -269,7 +268,7 @@ async def _fresh_results(
             .where(one_of(session, Insight.id, part))
         )
         for insight, episode, feed in await session.execute(stmt):
-            entry = _entry(BriefItem(position=0, is_older=False), insight, episode, feed)
+            entry = brief_entry(BriefItem(position=0, is_older=False), insight, episode, feed)
             shown[insight.id] = _after_position(entry)
     return {
         uid: BriefResult(

@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.types import ChatRef
-from core.db import transaction
+from core.db import Sessions, transaction
 from core.models import ChatContext, SentMessage, User
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def remember_brief_messages(
