@@ -41,7 +41,7 @@ from core.db import create_engine, run_sync_migrations
 from core.people.users import UserProfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from related import WARMUP, time_app_lookups, time_sql_lookups, with_bound
+from related import WARMUP, time_side_by_side
 
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
 BRIEF = 5
@@ -231,10 +231,9 @@ async def time_lookups(path: Path, insights: int, samples: int, seed: int) -> di
     ids = [rnd.randint(1, insights) for _ in range(samples + WARMUP)]
     engine = create_engine(f"sqlite:///{path}")
     try:
-        app = await time_app_lookups(session_factory(engine), ids)
+        return await time_side_by_side(session_factory(engine), path, ids)
     finally:
         await engine.dispose()
-    return with_bound(app, time_sql_lookups(path, ids))
 
 
 def peak_mb() -> dict[str, float]:
