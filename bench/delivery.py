@@ -334,7 +334,7 @@ async def ranking_alone(url: str, now: datetime) -> float:
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
-            zones = dict((await session.execute(select(User.id, User.timezone))).tuples().all())
+            zones = {uid: tz for uid, tz in await session.execute(select(User.id, User.timezone))}
             since = {uid: now - FIRST_BRIEF_WINDOW for uid in zones}  # nobody had a brief yet
             pool = await load_pool(
                 session,

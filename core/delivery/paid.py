@@ -4,8 +4,9 @@ Telegram lets a bot send up to 1,000 messages a second instead of about 30, and 
 0.1 Star for each message above the free 30 in a second. Opt-in, with a daily budget of Stars:
 while the budget lasts, the overall pace is the paid one and every message asks for paid
 broadcast; once it is spent, sending falls back to the free pace until the next UTC day.
-What a message costs is counted as Telegram counts it: the messages of any one second beyond
-the free rate.
+Every paid message is counted at 0.1 Star: Telegram counts the seconds as messages arrive,
+which network and event-loop jitter can bunch, so only this upper bound (at most 3% over at
+1,000 a second) is sure never to let the real charge pass the budget.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ class PaidBroadcastConfig:
 class PaidBroadcast:
     """The budget the delivery pace and the Telegram adapter share. The pace asks whether to
     go fast (``active``); the adapter reserves a paid message just before it leaves
-    (``reserve``: the worst case, 0.1 Star, so concurrent sends never overspend) and reports
-    every message as it leaves (``left``), which charges a paid one only if it is above the
-    free rate in its second and gives back the rest of its reservation; ``refund`` undoes a
-    charge for a message that then failed."""
+    (``reserve``, so concurrent sends never overspend), reports every message as it leaves
+    (``left``: a paid one is charged, and every one counts towards the free rate), and
+    ``refund``s one that then failed."""
 
     def __init__(self, config: PaidBroadcastConfig, clock: Clock, timer: Timer) -> None:
         if config.paid_per_second <= config.free_per_second:
@@ -68,15 +68,12 @@ class PaidBroadcast:
         self.paid_messages = max(self.paid_messages - 1, 0)
 
     def left(self, *, paid: bool) -> bool:
-        """A message went out now; True if it was charged (paid, above the free rate)."""
+        """A message went out now; True if it was charged (a paid broadcast)."""
         self._roll_day()
-        window = self._window()
-        window.append(self.timer.monotonic())
+        self._window().append(self.timer.monotonic())
         if not paid:
             return False
         self.release()
-        if len(window) <= self.config.free_per_second:
-            return False
         self.spent += self.config.stars_per_message
         self.paid_messages += 1
         return True
