@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run
+from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run, cli_web
 from bot.asyncrun import run_async
 from bot.settings import load_settings, user_config_file
 from bot.wiring import open_services
@@ -60,7 +60,7 @@ def build() -> typer.Typer:
     config_app.command("show")(config_show)
     app.add_typer(db_app, name="db")
     app.add_typer(config_app, name="config")
-    for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries):
+    for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries, cli_web):
         module.register(app)
     return app
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -14,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
 from bot.asyncrun import with_services
+from bot.run_web import web_app
+from bot.runtime import HttpServerError, listening_socket, serving_on
 from bot.settings import CONFIG_DIR
 from bot.wiring import (
     Services,
@@ -28,6 +32,7 @@ from core.feeds.service import add_feed
 from core.ingest.pipeline import PipelineReport
 from core.insights.listing import list_insights
 from core.ports import Embedder
+from core.web.urls import PageUrls
 
 SAMPLES_DIR = CONFIG_DIR / "samples"
 DEMO_USER = "demo"
@@ -84,12 +89,37 @@ async def _demo(services: Services) -> None:
     embedder = build_embedder(services.settings, services)
     report = await ingest_samples(services, embedder)
     console.print(f"[dim]{escape(report.summary())}[/dim]\n")
-    engine = build_engine(services, embedder=embedder)
-    chat = console_chat(DEMO_USER)
-    reply = await engine.brief_for(chat, kind="on_demand")
-    render_reply(console, reply)
-    console.print()
-    await chat_loop(engine, chat, console, last_reply=reply)
+    async with demo_pages(services, embedder) as public_url:
+        engine = build_engine(services, embedder=embedder, public_url=public_url)
+        chat = console_chat(DEMO_USER)
+        reply = await engine.brief_for(chat, kind="on_demand")
+        render_reply(console, reply)
+        console.print()
+        if public_url:
+            console.print(
+                f"[bold]Insight pages:[/bold] {escape(public_url)}/ "
+                "[dim](served until you type quit)[/dim]"
+            )
+        await chat_loop(engine, chat, console, last_reply=reply)
+
+
+@asynccontextmanager
+async def demo_pages(services: Services, embedder: Embedder) -> AsyncIterator[str]:
+    """Serve the insight pages on 127.0.0.1 for the demo; yields their base URL ("" when no
+    port could be had: the demo goes on without pages)."""
+    port = services.settings.http_port
+    try:
+        sock = listening_socket("127.0.0.1", port)
+    except HttpServerError:  # e.g. 8080 taken: any free port does for a local demo
+        try:
+            sock = listening_socket("127.0.0.1", 0)
+        except HttpServerError as exc:
+            errors.print(f"The insight pages are not served: {escape(str(exc))}")
+            yield ""
+            return
+    public_url = services.settings.public_url or f"http://127.0.0.1:{sock.getsockname()[1]}"
+    async with serving_on(web_app(services, embedder, public_url).routes(), sock):
+        yield public_url
 
 
 def card_json(card: InsightCard) -> dict[str, Any]:
@@ -105,6 +135,7 @@ def card_json(card: InsightCard) -> dict[str, Any]:
         "show": card.show_title,
         "episode": card.episode_title,
         "link": card.episode_url,
+        "page_url": card.page_url,
         "is_older": card.is_older,
     }
 
@@ -115,6 +146,8 @@ def brief_json(reply: Reply) -> dict[str, Any]:
 
 async def _insights(services: Services, episode: int | None, limit: int) -> list[dict[str, Any]]:
     rows = await list_insights(services.sessions, episode_id=episode, limit=limit)
+    public_url = services.settings.public_url
+    urls = PageUrls(public_url) if public_url else None
     return [
         {
             "id": ins.id,
@@ -128,6 +161,7 @@ async def _insights(services: Services, episode: int | None, limit: int) -> list
             "score": ins.score,
             "episode": {"id": ep.id, "title": ep.title, "link": ep.link},
             "show": {"id": feed.id, "title": feed.title},
+            "page_url": urls.insight(ins.id) if urls else None,
         }
         for ins, ep, feed in rows
     ]

@@ -236,13 +236,18 @@ def transcripts_line(report: TranscriptReport) -> str:
 
 def insights_line(report: InsightReport) -> str:
     failed = f", {report.episodes_failed} episodes failed" if report.episodes_failed else ""
-    return f"insights: {report.insights_created} from {report.episodes_done} episodes{failed}"
+    gated = report.rejected_drafts
+    rejected = f", {gated} drafts rejected by the quality gate" if gated else ""
+    return (
+        f"insights: {report.insights_created} from {report.episodes_done} episodes"
+        f"{failed}{rejected}"
+    )
 
 
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Counts: feeds, episodes, episodes with transcripts, transcript segments, errors."""
+    """Counts: feeds, episodes, transcripts, segments, errors, quality-gate rejections."""
     counts = with_services(lambda services: collect_stats(services.sessions))
     if as_json:
         print(json.dumps(counts))

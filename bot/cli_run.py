@@ -14,6 +14,7 @@ from bot import run_slack
 from bot.asyncrun import run_async
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
+from bot.run_web import web_component
 from bot.runtime import Component, HttpServerError, run_components
 from bot.wiring import Services, build_embedder, build_engine, open_services
 from core.chat.engine import ConversationEngine
@@ -30,6 +31,9 @@ RUN_HELP = (
     "Slack is on when SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) is set: "
     "Socket Mode with SLACK_APP_TOKEN, else HTTP events on the same server, checked with "
     "SLACK_SIGNING_SECRET.\n\n"
+    "The public web pages (an insight page each, see README \"Web\") are on when "
+    "PODBRIEF_PUBLIC_URL is set (e.g. https://brief.example.org), served on the same server; "
+    "chat cards then link to them.\n\n"
     "--role all (default) also runs the scheduler: feeds polled every "
     "PODBRIEF_POLL_INTERVAL_MINUTES, insights extracted, and each recipient's daily brief sent "
     "at their local time. --role chat runs only the chat side; --role worker only the "
@@ -62,18 +66,22 @@ async def _run(role: str) -> int:
         except TelegramConfigError as exc:
             console.print(f"Telegram is not set up right: {exc}")
             return 1
-        if not platforms and role != "worker":
+        web = web_component(services, embedder) if role != "worker" else None
+        if not platforms and web is None and role != "worker":
             console.print(
-                "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN "
-                "(see `podbrief run --help`); `podbrief run --role worker` only polls feeds."
+                "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN, or "
+                "PODBRIEF_PUBLIC_URL for the web pages (see `podbrief run --help`); "
+                "`podbrief run --role worker` only polls feeds."
             )
             return 2
-        if not platforms:  # a worker may ingest only, but it should not look like it delivers
+        if not platforms and role != "chat":  # ingest only, but it should not look like it delivers
             console.print(
                 "No chat platform is set up (PODBRIEF_TELEGRAM_TOKEN, SLACK_BOT_TOKEN): this "
                 "worker polls feeds and extracts insights, but sends no daily briefs."
             )
         components: list[Component] = role_components(services, platforms, role, embedder)
+        if web is not None:
+            components.append(web)
         settings = services.settings
         await run_components(components, host=settings.http_host, port=settings.http_port)
         return 0

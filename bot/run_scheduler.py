@@ -43,6 +43,7 @@ def delivery_config(services: Services) -> DeliveryConfig:
         concurrency=settings.delivery_concurrency,
         max_attempts=settings.delivery_max_attempts,
         compact_above=settings.delivery_compact_above,
+        public_url=settings.public_url,
     )
 
 

@@ -65,10 +65,19 @@ async def http_server(
     if not routes:
         yield None
         return
-    sock = listening_socket(host, port)
+    async with serving_on(routes, listening_socket(host, port)) as task:
+        yield task
+
+
+@asynccontextmanager
+async def serving_on(
+    routes: list[BaseRoute], sock: socket.socket
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Serve ``routes`` on a listening socket until the block ends (then close it)."""
     config = uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
+    host, port = sock.getsockname()[:2]
     log.info("serving %s on %s:%s", ", ".join(_paths(routes)), host, port)
     try:
         yield task

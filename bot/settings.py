@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from core.db import normalise_url, sqlite_url_for
+from core.web.urls import normalise_public_url
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULTS_FILE = CONFIG_DIR / "podbrief.toml"
@@ -85,12 +86,21 @@ class Settings(BaseSettings):
     telegram_paid_messages_per_second: int = Field(1000, ge=31, le=1000)
     slack_api_url: str = ""  # Web API base URL override (tests)
 
+    # Public web pages (an insight page each): served on the HTTP server above when set; cards
+    # then link to them. The base URL people reach, e.g. "https://brief.example.org".
+    public_url: str = ""
+
     @field_validator("extractor")
     @classmethod
     def _known_extractor(cls, value: str) -> str:
         if value not in {"auto", "offline", "llm"}:
             raise ValueError("extractor must be auto, offline or llm")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return normalise_public_url(value)  # its PublicUrlError is a ValueError: a clear message
 
     @classmethod
     def settings_customise_sources(

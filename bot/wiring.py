@@ -199,8 +199,11 @@ async def run_ingest_pipeline(
     )
 
 
-def build_engine(services: Services, *, embedder: Embedder | None = None) -> ConversationEngine:
-    """The conversation engine every chat platform (and the console) talks to."""
+def build_engine(
+    services: Services, *, embedder: Embedder | None = None, public_url: str | None = None
+) -> ConversationEngine:
+    """The conversation engine every chat platform (and the console) talks to; cards link to
+    the insight pages under ``public_url`` (default: the setting)."""
     from core.chat.engine import ConversationEngine
     from core.llm.router import LlmAnswerer, LlmRouter
 
@@ -215,6 +218,7 @@ def build_engine(services: Services, *, embedder: Embedder | None = None) -> Con
         fetcher=services.fetcher,
         router=LlmRouter(llm, budget) if llm else None,
         answerer=LlmAnswerer(llm, budget) if llm else None,
+        public_url=services.settings.public_url if public_url is None else public_url,
     )
 
 

@@ -31,6 +31,8 @@ def card_renderable(card: InsightCard) -> RenderableType:
     lines.append(RichText(source, "dim"))
     if card.episode_url:
         lines.append(RichText(card.episode_url, "dim underline"))
+    if card.page_url:
+        lines.append(RichText(f"Page: {card.page_url}", "cyan underline"))
     return Panel(Group(*lines), border_style="cyan" if card.position else "blue", expand=True)
 
 

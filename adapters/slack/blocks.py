@@ -138,7 +138,10 @@ def _card_source(card: InsightCard) -> str:
         else cut_escaped(card.episode_title, 200)
     )
     topics = " · " + ", ".join(escape(t) for t in card.topics[:6]) if card.topics else ""
-    return cut(f"{cut_escaped(card.show_title, 200)} · {episode}{topics}", CONTEXT_TEXT_MAX)
+    page = f" · {link(card.page_url, 'Open the insight page')}" if card.page_url else ""
+    source = f"{cut_escaped(card.show_title, 200)} · {episode}{topics}"
+    # The page link goes first into the limit: cutting it in half would break the link.
+    return cut(source, CONTEXT_TEXT_MAX - len(page)) + page
 
 
 def _actions_blocks(buttons: tuple[Button, ...], counter: Iterator[int]) -> list[Block]:

@@ -138,7 +138,15 @@ def time_span(card: InsightCard) -> Span:
 
 def source_line(card: InsightCard) -> Paragraph:
     older = " (from the archive)" if card.is_older else ""
-    return Paragraph((Span(f"{card.show_title} — {card.episode_title}{older}", "i"),))
+    source = Span(f"{card.show_title} — {card.episode_title}{older}", "i")
+    return Paragraph((source, *page_spans(card)))
+
+
+def page_spans(card: InsightCard) -> tuple[Span, ...]:
+    """" · Open the page", linking the insight's web page, when it has one."""
+    if not card.page_url or not card.page_url.startswith(("https://", "http://")):
+        return ()
+    return (Span(" · "), Span("Open the page", "a", card.page_url))
 
 
 def card_paragraphs(card: InsightCard) -> list[Paragraph]:
@@ -163,6 +171,7 @@ def compact_card(card: InsightCard) -> list[Paragraph]:
                 Span(f"\n{card.body}\n"),
                 Span(f"{card.show_title} · ", "i"),
                 time_span(card),
+                *page_spans(card),
             )
         )
     ]

@@ -16,6 +16,7 @@ from core.chat.handlers import prefs as prefs_h
 from core.chat.handlers import settings as settings_h
 from core.chat.handlers import shows as shows_h
 from core.chat.intents import Intent, IntentRouter, RuleRouter, parse_intent
+from core.chat.page_links import with_page_urls
 from core.chat.timezones import timezone_from_text
 from core.chat.turn import Deps, Handler, Refusal, Turn
 from core.chat.types import Action, ChatRef, IncomingMessage, InvalidAction, Reply, Sender
@@ -122,15 +123,17 @@ class ConversationEngine:
         fetcher: Fetcher | None = None,
         router: IntentRouter | None = None,
         answerer: Answerer | None = None,
+        public_url: str = "",
     ) -> None:
         self._deps = Deps(sessions=sessions, clock=clock, embedder=embedder, fetcher=fetcher)
         self._router = router or RuleRouter()
         self._answerer = answerer
+        self._public_url = public_url  # set: cards carry their insight page's URL
 
     async def handle(self, message: IncomingMessage) -> Reply:
         """Answer one message or button press. Never raises: failures become polite replies."""
         try:
-            return await self._handle(message)
+            return with_page_urls(await self._handle(message), self._public_url)
         except Refusal as exc:
             return Reply.text(str(exc), notice=_toast(str(exc)))
         except (people.PeopleError, FeedError) as exc:
@@ -143,7 +146,8 @@ class ConversationEngine:
     async def brief_for(self, chat: ChatRef, *, kind: str = "daily") -> Reply:
         """Today's brief for a chat (the same one if already composed today)."""
         user = await self._user(chat, Sender(user_id=chat.chat_id), None)
-        return await brief_h.brief_reply_for(self._deps, user, chat, kind=kind)
+        reply = await brief_h.brief_reply_for(self._deps, user, chat, kind=kind)
+        return with_page_urls(reply, self._public_url)
 
     def commands(self) -> list[tuple[str, str]]:
         """(command, description) pairs an adapter can register (setMyCommands, help)."""

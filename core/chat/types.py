@@ -96,6 +96,7 @@ class InsightCard:
     topics: tuple[str, ...] = ()
     is_older: bool = False  # filled from the backlog, not new today
     buttons: tuple[Button, ...] = ()
+    page_url: str | None = None  # the insight's public web page, when pages are served
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from core.brief.compose import BriefResult
 from core.chat.handlers.brief import brief_reply
+from core.chat.page_links import with_page_urls
 from core.chat.types import ChatRef
 from core.db import Sessions
 from core.delivery.claim import still_mine
@@ -69,7 +70,10 @@ class Sender:
         if not await self._still_mine(ready):
             self.report.lost_lease += 1
             return
-        reply = brief_reply(result, user, compact_default=user.platform in self.compact_platforms)
+        reply = with_page_urls(
+            brief_reply(result, user, compact_default=user.platform in self.compact_platforms),
+            self.config.public_url,
+        )
         timer = self.limiters.timer
         started = timer.monotonic()
 

@@ -30,6 +30,7 @@ class DeliveryConfig:
     # More recipients than this due at once on a platform: their briefs default to one
     # compact message (a recipient's own choice still wins). 0: never by count.
     compact_above: int = 0
+    public_url: str = ""  # set: brief cards carry their insight page's URL
 
     def backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self.retry_base * (2 ** min(max(attempts - 1, 0), 20))

@@ -39,6 +39,7 @@ async def collect_stats(
         insight_errors = await count(
             select(func.count(Episode.id)).where(Episode.insight_status == "failed")
         )
+        rejected = await count(select(func.coalesce(func.sum(Episode.insights_rejected), 0)))
     spend = await llm_spend(sessions, clock or SystemClock())
     return {
         "feeds": feeds,
@@ -50,6 +51,7 @@ async def collect_stats(
         "feeds_failing": feeds_failing,
         "transcript_errors": transcript_errors,
         "insight_errors": insight_errors,
+        "insights_rejected_by_quality_gate": rejected,
         **spend,
     }
 

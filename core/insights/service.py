@@ -8,6 +8,7 @@ topics, embeddings and related edges are stored in one transaction. A failing ep
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import inline_reads, transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
+from core.insights.errors import ExtractionSkipped
 from core.insights.offline.text import collapse
+from core.insights.quality import Gate
 from core.insights.related import RelatedConfig, link_new_insights, related_ids_query, related_of
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
@@ -37,6 +40,8 @@ class InsightReport:
     episodes_failed: int = 0
     insights_created: int = 0
     dropped_drafts: int = 0  # drafts whose quote was not verbatim in the transcript
+    rejected_drafts: int = 0  # drafts the shared quality gate turned away
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -44,6 +49,7 @@ class InsightReport:
 class _Stored:
     insights: int
     dropped: int
+    rejected: Counter[str] = field(default_factory=Counter)
 
 
 async def extract_pending_insights(
@@ -70,6 +76,8 @@ async def extract_pending_insights(
             report.failures.append((episode_id, message))
             continue
         report.dropped_drafts += stored.dropped
+        report.rejected_drafts += sum(stored.rejected.values())
+        report.rejected_by_reason.update(stored.rejected)
         report.insights_created += stored.insights
         if stored.insights:
             report.episodes_done += 1
@@ -154,12 +162,20 @@ async def _extract_episode(
     related_config: RelatedConfig | None,
 ) -> _Stored:
     info, segments = await load_episode(sessions, episode_id)
-    drafts = await extractor.extract(info, segments)
+    try:
+        drafts = await extractor.extract(info, segments)
+    except ExtractionSkipped as exc:  # e.g. the offline engine and a non-English transcript
+        async with transaction(sessions) as session:
+            await _claim(session, episode_id, "skipped", note=str(exc))
+        return _Stored(0, 0)
     grounded = [d for d in drafts if _is_grounded(d, segments)]
+    # One quality gate for every engine, after grounding and before anything is stored.
+    gate = Gate()
+    grounded = gate.admit(grounded, segments)
     vectors = await embedder.embed([embedding_text(d) for d in grounded]) if grounded else None
     async with transaction(sessions) as session:
         status = "done" if grounded else "skipped"
-        if not await _claim(session, episode_id, status):
+        if not await _claim(session, episode_id, status, rejected=gate.total_rejected):
             return _Stored(0, 0)  # another worker got there first
         ids = await _store(session, info, grounded, extractor.name, clock)
         if vectors is not None:
@@ -171,14 +187,23 @@ async def _extract_episode(
             )
             await session.flush()
             await link_new_insights(session, ids, model, related_config)
-    return _Stored(len(ids), len(drafts) - len(grounded))
+    dropped = len(drafts) - len(grounded) - gate.total_rejected
+    return _Stored(len(ids), dropped, gate.rejected)
 
 
-async def _claim(session: AsyncSession, episode_id: int, status: str) -> bool:
+async def _claim(
+    session: AsyncSession,
+    episode_id: int,
+    status: str,
+    *,
+    note: str | None = None,
+    rejected: int = 0,
+) -> bool:
+    """Take a pending episode; ``note`` is why nothing was extracted, in plain words."""
     result: Any = await session.execute(
         update(Episode)
         .where(Episode.id == episode_id, Episode.insight_status == "pending")
-        .values(insight_status=status, insight_error=None)
+        .values(insight_status=status, insight_error=note, insights_rejected=rejected)
     )
     return bool(result.rowcount)
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
+from core.insights.errors import ExtractionSkipped
 from core.insights.related import RelatedConfig
 from core.insights.service import (
     InsightReport,
@@ -59,6 +60,7 @@ async def extract_with_llm(
     pending = await pending_episodes(sessions, episode_ids)
     for position, episode_id in enumerate(pending):
         info, segments = await load_episode(sessions, episode_id)
+        skipped: ExtractionSkipped | None = None
         try:
             drafts, engine = await extractor.extract_labelled(info, segments)
         except ExtractionDeferred as exc:
@@ -66,8 +68,10 @@ async def extract_with_llm(
             report.deferred = pending[position:]
             log.warning("LLM extraction stopped: %s", exc)
             break
+        except ExtractionSkipped as exc:  # the offline fallback cannot read this episode
+            drafts, engine, skipped = [], extractor.name, exc
         part = await extract_pending_insights(
-            sessions, Prepared(engine, drafts), DeferringEmbedder(embedder), clock,
+            sessions, Prepared(engine, drafts, skipped), DeferringEmbedder(embedder), clock,
             episode_ids=[episode_id], related_config=related_config,
         )  # fmt: skip
         if await requeue_deferred(sessions):  # the embeddings API is down or over budget
@@ -88,9 +92,12 @@ class Prepared:
     """One episode's drafts, already extracted, under the name of the engine that wrote them
     (so the stored ``extractor`` says "offline" after a fallback, and nothing is asked twice)."""
 
-    def __init__(self, name: str, drafts: list[InsightDraft]) -> None:
+    def __init__(
+        self, name: str, drafts: list[InsightDraft], skipped: ExtractionSkipped | None = None
+    ) -> None:
         self._name = name
         self._drafts = drafts
+        self._skipped = skipped
 
     @property
     def name(self) -> str:
@@ -99,6 +106,8 @@ class Prepared:
     async def extract(
         self, episode: EpisodeInfo, segments: Sequence[SegmentData]
     ) -> list[InsightDraft]:
+        if self._skipped is not None:
+            raise self._skipped
         return list(self._drafts)
 
 
@@ -141,4 +150,6 @@ def _add(total: InsightReport, part: InsightReport) -> None:
     total.episodes_failed += part.episodes_failed
     total.insights_created += part.insights_created
     total.dropped_drafts += part.dropped_drafts
+    total.rejected_drafts += part.rejected_drafts
+    total.rejected_by_reason.update(part.rejected_by_reason)
     total.failures += part.failures

@@ -66,7 +66,9 @@ class Episode(Base):
     transcript_error: Mapped[str | None] = mapped_column(Text)
     # pending | done | failed | skipped
     insight_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    insight_error: Mapped[str | None] = mapped_column(Text)
+    insight_error: Mapped[str | None] = mapped_column(Text)  # why it failed or was skipped
+    # Drafts the shared quality gate turned away for this episode (see core.insights.quality).
+    insights_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     feed: Mapped[Feed] = relationship(back_populates="episodes")

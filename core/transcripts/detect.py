@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from core.transcripts.htmlfmt import looks_like_html
 from core.transcripts.markdown import looks_like_markdown
 from core.transcripts.plain import looks_bracketed
+from core.transcripts.tagged import looks_turn_tagged
 
 _MIME_FORMATS = {
     "application/json": "json",
@@ -82,6 +83,8 @@ def sniff_format(text: str) -> str | None:
         return "srt"
     if looks_bracketed(head):
         return "bracketed"
+    if looks_turn_tagged(head):
+        return "tagged"
     return None
 
 

@@ -21,6 +21,7 @@ _LINE_MARKUP = re.compile(r"^[ \t]*(?:>[ \t]?|#{1,6}[ \t]+|[-*+][ \t]+|\d+\.[ \t
 _IMAGE_OR_LINK = re.compile(r"!?(?<!\\)\[([^\]\n]*?)(?<!\\)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 _STRONG = re.compile(r"(?<!\\)(?:\*\*|__)")
 _EMPHASIS = re.compile(r"(?<![\w\\])[*_]([^*_\n]+?)(?<!\\)[*_](?!\w)")
+_STAGE_NOTE = re.compile(r"(?<![\w*])\*(?:[^\s*][^*\n]{0,30}?)\*(?![\w*])(?=\s|$|[.,!?])")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _BRACKETS = re.compile(r"\[([^\[\]\n]{1,80})\]")
 _TRAILING_CLOCK = re.compile(r"(?:^|\s)((?:\d{1,3}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\s*$")
@@ -68,6 +69,10 @@ def _clean(block: str) -> tuple[str, list[tuple[int, float]]]:
     plain = _STRONG.sub("", plain)
     plain = _EMPHASIS.sub(r"\1", plain).replace("`", "")
     plain = html.unescape(_ESCAPE.sub(r"\1", plain))
+    # Escaped asterisks (\*kazoo\*) survive the emphasis pass: a short one is a stage note
+    # like [laughs] and goes; a longer one is emphasis and keeps its words.
+    plain = _STAGE_NOTE.sub(" ", plain)
+    plain = _EMPHASIS.sub(r"\1", plain)
     seen: list[float] = []
 
     def bracket(match: re.Match[str]) -> str:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from core.domain import SegmentData
 from core.transcripts.detect import detect_format
 from core.transcripts.errors import TranscriptParseError
+from core.transcripts.frontmatter import FrontMatter, split_front_matter
 from core.transcripts.htmlfmt import parse_html
 from core.transcripts.jsonfmt import load_json, parse_json_document
 from core.transcripts.markdown import parse_markdown
 from core.transcripts.plain import parse_bracketed, parse_plain_text
 from core.transcripts.speakers import merge_speakers
 from core.transcripts.subtitles import parse_srt, parse_vtt
+from core.transcripts.tagged import parse_turn_tagged
 from core.transcripts.text import decode_text
 
 FORMAT_NAMES = {
@@ -23,6 +25,7 @@ FORMAT_NAMES = {
     "markdown": "Markdown",
     "bracketed": "'[Speaker] [MM:SS]' text",
     "html": "HTML",
+    "tagged": "turn-tagged (<turn speaker=… timestamp=…>)",
     "text": "plain text",
 }
 
@@ -32,6 +35,7 @@ _PARSERS = {
     "markdown": parse_markdown,
     "bracketed": parse_bracketed,
     "html": parse_html,
+    "tagged": parse_turn_tagged,
     "text": parse_plain_text,
 }
 
@@ -40,6 +44,7 @@ _PARSERS = {
 class ParsedTranscript:
     format: str  # one of FORMAT_NAMES; stored as Transcript.format
     segments: list[SegmentData]
+    front_matter: FrontMatter | None = None  # the file's own title and date, if it has any
 
     @property
     def duration_seconds(self) -> float:
@@ -54,7 +59,7 @@ def parse_transcript(
     data: bytes, *, mime_type: str | None = None, url: str | None = None
 ) -> ParsedTranscript:
     """Read any supported transcript; raises ``TranscriptParseError`` saying what is wrong."""
-    text = decode_text(data)
+    front_matter, text = split_front_matter(decode_text(data))
     kind = detect_format(text, mime_type=mime_type, url=url)
     try:
         kind, segments = _parse_as(kind, text)
@@ -70,7 +75,9 @@ def parse_transcript(
         raise TranscriptParseError(
             f"the {FORMAT_NAMES[kind]} transcript has no spoken text with times in it"
         )
-    return ParsedTranscript(format=kind, segments=merge_speakers(segments))
+    return ParsedTranscript(
+        format=kind, segments=merge_speakers(segments), front_matter=front_matter
+    )
 
 
 def _parse_as(kind: str, text: str) -> tuple[str, list[SegmentData]]:

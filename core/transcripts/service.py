@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -24,6 +24,7 @@ from core.models import Episode, Feed, Segment, Transcript
 from core.ports import Clock, Fetcher
 from core.transcripts.detect import format_from_mime
 from core.transcripts.errors import TranscriptParseError
+from core.transcripts.frontmatter import FrontMatter
 from core.transcripts.parse import ParsedTranscript, parse_transcript
 from core.transcripts.select import rank_transcript_links
 from core.transcripts.shownotes import shownotes_segments
@@ -69,6 +70,7 @@ class _Outcome:
     language: str | None = None
     content_hash: str | None = None
     error: str | None = None
+    front_matter: FrontMatter | None = None
 
 
 async def fetch_pending_transcripts(
@@ -156,6 +158,7 @@ def _from_transcript(
         source_url=url,
         language=link.language or job.language,
         content_hash=hashlib.sha256(body).hexdigest(),
+        front_matter=parsed.front_matter,
     )
 
 
@@ -219,7 +222,29 @@ async def _store(
         await session.execute(delete(Transcript).where(Transcript.episode_id == job.episode_id))
         if outcome.segments:
             await _insert_transcript(session, clock, job, outcome)
+        if outcome.front_matter is not None:
+            await _fill_from_front_matter(session, job.episode_id, outcome.front_matter)
     return True
+
+
+async def _fill_from_front_matter(
+    session: AsyncSession, episode_id: int, front_matter: FrontMatter
+) -> None:
+    """The transcript's own title and date, where the feed left the episode without them."""
+    if front_matter.title:
+        await session.execute(
+            update(Episode)
+            .where(Episode.id == episode_id, func.coalesce(func.trim(Episode.title), "") == "")
+            .values(title=front_matter.title[:1000])
+            .execution_options(synchronize_session=False)
+        )
+    if front_matter.published_at is not None:
+        await session.execute(
+            update(Episode)
+            .where(Episode.id == episode_id, Episode.published_at.is_(None))
+            .values(published_at=front_matter.published_at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _insert_transcript(

@@ -71,6 +71,46 @@ def limit_of(request: Json) -> int:
     return int(match.group(1)) if match else 3
 
 
+_NOT_SUBJECTS = frozenset(
+    [
+        "their",
+        "there",
+        "these",
+        "those",
+        "which",
+        "where",
+        "while",
+        "about",
+        "again",
+        "maybe",
+        "other",
+        "hello",
+        "thanks",
+        "welcome",
+        "think",
+        "thing",
+        "things",
+        "really",
+        "actually",
+        "basically",
+        "something",
+        "because",
+        "would",
+        "could",
+        "should",
+    ]
+)
+
+
+def claim_from(line: str) -> str:
+    """A headline shaped like a claim from a line's longer words ("Fargate beats containers
+    for pricing"), different for every line, as a model's would be."""
+    found = [w.lower() for w in re.findall(r"[A-Za-z]{5,}", line)]
+    picked = [w for w in dict.fromkeys(found) if w not in _NOT_SUBJECTS][:3]
+    first, second, third = [*picked, "care", "teams", "results"][:3]
+    return f"{first.capitalize()} beats {second} for {third}"
+
+
 def quoting_responder(request: Json) -> Reply:
     """A well-behaved model: up to ``limit`` insights, each quoting a transcript line exactly."""
     lines = [line.split(": ", 1)[-1] for line in transcript_of(request).splitlines()]
@@ -80,10 +120,10 @@ def quoting_responder(request: Json) -> Reply:
     insights: list[Json] = []
     for line in candidates[::step][:limit]:
         words = line.split()
-        quote = " ".join(words[2:16])
+        quote = " ".join(words[2:16])  # cut mid-sentence, as models do: the gate widens it
         insights.append(
             {
-                "headline": " ".join(words[2:10])[:90],
+                "headline": claim_from(line),
                 "body": f"The speaker explains this. {' '.join(words[:12])}.",
                 "quote": quote,
                 "topics": [words[3].lower().strip(".,?!")],

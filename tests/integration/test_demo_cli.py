@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.settings import CONFIG_DIR
+from tests.cli_process import free_port
 
 PODBRIEF = Path(sys.executable).parent / "podbrief"
 FOLLOW_UPS = [
@@ -26,24 +28,25 @@ FOLLOW_UPS = [
 ]
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PODBRIEF_", "OPENAI_"))}
     env.update(
         PODBRIEF_DATA_DIR=str(data_dir),
         PODBRIEF_CONFIG=str(data_dir / "no-user-config.toml"),
         COLUMNS="200",  # wide enough that phrases are not wrapped apart
         TERM="dumb",
+        **extra,
     )
     return env
 
 
-def _run(args: list[str], data_dir: Path, stdin: str = "") -> str:
+def _run(args: list[str], data_dir: Path, stdin: str = "", **env: str) -> str:
     done = subprocess.run(
         [str(PODBRIEF), *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=_env(data_dir),
+        env=_env(data_dir, **env),
         timeout=300,
         check=False,
     )
@@ -117,3 +120,58 @@ def test_brief_json_and_insights_list_on_the_same_database(demo_run: tuple[Path,
     assert only and {row["episode"]["id"] for row in only} == {first["episode"]["id"]}
     other = json.loads(_run(["brief", "--user", "someone-else", "--json"], data_dir))
     assert len(other["items"]) == 5 and other["brief_id"] != brief["brief_id"]
+
+
+def test_brief_and_insights_list_carry_page_urls_when_public_url_is_set(
+    demo_run: tuple[Path, str],
+) -> None:
+    data_dir, _ = demo_run
+    public = {"PODBRIEF_PUBLIC_URL": "https://brief.example.org/"}
+    insights = json.loads(_run(["insights", "list", "--json"], data_dir, **public))
+    assert all(row["page_url"] == f"https://brief.example.org/insights/{row['id']}"
+               for row in insights)  # fmt: skip
+    brief = json.loads(_run(["brief", "--user", "demo", "--json"], data_dir, **public))
+    assert all(item["page_url"].startswith("https://brief.example.org/insights/")
+               for item in brief["items"])  # fmt: skip
+    unset = json.loads(_run(["insights", "list", "--json", "--limit", "3"], data_dir))
+    assert [row["page_url"] for row in unset] == [None, None, None]
+
+
+def test_the_demo_prints_the_pages_url_and_serves_them_until_quit(
+    demo_run: tuple[Path, str],
+) -> None:
+    data_dir, first = demo_run
+    # The first run printed the pages' address and linked each card to its page.
+    url = re.search(r"Insight pages: (http://127\.0\.0\.1:\d+)/", first)
+    assert url is not None
+    assert len(re.findall(re.escape(url.group(1)) + r"/insights/\d+", first)) >= 5
+    port = str(free_port())
+    demo = subprocess.Popen(
+        [str(PODBRIEF), "demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(data_dir, PODBRIEF_HTTP_PORT=port, PYTHONUNBUFFERED="1"),
+    )
+    assert demo.stdout is not None and demo.stdin is not None
+    try:
+        lines = []
+        for line in demo.stdout:  # the demo runs until it prints the address, then waits
+            lines.append(line)
+            if "Insight pages:" in line:
+                break
+        assert f"Insight pages: http://127.0.0.1:{port}/" in "".join(lines)
+        page_id = re.findall(rf"127\.0\.0\.1:{port}/insights/(\d+)", "".join(lines))[0]
+        page = httpx.get(f"http://127.0.0.1:{port}/insights/{page_id}", timeout=30)
+        assert page.status_code == 200 and "Related Insights" in page.text
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
+        demo.stdin.write("quit\n")
+        demo.stdin.flush()
+        assert demo.wait(timeout=60) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    with pytest.raises(httpx.ConnectError):  # quit stopped the pages
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=5)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from core.db import Sessions, transaction
+from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.embeddings import WordLlamaEmbedder
+from core.ingest.stats import collect_stats
 from core.insights.offline import OfflineInsightExtractor
 from core.insights.service import extract_pending_insights, related_insights
 from core.models.feeds import Episode, Feed
@@ -126,3 +129,70 @@ async def test_a_quote_not_in_the_transcript_is_never_stored(
     )
     assert (report.insights_created, report.dropped_drafts, report.episodes_skipped) == (0, 1, 1)
     assert await count(sessions, Insight) == 0
+
+
+class _OneGoodOneBiography:
+    """A far-side engine that writes one standalone claim and one life story."""
+
+    @property
+    def name(self) -> str:
+        return "scripted"
+
+    async def extract(
+        self, episode: EpisodeInfo, segments: Sequence[SegmentData]
+    ) -> list[InsightDraft]:
+        first = next(s for s in segments if len(s.text.split()) > 8)
+        quote = first.text.strip()
+        return [
+            InsightDraft("Small releases fail less often than big ones", "It was said.", quote,
+                         first.speaker, first.start, first.end, ["releases"], 0.8),
+            InsightDraft("I was a science teacher for nine years", "It was said.", quote,
+                         first.speaker, first.start, first.end, [], 0.5),
+        ]  # fmt: skip
+
+
+async def test_the_quality_gate_counts_rejections_and_stats_shows_them(
+    sessions: Sessions, shared_data: Path, clock: FakeClock
+) -> None:
+    episode_id = await store_episode(
+        sessions, "aws", shared_data / "transcripts" / "awsbites__150.json"
+    )
+    report = await extract_pending_insights(
+        sessions, _OneGoodOneBiography(), WordLlamaEmbedder(), clock
+    )
+    assert (report.insights_created, report.rejected_drafts) == (1, 1)
+    assert dict(report.rejected_by_reason) == {"biography": 1}
+    async with sessions() as session:
+        episode = await session.get(Episode, episode_id)
+        headlines = list((await session.execute(select(Insight.headline))).scalars())
+    assert episode is not None and episode.insights_rejected == 1
+    assert headlines == ["Small releases fail less often than big ones"]
+    assert (await collect_stats(sessions, clock))["insights_rejected_by_quality_gate"] == 1
+
+
+async def test_a_non_english_episode_is_skipped_saying_why(
+    sessions: Sessions, clock: FakeClock, tmp_path: Path
+) -> None:
+    line = (
+        "La clave es hacer cambios pequeños, medir la tasa de fallos y ensayar la vuelta "
+        "atrás en cada versión, porque nadie sabe qué parte rompió el sistema."
+    )
+    cues = []
+    for i in range(40):
+        minute, second = divmod(i * 30, 60)
+        span = f"00:{minute:02d}:{second:02d},000 --> 00:{minute:02d}:{second + 29:02d},000"
+        cues.append(f"{i + 1}\n{span}\nAna: {line}\n\n")
+    srt = "".join(cues)
+    path = tmp_path / "episodio.srt"
+    await asyncio.to_thread(path.write_text, srt, encoding="utf-8")
+    episode_id = await store_episode(sessions, "es", path)
+
+    report = await extract_pending_insights(
+        sessions, OfflineInsightExtractor(), WordLlamaEmbedder(), clock
+    )
+    assert (report.episodes_skipped, report.episodes_failed, report.insights_created) == (1, 0, 0)
+    async with sessions() as session:
+        episode = await session.get(Episode, episode_id)
+    assert episode is not None and episode.insight_status == "skipped"
+    assert episode.insight_error is not None
+    assert "only reads English" in episode.insight_error and "LLM" in episode.insight_error

@@ -66,9 +66,12 @@ async def status_of(sessions: Sessions, episode_id: int) -> str:
 
 
 def assert_grounded(insight: Insight, segments: list[SegmentData]) -> None:
-    """The quote is in the transcript, and speaker and time are those of its first segment."""
+    """The quote is in the transcript, and speaker and time are those of its first segment.
+
+    A quote starts where a sentence starts, and a caption cue may hold only the first word of
+    that sentence: the opening word (not more) must be in the segment it is timed by."""
     quote = _words(insight.quote)
-    opening = _words(" ".join(insight.quote.split()[:3]))
+    opening = _words(insight.quote.split()[0])
     starts = [
         i
         for i, s in enumerate(segments)
@@ -119,10 +122,10 @@ def _hallucinating(request: Json) -> Reply:
     first, second, third = [line.split() for line in lines if len(line.split()) >= 20][:3]
     padded = "Frankly, " + " ".join(third[:14]) + " and that is my final word on it"
     items = [
-        ("Exact quote", " ".join(first[:12])),
-        ("Loose punctuation", "  ".join(w.strip(",.?!") for w in second[2:14])),
-        ("Padded quote", padded),
-        ("Invented quote", "Our revenue tripled because we fired every manager in March"),
+        ("Exact quotes are stored as said", " ".join(first[:12])),
+        ("Loose punctuation is repaired", "  ".join(w.strip(",.?!") for w in second[2:14])),
+        ("Padded quotes lose the padding", padded),
+        ("Invented quotes are dropped", "Our revenue tripled because we fired every manager"),
     ]
     insights = [
         {"headline": h, "body": "It was said.", "quote": q, "topics": ["x"], "score": 0.5}
@@ -140,7 +143,11 @@ async def test_a_hallucinated_quote_is_dropped_and_counted_and_near_misses_are_r
     report = await extract_with_llm(sessions, stack.extractor, stack.embedder, clock)
 
     insights = await stored(sessions)
-    assert [i.headline for i in insights] == ["Exact quote", "Loose punctuation", "Padded quote"]
+    assert [i.headline for i in insights] == [
+        "Exact quotes are stored as said",
+        "Loose punctuation is repaired",
+        "Padded quotes lose the padding",
+    ]
     assert report.quotes_dropped == 1 and report.quotes_repaired == 1
     assert report.insights.dropped_drafts == 1
     for insight in insights:
@@ -172,8 +179,8 @@ async def test_invalid_json_is_asked_again_once_then_the_offline_engine_takes_ov
     assert await status_of(sessions, first) == "skipped"
     async with sessions() as session:
         statuses = (
-            await session.execute(select(LlmCall.status).order_by(LlmCall.id))
-        ).scalars().all()
+            (await session.execute(select(LlmCall.status).order_by(LlmCall.id))).scalars().all()
+        )
     assert list(statuses[:4]) == ["bad_answer", "ok", "bad_answer", "bad_answer"]
 
 

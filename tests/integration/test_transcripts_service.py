@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from adapters.http_fetch import HttpFetcher
 from core.db import Sessions, transaction
@@ -30,6 +32,7 @@ MIME_BY_SUFFIX = {  # what a feed would announce; .md and .txt only as generic t
     ".md": "text/plain",
     ".txt": "text/plain",
 }
+FRONT_MATTER_EPISODE = Path(__file__).resolve().parents[1] / "data" / "frontmatter_episode.md"
 NOTES = "<p>In this episode we talk about <b>pricing</b> for small teams.</p><p>Links: a, b</p>"
 
 
@@ -323,3 +326,32 @@ async def test_a_local_feed_pointing_at_every_transcript_end_to_end(
         assert segments[0].start == pytest.approx(expected.first[0])
         assert segments[-1].end == pytest.approx(expected.last[1])
         assert {s.speaker for s in segments if s.speaker} == expected.speakers
+
+
+async def test_front_matter_fills_a_missing_title_and_date_but_never_overwrites(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    body = await asyncio.to_thread(FRONT_MATTER_EPISODE.read_bytes)
+    url = BASE + "ep.md"
+    blank = await add_episode(sessions, "blank", [(url, "text/markdown", "en")])
+    async with transaction(sessions) as session:  # a feed item with no title at all
+        await session.execute(update(Episode).where(Episode.id == blank).values(title=""))
+    known = await add_episode(
+        sessions, "known", [(url, "text/markdown", "en")],
+        published_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    report = await fetch_pending_transcripts(sessions, FakeFetcher({url: body}), clock)
+
+    assert report.fetched == 2
+    filled, transcript = await load(sessions, blank)
+    assert filled.title == "Shipping small: feature flags, rollbacks and the cost of big releases"
+    assert (
+        filled.published_at is not None and filled.published_at.date().isoformat() == "2024-05-02"
+    )
+    assert transcript is not None
+    first = (await segments_of(sessions, transcript.id))[0]
+    assert first.text.startswith("Welcome back to Release Notes.")  # not "title: ..."
+    kept, _ = await load(sessions, known)
+    assert kept.title == "Episode known"
+    assert kept.published_at is not None and kept.published_at.year == 2024
+    assert kept.published_at.month == 1

@@ -8,55 +8,23 @@ from collections import Counter
 from collections.abc import Mapping
 from itertools import pairwise
 
-from core.insights.offline.headline import is_meta
+from core.insights.cues import ADVICE, CLAIM, LESSON, NUMBER, RESULT, is_meta
 from core.insights.offline.passages import Sentence
 from core.insights.offline.text import words
 
-LESSON = re.compile(
-    r"\b(the (?:key|trick|secret|lesson|point|problem|challenge|reality|truth|insight|mistake|"
-    r"goal|idea|benefit|downside|risk|difference) (?:is|was|here is)|what (?:i|we) (?:learned|"
-    r"found|realized|discovered)|(?:i|we) (?:learned|realized|discovered|found) that|"
-    r"turns out|the (?:big|main|real|biggest|only) (?:reason|difference|lesson|problem|thing)|"
-    r"the reason (?:is|why)|that's why|which means|the takeaway|in other words|"
-    r"lesson (?:here|is)|rule of thumb)\b",
-    re.IGNORECASE,
-)
-ADVICE = re.compile(
-    r"\b(you (?:should|shouldn't|need to|have to|must|want to make sure|don't want to)|"
-    r"make sure|(?:i|we)(?:'d| would)? (?:recommend|suggest|advise)|my advice|"
-    r"(?:it's|it is) (?:worth|better|important|essential|critical|key) to|"
-    r"best (?:way|practice|approach)|the right (?:way|approach|tool)|"
-    r"(?:^|[.,;] )(?:always|never|avoid|prefer|start (?:with|by)|focus on|don't) \w+)",
-    re.IGNORECASE,
-)
-CLAIM = re.compile(
-    r"\b((?:is|are|was|were) (?:the|a|an) (?:most|best|biggest|only|main|hardest|single)|"
-    r"more (?:important|valuable|effective|reliable|expensive|efficient)|"
-    r"(?:much|way|far|significantly) (?:better|faster|cheaper|easier|harder|slower)|"
-    r"therefore|the problem (?:is|with)|fundamental(?:ly)?|ultimately|in fact|"
-    r"matters?|means that|leads? to|results? in|depends? on|trade-?offs?|the future of|"
-    r"will (?:be|become|replace|change)|is going to (?:be|change|replace)|"
-    r"(?:every|most|all) (?:company|companies|team|teams|developer|developers|people))\b",
-    re.IGNORECASE,
-)
-NUMBER = re.compile(
-    r"(\d+(?:[.,]\d+)?\s*(?:%|percent|x\b|times|million|billion|thousand|hundred|ms|"
-    r"milliseconds|seconds|minutes|hours|days|weeks|months|years|gb|tb|mb|dollars|users|"
-    r"customers|requests)|[$€£]\s?\d|\b(?:half|twice|double|triple|ten times|a third|"
-    r"a quarter|orders? of magnitude)\b)",
-    re.IGNORECASE,
-)
-# An outcome: what changed and by how much.
-RESULT = re.compile(
-    r"\b(?:dropped|fell|rose|increased|decreased|reduced|reduces|doubled|tripled|halved|cut|"
-    r"went (?:from|up|down)|grew|improved|predicted|predicts|correlat\w+|caused|causes|"
-    r"leads to|led to|made (?:no|a|the) difference|works? best|worked best)\b",
-    re.IGNORECASE,
-)
 # Storytelling ("We logged ...", "I remember ...") reads as an anecdote unless it ends in a result.
 NARRATIVE = re.compile(
     r"^\W*(?:(?:so|and|but|then|well),? )?(?:we|i) (?:had|logged|started|did|went|got|ran|"
     r"tried|looked|were|was|remember|recorded|asked|interviewed|surveyed|used to|moved|called)\b",
+    re.IGNORECASE,
+)
+# A statement about the world rather than about the speaker: "Most teams ...", "You should ...",
+# "Small releases are ...". Such sentences make the most usable headlines.
+GENERAL = re.compile(
+    r"^\W*(?:(?:so|and|but|well|now|i think|i'd say),?\s+)*(?:you|people|teams?|companies|"
+    r"developers|engineers|users|customers|leaders|managers|most|every|any|nobody|no one|"
+    r"the (?:best|right|key|real|main|biggest|only|first) \w+|[a-z]+(?:ing|s)\b[^.,]{0,40}?\b"
+    r"(?:is|are|beats?|makes?|matters?|needs?|helps?|works?|costs?|takes?|means?))",
     re.IGNORECASE,
 )
 HEDGE = re.compile(
@@ -113,6 +81,8 @@ def sentence_score(sentence: Sentence, keyword_weight: Mapping[str, float]) -> f
     density = len(sentence.content) / sentence.n_words
     topical = sum(keyword_weight.get(w, 0.0) for w in set(sentence.content))
     raw = claim_strength(sentence.text) + 2.0 * density + min(1.5, topical)
+    general = GENERAL.search(sentence.text) and not FIRST_PERSON.search(sentence.text)
+    raw += 0.5 if general else 0.0
     raw -= 1.0 if HEDGE.search(sentence.text) else 0.0
     raw -= 0.4 * len(STUTTER.findall(sentence.text))
     # Anecdotes and hesitant speech make weak insights; general statements make strong ones.

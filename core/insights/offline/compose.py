@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.insights.offline.headline import is_meta, stands_alone
+from core.insights.cues import is_meta, stands_alone
 from core.insights.offline.passages import Sentence, Turn
 from core.insights.offline.text import as_sentence, tidy
 
@@ -82,7 +82,8 @@ def _supports(sentence: Sentence, core: Sentence) -> bool:
         sentence.turn == core.turn
         and not sentence.noisy
         and not text.rstrip().endswith("?")
-        and 3 <= sentence.n_words <= 70
+        and 4 <= sentence.n_words <= 70
+        and len(tidy(text).split()) >= 3
         and not is_meta(text)
     )
 

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
+from core.insights import quality  # module, not names: quality reads this package's patterns
+from core.insights.errors import ExtractionSkipped
+from core.insights.language import looks_english
 from core.insights.offline.claims import headline_adjusted, sentence_score
 from core.insights.offline.compose import body_from, quote_span, quote_text
 from core.insights.offline.headline import headline_from
@@ -16,16 +19,22 @@ from core.insights.offline.passages import Sentence, Turn, build_sentences, buil
 from core.insights.offline.sections import blocks_of, split_sections
 from core.insights.topics import tag_counts, tags_for
 
+NOT_ENGLISH = (
+    "The offline insight engine only reads English, and this transcript is in another "
+    "language. Configure an LLM (see 'Using an LLM' in the README) to get insights from it."
+)
 WORDS_PER_SECOND = 2.5  # speech rate used when a transcript carries no usable times
-TRIES_PER_SECTION = 8
+TRIES_PER_SECTION = 20
 
 
 @dataclass(frozen=True, slots=True)
 class ExtractorLimits:
     per_hour: float = 7.0  # the most insights per hour of audio
     min_score: float = 0.45  # a weaker best passage yields no insight...
-    floor_per_hour: float = 3.0  # ...unless the episode would fall below this many per hour,
-    relaxed_min_score: float = 0.35  # when passages down to this score may fill the gap
+    floor_per_hour: float = 5.0  # ...unless the episode would fall below this many per hour,
+    relaxed_min_score: float = 0.3  # when passages down to this score may fill the gap
+    rescue_min_score: float = 0.1  # a substantial talk with nothing better gets its best one
+    substantial_words: int = 1500
     min_words: int = 350  # below this a transcript is too thin to say anything
     fallback_min_words: int = 900  # show notes must be this substantial to be used
     fallback_max: int = 2
@@ -69,6 +78,8 @@ class OfflineInsightExtractor:
         return await asyncio.to_thread(self.extract_sync, episode, list(segments))
 
     def extract_sync(self, info: EpisodeInfo, segments: list[SegmentData]) -> list[InsightDraft]:
+        if not looks_english(s.text for s in segments):
+            raise ExtractionSkipped(NOT_ENGLISH)
         turns = build_turns(segments)
         sentences = build_sentences(turns)
         total_words = sum(s.n_words for s in sentences)
@@ -84,19 +95,42 @@ class OfflineInsightExtractor:
             weights.append(_section_weights(sentences, section, idf))
             for i in section:
                 scores[i] = sentence_score(sentences[i], weights[-1]) * self._position(ep, i)
-        drafts: list[InsightDraft] = []
-        for k, section in enumerate(sections):
-            draft = self._best_draft(ep, section, scores, weights[k])
-            if draft is not None:
-                drafts.append(draft)
+        drafts = self._drafts(ep, sections, scores, weights, self._limits.relaxed_min_score)
+        if not drafts and self._substantial(ep):
+            # A real talk of 1,500 words always says something: take its best passage even
+            # when nothing scores high (unlabeled hosts and plain speech score lower).
+            drafts = self._drafts(ep, sections, scores, weights, self._limits.rescue_min_score)[:1]
         drafts.sort(key=lambda d: (-d.score, d.start_seconds))
         strong = [d for d in drafts if d.score >= self._limits.min_score]
         wanted = math.floor(self._limits.floor_per_hour * ep.duration / 3600)
         chosen = drafts[: max(len(strong), min(wanted, len(drafts)))]
         return sorted(chosen[:limit], key=lambda d: d.start_seconds)
 
+    def _drafts(
+        self,
+        ep: _Episode,
+        sections: list[list[int]],
+        scores: list[float],
+        weights: list[dict[str, float]],
+        floor: float,
+    ) -> list[InsightDraft]:
+        found = (self._best_draft(ep, s, scores, weights[k], floor) for k, s in enumerate(sections))
+        return [d for d in found if d is not None]
+
+    def _substantial(self, ep: _Episode) -> bool:
+        """About 1,500 words or more of real talk (not ads, intros or small talk)."""
+        if ep.info.is_fallback:
+            return False
+        talk = sum(s.n_words for s in ep.sentences if not s.noisy)
+        return talk >= self._limits.substantial_words
+
     def _best_draft(
-        self, ep: _Episode, section: list[int], scores: list[float], weights: dict[str, float]
+        self,
+        ep: _Episode,
+        section: list[int],
+        scores: list[float],
+        weights: dict[str, float],
+        floor: float,
     ) -> InsightDraft | None:
         """The section's best-scoring sentence that makes a headline and a body."""
         ranked = sorted(section, key=lambda i: (-scores[i], i))[:TRIES_PER_SECTION]
@@ -104,7 +138,7 @@ class OfflineInsightExtractor:
         context = tag_counts(" ".join(ep.sentences[i].text for i in section))
         best: InsightDraft | None = None
         for i in ranked:
-            if scores[i] < self._limits.relaxed_min_score:
+            if scores[i] < floor:
                 break
             if best is not None and scores[i] <= best.score:
                 break
@@ -138,7 +172,7 @@ def _draft(
     topical: tuple[dict[str, float], Counter[str]],
 ) -> InsightDraft | None:
     """An insight around ``core``; ``topical`` is the section's key-word weights and tag counts."""
-    headline = headline_from(core.text, cased=ep.cased)
+    headline = headline_from(core.text, cased=ep.cased, accept=quality.is_standalone_claim)
     if headline is None:
         return None
     body = body_from(ep.sentences, core, scores, section)
@@ -150,6 +184,8 @@ def _draft(
     first = ep.segments[turn.segment_at(span[0])]
     last = ep.segments[turn.segment_at(span[1] - 1)]
     quote = quote_text(ep.turns, core, span)
+    if ep.cased and not quality.quote_is_sentence_bounded(quote):
+        return None  # an utterance cut off mid-sentence (speaker change, a caption piece)
     words = [w for i in sorted(section) for w in ep.sentences[i].content]
     score = headline_adjusted(scores[core.index], headline)
     return InsightDraft(

@@ -9,57 +9,24 @@ extractor tries another sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from core.insights.cues import is_meta, stands_alone
 from core.insights.offline.numbers import with_digits
 from core.insights.offline.text import content_words, tidy
 
 HEADLINE_MAX = 90
 MIN_WORDS = 5
 
-# First words that lean on what came before, or open a clause that is not the main one.
-_DEPENDENT_TEXT = """
-    that this these those it its it's they them their theirs they're he she his her him which
-    who whom whose when whenever because so and but or nor then also if as while although though
-    since until unless whereas after before once plus here same both such yeah well where
-    whether what why how even especially like not instead otherwise meanwhile anyway besides hence
-    thus therefore other others another either neither none most some half all that's there's
-    still later afterwards similarly likewise however conversely
-    again okay right um uh oh
-"""
-DEPENDENT_START = frozenset(_DEPENDENT_TEXT.split())
-# "that condition", "of that", "like those": demonstratives pointing back out of the sentence.
-_POINTS_BACK = re.compile(
-    r"\b(?:this|these|those|such)\b|"
-    r"\b(?:in|of|at|from|with|on|for|by|to|about|like|exactly|after|before|than|into|through|"
-    r"did|do|does|done|said|saw|heard|mentioned|is|was) that\b(?! (?:the|a|an|we|you|they|i|it|"
-    r"he|she|people|most|if|when|there|our|your|their|all|every|some|no|one|two)\b)|"
-    r"\bthat(?:'s)?$|\b(?:of|with|about|for|from|on|through|into|in|at|by|without|behind) "
-    r"(?:them|it)\b|\bthe same\b|"
-    r"\b(?:he|she|him|his|her|hers)\b|,\s+(?:it|they|that|their|its|them)\b|"
-    r"^the (?:other|same|latter|former|second one|first one)\b",
-    re.IGNORECASE,
-)
-# Replies that only make sense after a question: "Yes, ...", "PgBouncer in pooling mode, yes."
-_ANSWER = re.compile(
-    r"^\W*(?:yes|no|nope|sure)\b\s*[,.!]|,\s*(?:yes|no|right|exactly)\W*$", re.IGNORECASE
-)
-# Talk about the conversation rather than the subject.
-META = re.compile(
-    r"\b(?:another (?:podcast|episode|show|guest)|(?:on|in) (?:the|this|our|a) (?:podcast|show|"
-    r"episode)|as (?:i|we|you) (?:said|mentioned|know)|like (?:i|you) said|(?:you|i) (?:just )?"
-    r"mentioned|you (?:just )?said|you asked|we'll get (?:to|into)|get to that|in the chat|"
-    r"someone (?:in the chat|asked)|(?:your|my|that|this) question|good question|"
-    r"our (?:guest|guests|listeners?)|(?:we|i)(?:'ve)? heard (?:almost |exactly |something )*"
-    r"(?:that|this|the same|similar)|getting at|(?:we're|we are|we've been|i'm|i was|you're|"
-    r"you were|we were) talking about|(?:we|you) talked about|let's talk|i was (?:saying|thinking)"
-    r"|the short answer|to your point|shout ?out)\b",
-    re.IGNORECASE,
-)
 # Framing before the claim itself ("The lesson is that ...", "I'd tell founders: ...").
 _FRAME = re.compile(
     r"^(?:(?:honestly|frankly|actually|basically|obviously|of course|in fact|to be fair|"
-    r"at the end of the day|in my experience|for me|look|listen|again|also|now|then|ultimately|"
-    r"really|and|but|so|well|yeah|okay|right|and so|but also|I mean|you know|"
+    r"interestingly(?: enough)?|in general|generally speaking|realistically|in that sense|"
+    r"(?:more |most )?importantly|crucially|notably|essentially|"
+    r"I (?:guess|suppose)|you know what|at least for me|in my opinion|"
+    r"at the end of the day|in my experience|for me|again|also|then|ultimately|"
+    r"and|but|so|yeah|okay|and so|but also|I mean|you know|"
+    r"(?:look|listen|now|really|well|right|first|second|third)(?=[,:])|"
     r"(?:I|we)(?: think| believe| feel| guess| suspect| would say|'d say| would argue|'d argue)"
     r"(?! to\b)"
     r"(?: that)?|I'm (?:convinced|sure|pretty sure)(?: that)?|"
@@ -72,7 +39,7 @@ _FRAME = re.compile(
     r"(?:my|our) (?:recommendation|advice|rule|rule of thumb|default|policy)(?: now)? "
     r"(?:is|would be)(?: to| that)?|I'd (?:tell|say to) [\w ]{0,30}?(?:founders|people|teams|"
     r"everyone|anyone|listeners|managers|leaders|engineers)|"
-    r"(?:step|number|point|rule|lesson) (?:one|two|three|four|five|\d)|first|second|third|"
+    r"(?:step|number|point|rule|lesson) (?:one|two|three|four|five|\d)|(?:one|two|three)(?=,)|"
     r"firstly|secondly|finally|"
     r"(?:after that|since then|from then on),? (?:we|I) (?:set|made|have|adopted) (?:a |an )?"
     r"(?:hard |simple |new )?(?:rule|policy))[,:]?\s+)+",
@@ -82,11 +49,14 @@ _FRAME = re.compile(
 _CLAUSE_END = re.compile(
     r"(?:[;:]|\s[—–-]+|,(?= (?:and|which|because|so|where|although|though|while|plus|even|"
     r"whereas|since|unless|until|as long as|above which|after|before|ideally|usually|often|"
-    r"especially|including|not|instead|rather|with|without|like|depending|regardless|roughly|"
+    r"especially|including|instead|rather|with|without|like|depending|regardless|roughly|"
     r"about|around|almost|mostly|then|or|at least|if|when|for example|say|from|in|on|by)\b))\s",
     re.IGNORECASE,
 )
 _BARE_CLAUSE_END = re.compile(r"\s(?=(?:and|but|because|so|which|where|when|if|or)\s)", re.I)
+# Cased speech that runs on: cut before a bare conjunction, but never before "if" or "unless",
+# whose condition the claim needs.
+_RUN_ON_CUT = re.compile(r"\s(?=(?:but|because|so|which|where|when)\s)", re.I)
 # A short opening phrase before a comma ("In one company, ", "For a typical healthy adult, ").
 _OPENING_PHRASE = re.compile(
     r"^(?:in|at|for|on|over|during|within|across|among|after|in our|on average|today|nowadays|"
@@ -103,9 +73,14 @@ _FRAGMENT = re.compile(
 )
 # A speaker correcting themselves: the same two words twice ("everything we ... everything we").
 _SELF_REPAIR = re.compile(r"\b(\w+ \w+)\b.{1,40}?\b\1\b", re.IGNORECASE)
+# Softeners a headline can lose, except where they carry meaning: after a negation ("not
+# really", "not just"), inside fixed phrases ("to the very least", "the very first", "very few").
 _SOFTENERS = re.compile(
+    r"(?<!\bnot )(?<!n't )(?<!\bnever )(?<!\bthe )(?<!\bno )"
     r"\b(?:simply|really|actually|just|basically|genuinely|truly|obviously|honestly|certainly|"
-    r"definitely|literally|quite|pretty much|very),?\s+",
+    r"definitely|literally|quite|pretty much|very(?! (?:least|most|best|worst|first|last|end|"
+    r"beginning|same|few|little|top|bottom|idea|thing|moment|start)\b)),?\s+"
+    r"(?!(?:not|no|never)\b)",
     re.IGNORECASE,
 )
 # A time adjunct at the end ("within a quarter") may go when nothing else makes the length.
@@ -115,8 +90,11 @@ _TIME_TAIL = re.compile(
     r"(?:\w+ )?(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|nights?)$",
     re.IGNORECASE,
 )
-_STUTTER = re.compile(r"\b(\w+)(?: \1\b)+")
-_WEAK_END = re.compile(r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$", re.I)
+_STUTTER = re.compile(r"\b(?!(?:had|that|is|do|very|so|far|long|\d+)\b)(\w+)(?: \1\b)+")
+_WEAK_END = re.compile(
+    r"[\s,;:—–-]+$|\s+(?:and|but|or|so|the|a|an|of|to|that|which|with)$",
+    re.I,
+)
 
 
 _LABELS_TEXT = """is was are were rule rules lesson advice takeaway tip trick point recommendation
@@ -124,32 +102,23 @@ _LABELS_TEXT = """is was are were rule rules lesson advice takeaway tip trick po
 _LABELS = frozenset(_LABELS_TEXT.split())
 
 
-def stands_alone(text: str) -> bool:
-    """True when a sentence can be read without the one before: no leaning start or pointer."""
-    tokens = re.findall(r"[A-Za-z']+", text)
-    if not tokens or tokens[0].lower().split("'")[0] in DEPENDENT_START or _ANSWER.search(text):
-        return False
-    return not _POINTS_BACK.search(text) and not text.rstrip().endswith("?")
-
-
-def is_meta(text: str) -> bool:
-    return bool(META.search(text))
-
-
 def strip_framing(text: str) -> str:
     stripped = _FRAME.sub("", tidy(text)).strip(" ,;:")
     return stripped or text
 
 
-def headline_from(text: str, *, cased: bool = True) -> str | None:
-    """The first of the sentence's candidate headlines that reads as a claim on its own.
+def headline_from(
+    text: str, *, cased: bool = True, accept: Callable[[str], bool] | None = None
+) -> str | None:
+    """The first of the sentence's candidate headlines that reads as a claim on its own
+    (and that ``accept``, the shared quality gate's rules, lets through).
 
     In a ``cased`` transcript a sentence starting in lower case is a piece cut mid-sentence.
     """
     if text.rstrip().endswith("?") or is_meta(text) or (cased and text[:1].islower()):
         return None
     for candidate in candidates(text, cased=cased):
-        if _acceptable(candidate):
+        if _acceptable(candidate) and (accept is None or accept(candidate)):
             return candidate
     return None
 
@@ -169,8 +138,17 @@ def candidates(text: str, *, cased: bool = True) -> list[str]:
     shorter: list[str] = []
     for form in forms:
         shorter.extend(_finish(form[: m.start()]) for m in clause_end.finditer(form))
+    # Speech runs clauses together without commas: as a last resort cut before a bare
+    # "because", "if", "so"... too (the part before still has to stand alone).
+    barer = [
+        _finish(form[: m.start()])
+        for form in forms
+        for m in _RUN_ON_CUT.finditer(form)
+        if cased and m.start() > 20
+    ]
     out: list[str] = []
-    for form in [*forms, *sorted(shorter, key=len, reverse=True)]:
+    ordered = sorted(shorter, key=len, reverse=True) + sorted(barer, key=len, reverse=True)
+    for form in [*forms, *ordered]:
         softer = _finish(_SOFTENERS.sub("", form))
         for variant in (form, softer, _finish(_TIME_TAIL.sub("", softer))):
             if len(variant) <= HEADLINE_MAX and variant not in out:
@@ -196,7 +174,9 @@ def _after_colon(text: str) -> list[str]:
 def _after_but(text: str) -> list[str]:
     """ "Fully async sounds great, but overlap matters more" : the point follows the "but"."""
     _, but, tail = text.partition(", but ")
-    return [_finish(tail)] if but else []
+    if not but:
+        _, but, tail = text.partition(" but ")
+    return [_finish(strip_framing(tail))] if but and len(tail.split()) >= MIN_WORDS else []
 
 
 def _finish(text: str) -> str:

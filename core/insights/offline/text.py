@@ -29,15 +29,27 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9'+#.-]*[a-z0-9+#]|[a-z0-9]", re.IGNORECASE)
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) and whitespace.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _BRACKETED = re.compile(r"\s*\[[^\]]*\]\s*|\s*\((?:laughs?|laughter|silence|crosstalk)\)\s*", re.I)
-_REPEATS = re.compile(r"\b([A-Za-z]+(?:'[a-z]+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
-_LEADING = re.compile(
-    r"^(?:(?:and|but|so|well|yeah|yes|okay|ok|right|oh|um|uh|now|look|like|alright|and so|"
-    r"i mean|you know|i think|i guess|i feel like|honestly|basically|actually)\b[,.]?\s+)+",
+# A stutter ("the the", "we, we"), but not grammar that repeats a word: "had had", "that that".
+_REPEATS = re.compile(
+    r"\b(?!(?:had|that|is|do|bye|no|very|so|far|long)\b)([A-Za-z]+(?:'[a-z]+)?)(?:,?\s+\1\b)+",
     re.IGNORECASE,
 )
+# Openers that carry nothing. Words that can also start a real clause ("Now is the time",
+# "Well designed systems", "Like most teams", "Right answers") go only when a comma follows.
+_LEADING = re.compile(
+    r"^(?:(?:(?:and|but|so|yeah|yes|okay|ok|oh|um|uh|alright|and so|i mean|you know|i think|"
+    r"i guess|i feel like|honestly|basically|actually)\b[,.]?|(?:well|right|now|look|like)[,.])"
+    r"\s+)+",
+    re.IGNORECASE,
+)
+# Fillers, except where the same words mean something: "do you know", "a kind of database",
+# "what sort of team".
 _FILLERS = re.compile(
-    r",?\s*\b(?:you know|i mean|um+|uh+|kind of|sort of|kinda|basically|literally|"
-    r"like,|right\?)(?=[\s,.!?]|$),?",
+    r",?\s*\b(?:(?<!\bdo )(?<!\bdid )(?<!\bif )(?<!n't )(?<!\bto )(?<!\bas )you know|"
+    r"i mean(?! it\b)|um+|uh+|"
+    r"(?<!\ba )(?<!\ban )(?<!\bwhat )(?<!\bthis )(?<!\bthat )(?<!\bthe )(?<!\bany )"
+    r"(?<!\bsome )(?<!\bone )(?<!\bsame )(?:kind|sort) of|kinda|basically|literally|like,|"
+    r"right\?)(?=[\s,.!?]|$),?",
     re.IGNORECASE,
 )
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
@@ -86,6 +98,6 @@ def tidy(text: str) -> str:
 def as_sentence(text: str) -> str:
     """Tidied text ending with sentence punctuation."""
     text = tidy(text)
-    if text and text[-1] not in ".!?":
+    if text and not re.search(r"[.!?…][\"')\]]*$", text):
         text += "."
     return text

@@ -1,0 +1,182 @@
+"""The public pages as Starlette routes on the shared HTTP server (a ``podbrief run`` component).
+
+Each handler asks ``core.web.pages.WebPages`` for plain data and renders a template; it holds
+no product logic. Links inside pages are root-relative to ``public_url``'s path; canonical and
+Open Graph URLs are absolute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from adapters.web import structured
+from adapters.web.security import SecurityHeaders
+from adapters.web.templating import build_environment
+from core.web.pages import WebPages, first_sentence, parse_id
+from core.web.urls import PageUrls
+
+INVITATION = (
+    "Get your free personalized podcast brief. "
+    "We scan new podcasts and send you the top 5 insights daily."
+)
+SITE_DESCRIPTION = "Short, grounded insights from new podcast episodes, each with a verbatim quote."
+PAGE_CACHE = "public, max-age=300"
+MAX_QUERY = 200
+
+
+class WebApp:
+    """The page handlers, with the templates compiled once."""
+
+    def __init__(self, pages: WebPages, public_url: str, env: Environment | None = None) -> None:
+        self.pages = pages
+        self.urls = PageUrls(public_url)  # absolute: canonical, Open Graph, sitemap
+        self.links = PageUrls(urlsplit(public_url).path)  # root-relative: links between pages
+        self.env = env or build_environment()
+        self.env.globals.update(links=self.links, invitation=INVITATION, site_name="podbrief")
+        self.https = public_url.startswith("https://")
+        names = ("home", "insight", "episode", "show", "topic", "search", "not_found")
+        self.templates = {name: self.env.get_template(f"{name}.html") for name in names}
+        self.sitemap_template = self.env.get_template("sitemap.xml")
+
+    def render(self, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+        html = self.templates[name].render(**context)
+        headers = {"cache-control": PAGE_CACHE} if status == 200 else {"cache-control": "no-store"}
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    def not_found(self, what: str) -> HTMLResponse:
+        return self.render("not_found", status=404, what=what, canonical=None)
+
+    async def home(self, request: Request) -> Response:
+        items = await self.pages.home()
+        return self.render(
+            "home",
+            items=items,
+            canonical=self.urls.home(),
+            description=INVITATION,
+            jsonld=[structured.website_ld(self.urls),
+                    structured.list_ld("Today's best podcast insights", self.urls.home(), items,
+                                       self.urls)],
+        )  # fmt: skip
+
+    async def insight(self, request: Request) -> Response:
+        raw = request.path_params["insight_id"]
+        insight_id = parse_id(raw)
+        detail = await self.pages.insight(insight_id) if insight_id is not None else None
+        if detail is None:
+            return self.not_found("insight")
+        description = first_sentence(detail.summary.body) or detail.summary.headline
+        url = self.urls.insight(detail.summary.id)
+        return self.render(
+            "insight",
+            insight=detail,
+            canonical=url,
+            description=description,
+            og_type="article",
+            jsonld=[structured.insight_ld(detail, self.urls, description)],
+        )
+
+    async def episode(self, request: Request) -> Response:
+        episode_id = parse_id(request.path_params["episode_id"])
+        detail = await self.pages.episode(episode_id) if episode_id is not None else None
+        if detail is None:
+            return self.not_found("episode")
+        first = detail.insights[0].headline if detail.insights else detail.show_title
+        return self.render(
+            "episode",
+            episode=detail,
+            canonical=self.urls.episode(detail.id),
+            description=first_sentence(first),
+            jsonld=[structured.episode_ld(detail, self.urls)],
+        )
+
+    async def show(self, request: Request) -> Response:
+        show_id = parse_id(request.path_params["show_id"])
+        detail = await self.pages.show(show_id) if show_id is not None else None
+        if detail is None:
+            return self.not_found("show")
+        return self.render(
+            "show",
+            show=detail,
+            canonical=self.urls.show(detail.id),
+            description=first_sentence(detail.description or f"Insights from {detail.title}."),
+            jsonld=[structured.show_ld(detail, self.urls)],
+        )
+
+    async def topic(self, request: Request) -> Response:
+        detail = await self.pages.topic(request.path_params["slug"])
+        if detail is None:
+            return self.not_found("topic")
+        url = self.urls.topic(detail.topic)
+        items = list(detail.insights)
+        return self.render(
+            "topic",
+            topic=detail,
+            canonical=url,
+            description=f"The best recent podcast insights about {detail.topic}.",
+            jsonld=[structured.list_ld(f"Insights about {detail.topic}", url, items, self.urls)],
+        )
+
+    async def search(self, request: Request) -> Response:
+        query = request.query_params.get("q", "")[:MAX_QUERY]
+        found = await self.pages.search(query)
+        return self.render(
+            "search",
+            found=found,
+            canonical=self.urls.search(),
+            description="Search podcast insights.",
+            noindex=True,
+            jsonld=[structured.website_ld(self.urls)],
+        )
+
+    async def sitemap(self, request: Request) -> Response:
+        entries = await self.pages.sitemap()
+        xml = self.sitemap_template.render(entries=entries, urls=self.urls)
+        return Response(xml, media_type="application/xml", headers={"cache-control": PAGE_CACHE})
+
+    async def robots(self, request: Request) -> Response:
+        return PlainTextResponse(f"User-agent: *\nAllow: /\nSitemap: {self.urls.sitemap()}\n")
+
+    def routes(self) -> list[BaseRoute]:
+        guard = [Middleware(SecurityHeaders, https=self.https)]
+        pages = [
+            ("/", self.home),
+            ("/insights/{insight_id}", self.insight),
+            ("/episodes/{episode_id}", self.episode),
+            ("/shows/{show_id}", self.show),
+            ("/topics/{slug}", self.topic),
+            ("/search", self.search),
+            ("/sitemap.xml", self.sitemap),
+            ("/robots.txt", self.robots),
+        ]
+        routes: list[BaseRoute] = [
+            Route(path, endpoint, methods=["GET"], middleware=guard) for path, endpoint in pages
+        ]
+        static = StaticFiles(packages=[("adapters.web", "static")])
+        routes.append(Mount("/static", app=static, name="static", middleware=guard))
+        return routes
+
+
+class WebComponent:
+    """The public pages as a ``podbrief run`` component: routes only, nothing to start."""
+
+    name = "web"
+
+    def __init__(self, app: WebApp) -> None:
+        self.app = app
+
+    def routes(self) -> list[BaseRoute]:
+        return self.app.routes()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None

@@ -1,0 +1,22 @@
+"""The public pages side of `podbrief run` and `podbrief demo`: wiring ``core.web`` to
+``adapters.web``."""
+
+from __future__ import annotations
+
+from adapters.web.app import WebApp, WebComponent
+from bot.wiring import Services
+from core.ports import Embedder
+from core.web.pages import WebPages
+
+
+def web_app(services: Services, embedder: Embedder | None, public_url: str) -> WebApp:
+    pages = WebPages(services.engine, services.clock, embedder=embedder)
+    return WebApp(pages, public_url)
+
+
+def web_component(services: Services, embedder: Embedder | None) -> WebComponent | None:
+    """The pages, when ``public_url`` is set (else None: no pages)."""
+    public_url = services.settings.public_url
+    if not public_url:
+        return None
+    return WebComponent(web_app(services, embedder, public_url))

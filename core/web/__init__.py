@@ -1,0 +1,1 @@
+"""The public web pages' data: platform-free queries that return plain dataclasses."""
