@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean chromium
+.PHONY: demo test install bench fuzz clean chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "podbrief needs Python 3.11+: none found as python3.11 or python3 (or: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
@@ -41,5 +41,21 @@ bench: $(STAMP)
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/web.py
 
+# Coverage-guided fuzzing (atheris) of every target in tests/fuzz/targets.py, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= feed duration transcript transcript_reader opml intent telegram_update slack_payload button insights
+FUZZ_STAMP := $(VENV)/.fuzz-installed
+
+$(FUZZ_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+	@touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/$$target; echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  (cd build/fuzz/$$target && PYTHONPATH=$(CURDIR) $(CURDIR)/$(BIN)/python -m tests.fuzz.atheris_run \
+	    $$target -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -close_fd_mask=1); \
+	done
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache

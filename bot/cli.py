@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -65,11 +66,19 @@ def build() -> typer.Typer:
     return app
 
 
+def _shown_input(error: Any) -> str:
+    """The wrong value, unless it may be a secret put in the wrong place (logs keep stderr)."""
+    name = ".".join(str(part) for part in error["loc"]).lower()
+    if any(word in name for word in ("token", "secret", "key", "password")):
+        return "a value not shown: secrets are read from the environment only"
+    return repr(error["input"])
+
+
 def plain_error(exc: BaseException) -> str:
     """One line for the operator instead of a traceback."""
     if isinstance(exc, ValidationError):
         wrong = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']} (got {e['input']!r})"
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']} (got {_shown_input(e)})"
             for e in exc.errors()
         )
         return f"a setting is not valid: {wrong}"

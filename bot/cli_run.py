@@ -12,6 +12,7 @@ from adapters.slack.app import SlackConfigError
 from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
 from bot.asyncrun import run_async
+from bot.run_email import BriefFeedService, SmtpConfigError, email_component
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
 from bot.run_web import web_component
@@ -31,6 +32,11 @@ RUN_HELP = (
     "Slack is on when SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) is set: "
     "Socket Mode with SLACK_APP_TOKEN, else HTTP events on the same server, checked with "
     "SLACK_SIGNING_SECRET.\n\n"
+    "Email is on when PODBRIEF_SMTP_HOST is set (with PODBRIEF_SMTP_PORT, PODBRIEF_SMTP_SECURITY "
+    "starttls|tls|none, PODBRIEF_SMTP_USER, PODBRIEF_SMTP_PASSWORD and PODBRIEF_SMTP_SENDER): "
+    "the signup pages at /signup on the same server, and daily briefs by mail. Links in mails "
+    "point at PODBRIEF_PUBLIC_URL. Every recipient's private Atom feed is at "
+    "/feeds/<token>.atom (the chat command 'feed' gives it).\n\n"
     "The public web pages (an insight page each, see README \"Web\") are on when "
     "PODBRIEF_PUBLIC_URL is set (e.g. https://brief.example.org), served on the same server; "
     "chat cards then link to them.\n\n"
@@ -50,6 +56,9 @@ def collect_components(services: Services, engine: ConversationEngine) -> list[C
     slack = run_slack.slack_component(services, engine)
     if slack is not None:
         components.append(slack)
+    email = email_component(services)
+    if email is not None:
+        components.append(email)
     return components
 
 
@@ -66,11 +75,15 @@ async def _run(role: str) -> int:
         except TelegramConfigError as exc:
             console.print(f"Telegram is not set up right: {exc}")
             return 1
+        except SmtpConfigError as exc:
+            console.print(f"Email is not set up completely: {exc}")
+            return 1
         web = web_component(services, embedder) if role != "worker" else None
         if not platforms and web is None and role != "worker":
             console.print(
-                "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN and/or SLACK_BOT_TOKEN, or "
-                "PODBRIEF_PUBLIC_URL for the web pages (see `podbrief run --help`); "
+                "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN, SLACK_BOT_TOKEN and/or "
+                "PODBRIEF_SMTP_HOST, or PODBRIEF_PUBLIC_URL for the web pages "
+                "(see `podbrief run --help`); "
                 "`podbrief run --role worker` only polls feeds."
             )
             return 2
@@ -82,6 +95,8 @@ async def _run(role: str) -> int:
         components: list[Component] = role_components(services, platforms, role, embedder)
         if web is not None:
             components.append(web)
+        if role != "worker":  # every recipient's private Atom feed of their briefs
+            components.append(BriefFeedService(services))
         settings = services.settings
         await run_components(components, host=settings.http_host, port=settings.http_port)
         return 0

@@ -90,6 +90,24 @@ class Settings(BaseSettings):
     # then link to them. The base URL people reach, e.g. "https://brief.example.org".
     public_url: str = ""
 
+    # Email (see README "Email"): on when smtp_host is set; the password is a secret.
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: str = "starttls"  # starttls | tls | none
+    smtp_user: str = ""
+    smtp_sender: str = ""  # the From address, e.g. "podbrief <brief@example.org>"
+    smtp_timeout_seconds: float = Field(30.0, gt=0)
+    smtp_ca_file: str = ""  # a PEM file of the CA to trust (a private one); "": the system's
+    signup_limit_per_client: int = Field(10, ge=1)  # signups per hour from one client address
+    signup_limit_per_address: int = Field(3, ge=1)  # confirmation mails per hour to one address
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _known_security(cls, value: str) -> str:
+        if value not in {"starttls", "tls", "none"}:
+            raise ValueError("smtp_security must be starttls, tls or none")
+        return value
+
     @field_validator("extractor")
     @classmethod
     def _known_extractor(cls, value: str) -> str:
@@ -147,6 +165,9 @@ class Secrets(BaseSettings):
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: str | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    smtp_password: str | None = Field(None, validation_alias="PODBRIEF_SMTP_PASSWORD")
+    # Signs the links in mails; without it a random key is generated once and kept in the DB.
+    secret_key: str | None = Field(None, validation_alias="PODBRIEF_SECRET_KEY")
 
     @classmethod
     def settings_customise_sources(

@@ -89,6 +89,14 @@ def paid_broadcast_from_settings(settings: Settings, clock: Clock) -> PaidBroadc
     return PaidBroadcast(config, clock, SystemTimer())
 
 
+def public_url_of(settings: Settings) -> str:
+    """Where people reach the web pages, feeds and mail links, without a trailing slash."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = settings.http_host if settings.http_host not in {"", "0.0.0.0", "::"} else "127.0.0.1"
+    return f"http://{host}:{settings.http_port}"
+
+
 def policy_of(services: Services) -> PollPolicy:
     """When feeds are polled again, from the settings."""
     s = services.settings

@@ -31,7 +31,9 @@ def _json_problem(text: str, what: str) -> str | None:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        return f"{what} is not JSON ({exc})"
+        return f"{what} is not JSON ({str(exc)[:200]})"
+    except RecursionError:  # found by fuzzing: Bolt would have answered a 500
+        return f"{what} is nested too deeply"
     if not isinstance(data, dict):
         return f"{what} must be a JSON object"
     return _shape_problem(data, what)

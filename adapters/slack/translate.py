@@ -61,7 +61,7 @@ def team_of(body: dict[str, Any]) -> str:
     team = body.get("team_id") or body.get("team") or ""
     if isinstance(team, dict):
         team = team.get("id", "")
-    return str(team or body.get("user", {}).get("team_id", ""))
+    return str(team or (body.get("user") or {}).get("team_id", ""))  # "user": null is valid JSON
 
 
 @dataclass(frozen=True, slots=True)

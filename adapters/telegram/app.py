@@ -4,7 +4,6 @@ the shared Starlette server that checks Telegram's secret token on every request
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 import secrets
@@ -17,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
 
 from adapters.telegram.delivery import TelegramMessenger, TelegramSender
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.limits import FloodAwareRateLimiter, RateLimits
+from adapters.telegram.updates import BadUpdate, update_from_body
 from core.delivery.paid import PaidBroadcast
 from core.ports import ChatEngine
 
@@ -163,18 +163,9 @@ class TelegramService:
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return PlainTextResponse("wrong or missing secret token", status_code=403)
         try:
-            data = json.loads(await request.body())
-        except ValueError as exc:  # JSONDecodeError and undecodable bytes
-            return PlainTextResponse(f"the body is not JSON: {exc}", status_code=400)
-        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
-            return PlainTextResponse(
-                "not a Telegram update: expected a JSON object with an integer update_id",
-                status_code=400,
-            )
-        try:
-            update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            return PlainTextResponse(f"not a Telegram update: {exc!r}", status_code=400)
+            update = update_from_body(await request.body(), self.application.bot)
+        except BadUpdate as exc:
+            return PlainTextResponse(str(exc), status_code=400)
         await self.application.update_queue.put(update)
         return Response(status_code=200)
 

@@ -54,3 +54,8 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+# The email pages carry signed tokens in their URLs: no Referer at all, so a link on them
+# never hands a token to another site.
+TOKEN_PAGE_HEADERS = {**HEADERS, "referrer-policy": "no-referrer"}

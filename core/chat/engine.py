@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.chat.context import load_context
 from core.chat.handlers import brief as brief_h
+from core.chat.handlers import feed as feed_h
 from core.chat.handlers import help as help_h
 from core.chat.handlers import insights as insights_h
 from core.chat.handlers import prefs as prefs_h
@@ -62,6 +63,8 @@ HANDLERS: dict[str, Handler] = {
     "pause": settings_h.pause,
     "resume": settings_h.resume,
     "compact": settings_h.compact,
+    "feed": feed_h.feed,
+    "feed_reset": feed_h.feed_reset,
     "forget": settings_h.forget,
     "confirm": settings_h.confirm_forget,
     "confirm_forget": settings_h.confirm_forget,
@@ -125,7 +128,13 @@ class ConversationEngine:
         answerer: Answerer | None = None,
         public_url: str = "",
     ) -> None:
-        self._deps = Deps(sessions=sessions, clock=clock, embedder=embedder, fetcher=fetcher)
+        self._deps = Deps(
+            sessions=sessions,
+            clock=clock,
+            embedder=embedder,
+            fetcher=fetcher,
+            public_url=public_url,
+        )
         self._router = router or RuleRouter()
         self._answerer = answerer
         self._public_url = public_url  # set: cards carry their insight page's URL

@@ -16,7 +16,7 @@ KINDS = (
     "start", "help", "brief", "show_item", "related", "more_episode", "source", "topics",
     "follow", "unfollow", "mute", "unmute", "up", "down", "more_like", "less_about", "search",
     "shows", "subscribe", "time", "timezone", "pause", "resume", "forget", "confirm", "cancel",
-    "compact",
+    "compact", "feed", "feed_reset",
     "unknown",
 )  # fmt: skip
 

@@ -249,6 +249,14 @@ RULE_TEXT: list[tuple[str, list[str]]] = [
         ],
     ),
     ("compact", [r"/compact(?:\s+(?P<arg>on|off))?", r"compact(?:\s+(?P<arg>on|off))?"]),
+    ("feed_reset", [r"/feed\s+reset", r"feed\s+reset", r"reset\s+(?:my\s+)?(?:the\s+)?feed"]),
+    (
+        "feed",
+        [
+            r"/feed",
+            rf"{_SHOW}(?:my\s+)?(?:brief\s+|atom\s+|rss\s+)?feed(?:\s+url)?",
+        ],
+    ),
     (
         "show_item",
         [

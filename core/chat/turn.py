@@ -25,6 +25,7 @@ class Deps:
     clock: Clock
     embedder: Embedder | None
     fetcher: Fetcher | None
+    public_url: str = ""  # where the web pages and feeds are reached; "" when off
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,10 @@ class Action:
         if not data or len(data.encode()) > ACTION_MAX_BYTES or data.count("|") != 2:
             raise InvalidAction("malformed button payload")
         name, raw_id, value = data.split("|")
-        if not name.replace("_", "").isalnum():
+        # isascii() too: str.isdigit() and isalnum() accept "¹" and "٣", which int() refuses.
+        if not (name.isascii() and name.replace("_", "").isalnum()):
             raise InvalidAction("malformed button name")
-        if raw_id and not raw_id.isdigit():
+        if raw_id and not (raw_id.isascii() and raw_id.isdigit()):
             raise InvalidAction("malformed insight id")
         return cls(name=name, insight_id=int(raw_id) if raw_id else None, value=value)
 

@@ -205,12 +205,18 @@ def _when(entry: Any) -> datetime | None:
         parsed: time.struct_time | None = entry.get(key)
         if parsed is not None:
             try:
-                return datetime(*parsed[:6], tzinfo=UTC)
-            except (ValueError, OverflowError):
+                when = datetime(*parsed[:6], tzinfo=UTC)
+            except (ValueError, OverflowError, TypeError):
                 continue
+            # Year 1 or 9999 is garbage, and would overflow when shown in a local time zone.
+            if EARLIEST <= when <= LATEST:
+                return when
     return None
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_DURATION = 10 * 24 * 3600.0  # longer is a typo or garbage, not an episode
 DURATION = re.compile(r"^\s*(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)\s*$")
 
 
@@ -223,8 +229,11 @@ def parse_duration(value: Any) -> float | None:
         return None
     first, second, seconds = match.groups()
     hours, minutes = (first, second) if second is not None else (None, first)
-    total = float(seconds) + 60 * int(minutes or 0) + 3600 * int(hours or 0)
-    return total if total > 0 else None
+    try:
+        total = float(seconds) + 60 * int(minutes or 0) + 3600 * int(hours or 0)
+    except (OverflowError, ValueError):  # int() of a 5,000-digit field: Python's digit limit
+        return None
+    return total if 0 < total < MAX_DURATION else None  # 400 digits of "1" parse as inf
 
 
 def _description(entry: Any) -> str | None:
@@ -272,7 +281,10 @@ def _fetchable(feed_url: str, value: Any) -> str | None:
     """A URL we may fetch later: relative ones resolved; file: only from a local feed."""
     if not value or not isinstance(value, str):
         return None
-    url = _url(urljoin(feed_url, value.strip()))
+    try:
+        url = _url(urljoin(feed_url, value.strip()))
+    except ValueError:  # an unparseable URL (bad IPv6 brackets, a bad port)
+        return None
     if url is None:
         return None
     scheme = urlsplit(url).scheme.lower()
@@ -285,7 +297,13 @@ def _url(value: Any) -> str | None:
     if not value or not isinstance(value, str):
         return None
     url = value.strip()
-    return url if url and len(url) <= MAX_URL else None
+    if not url or len(url) > MAX_URL:
+        return None
+    try:
+        urlsplit(url)  # "http://[::1" would otherwise raise later, taking the whole feed with it
+    except ValueError:
+        return None
+    return url
 
 
 def _clip(value: str | None, limit: int) -> str | None:

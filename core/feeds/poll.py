@@ -15,6 +15,7 @@ from functools import partial
 from typing import Literal
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
@@ -154,6 +155,12 @@ class _Poller:
             return FeedOutcome(due.id, due.url, "updated", new_episodes=new)
         except (FetchError, FeedError) as exc:
             message = str(exc)
+        except OperationalError as exc:
+            # The database, not the feed (a full disk, a dropped connection): nothing was stored,
+            # validators included, so the next poll fetches it again. No backoff for the feed.
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            log.warning("could not store %s: the database cannot be used: %s", due.url, reason)
+            return FeedOutcome(due.id, due.url, "failed", error=f"the database: {reason}")
         except Exception as exc:  # a bug hit by one feed must not stop the others
             log.exception("polling %s failed", due.url)
             message = f"unexpected error: {type(exc).__name__}: {exc}"

@@ -2,6 +2,7 @@
 
 from core.models.base import Base, utcnow
 from core.models.delivery import Delivery, DeliveryAttempt, RateSlot
+from core.models.email import AppSecret, BriefFeed, EmailSubscription, SignupAttempt
 from core.models.feeds import Episode, Feed, TranscriptLink
 from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
 from core.models.llm import ExtractionCache, LlmCall
@@ -18,12 +19,15 @@ from core.models.users import (
 )
 
 __all__ = [
+    "AppSecret",
     "Base",
     "Brief",
+    "BriefFeed",
     "BriefItem",
     "ChatContext",
     "Delivery",
     "DeliveryAttempt",
+    "EmailSubscription",
     "Episode",
     "ExtractionCache",
     "Feed",
@@ -37,6 +41,7 @@ __all__ = [
     "Segment",
     "SentMessage",
     "ShowSubscription",
+    "SignupAttempt",
     "TopicPreference",
     "Transcript",
     "TranscriptLink",

@@ -13,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from core.db import Sessions, transaction
 from core.models import (
     Brief,
+    BriefFeed,
     BriefItem,
     ChatContext,
+    EmailSubscription,
     Feed,
     Feedback,
     Insight,
@@ -262,7 +264,9 @@ async def forget_user(sessions: Sessions, user_id: int) -> bool:
         if user is None:
             return False
         # Explicit deletes, not only ON DELETE CASCADE, so nothing survives on any backend.
-        for model in (BriefItem, Feedback, TopicPreference, ShowSubscription):
+        for model in (
+            BriefItem, Feedback, TopicPreference, ShowSubscription, BriefFeed, EmailSubscription
+        ):  # fmt: skip
             await session.execute(delete(model).where(model.user_id == user_id))
         await session.execute(
             delete(ChatContext).where(

@@ -25,6 +25,11 @@ def load_json(text: str) -> Any:
         raise TranscriptParseError(
             f"the JSON transcript is not valid JSON (line {exc.lineno}: {exc.msg})"
         ) from exc
+    except RecursionError:  # "[[[[…" a hundred thousand deep
+        raise TranscriptParseError("the JSON transcript is nested too deeply to read") from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        message = f"the JSON transcript cannot be read: {str(exc)[:120]}"
+        raise TranscriptParseError(message) from None
 
 
 def json_flavour(document: Any) -> str | None:

@@ -18,9 +18,12 @@ from core.transcripts.timing import Passage, time_passages
 _LABEL = re.compile(r"^\*\*([^*\n]{1,80}?)(?::\*\*|\*\*:)[ \t]*")
 _BREAK_LABELS = {"break", "ad break", "sponsor", "intro", "outro", "music"}
 _LINE_MARKUP = re.compile(r"^[ \t]*(?:>[ \t]?|#{1,6}[ \t]+|[-*+][ \t]+|\d+\.[ \t]+)", re.M)
-_IMAGE_OR_LINK = re.compile(r"!?(?<!\\)\[([^\]\n]*?)(?<!\\)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+# Bounded, and no "[" inside: "[[[[…" on one line was quadratic (found by fuzzing).
+_IMAGE_OR_LINK = re.compile(
+    r"!?(?<!\\)\[([^\[\]\n]{0,500}?)(?<!\\)\]\([^()\[\]\s]{0,2000}(?:\s+\"[^\"\n]{0,500}\")?\)"
+)
 _STRONG = re.compile(r"(?<!\\)(?:\*\*|__)")
-_EMPHASIS = re.compile(r"(?<![\w\\])[*_]([^*_\n]+?)(?<!\\)[*_](?!\w)")
+_EMPHASIS = re.compile(r"(?<![\w\\])[*_]([^*_\n]{1,500}?)(?<!\\)[*_](?!\w)")
 _STAGE_NOTE = re.compile(r"(?<![\w*])\*(?:[^\s*][^*\n]{0,30}?)\*(?![\w*])(?=\s|$|[.,!?])")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _BRACKETS = re.compile(r"\[([^\[\]\n]{1,80})\]")
@@ -43,6 +46,8 @@ def markdown_passages(text: str) -> list[Passage]:
     speaker: str | None = None
     carried: list[float] = []  # stamps seen on a line with no words (e.g. a break marker)
     for block in re.split(r"\n[ \t]*\n", _LINE_MARKUP.sub("", text)):
+        if not block or block.isspace():
+            continue
         label, block = _split_label(block.strip())
         if label is not None and label.lower() not in _BREAK_LABELS:
             speaker = label
@@ -73,6 +78,8 @@ def _clean(block: str) -> tuple[str, list[tuple[int, float]]]:
     # like [laughs] and goes; a longer one is emphasis and keeps its words.
     plain = _STAGE_NOTE.sub(" ", plain)
     plain = _EMPHASIS.sub(r"\1", plain)
+    # The file's own control characters (or "&#1;") must not pass for our marks (an IndexError).
+    plain = plain.replace(_STAMP_MARK, " ").replace(_NOTE_MARK, " ")
     seen: list[float] = []
 
     def bracket(match: re.Match[str]) -> str:

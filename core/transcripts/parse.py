@@ -61,6 +61,13 @@ def parse_transcript(
     """Read any supported transcript; raises ``TranscriptParseError`` saying what is wrong."""
     front_matter, text = split_front_matter(decode_text(data))
     kind = detect_format(text, mime_type=mime_type, url=url)
+    return parse_transcript_text(text, kind, front_matter=front_matter)
+
+
+def parse_transcript_text(
+    text: str, kind: str, *, front_matter: FrontMatter | None = None
+) -> ParsedTranscript:
+    """Read decoded text as the format ``kind`` (a FORMAT_NAMES key); ``TranscriptParseError``."""
     try:
         kind, segments = _parse_as(kind, text)
     except TranscriptParseError:

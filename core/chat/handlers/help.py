@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("subscribe", "Add a podcast by its feed URL"),
     ("time", "Delivery time: /time 08:00"),
     ("timezone", "Your time zone: /timezone Europe/Berlin"),
+    ("feed", "Your briefs as a private Atom feed: /feed (feed reset: a new URL)"),
     ("compact", "Brief as one compact message, or one per insight: /compact on|off"),
     ("pause", "Pause daily briefs"),
     ("resume", "Resume daily briefs"),

@@ -1,7 +1,7 @@
 """perf: recipients found by their schedule; brief items without a redundant index
 
 Revision ID: 0012_perf
-Revises: 0007_quality
+Revises: 0009_email
 Create Date: 2026-12-06 21:10:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012_perf"
-down_revision: str | Sequence[str] | None = "0007_quality"
+down_revision: str | Sequence[str] | None = "0009_email"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

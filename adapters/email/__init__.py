@@ -1,0 +1,1 @@
+"""Email: SMTP sending (aiosmtplib), the brief and confirmation mails, the email Messenger."""

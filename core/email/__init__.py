@@ -1,0 +1,1 @@
+"""The daily brief by email: signup with double opt-in, subscriptions, throttling, bounces."""

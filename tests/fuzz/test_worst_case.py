@@ -1,0 +1,142 @@
+"""No reader takes more than 2 s on input of 1 MB or less, on inputs built to hurt: long runs
+of the characters its regular expressions repeat on, deep nesting, entity expansion, one endless
+line, a million tiny cues. (CPU time of this process, so other work on the machine does not
+count; a catastrophic regex or a quadratic loop takes minutes on these, not seconds.)"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from core.feeds.parse import parse_feed
+from tests.fuzz.targets import KINDS, TARGETS
+
+MB = 1_000_000
+LIMIT_SECONDS = 2.0
+
+
+def _fill(piece: str | bytes, size: int = MB) -> bytes:
+    raw = piece.encode() if isinstance(piece, str) else piece
+    return (raw * (size // len(raw) + 1))[:size]
+
+
+def _laughs() -> bytes:
+    """The "billion laughs": ten levels of entities, each ten of the one below."""
+    entities = ['<!ENTITY l0 "lol">']
+    entities += [f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)]
+    doctype = f"<!DOCTYPE r [{''.join(entities)}]>"
+    return (
+        f'<?xml version="1.0"?>{doctype}<opml><body><outline xmlUrl="&l9;"/></body></opml>'.encode()
+    )
+
+
+TEXT_BOMBS = {
+    "letters": "a",
+    "spaces": " ",
+    "newlines": "\n",
+    "brackets": "[",
+    "stars": "**",
+    "colons": "0:",
+    "angles": "<",
+    "arrows": "-->",
+    "hashes": "#",
+    "digits": "9",
+    "mentions": "@x ",
+    "escaped-stamps": "\\[0",
+    "words": "word ",
+    "srt-cues": "1\n00:00:01,000 --> 00:00:02,000\nA: hi\n\n",
+    "vtt-voices": "00:01.000 --> 00:02.000\n<v A>hi</v>\n\n",
+    "bracketed-lines": "[Speaker 1] [00:01] hi\n",
+    "markdown-turns": "**Ann:** \\[00:01\\] hi\n\n",
+    "html-cites": "<cite>A:</cite><time>0:01</time><p>hi</p>",
+    "unclosed-tags": "<p><cite><time>",
+    "name-prefixes": "Ann: Bo: ",
+    "link-openers": "[a](",
+    "link-titles": '[a](b "',
+}
+
+
+def _cases() -> list[tuple[str, str, bytes]]:
+    cases: list[tuple[str, str, bytes]] = []
+    for name, piece in TEXT_BOMBS.items():
+        for target in ("transcript", "intent", "button", "duration"):
+            cases.append((target, name, _fill(piece)))
+        for k, kind in enumerate(KINDS):
+            cases.append(("transcript_reader", f"{kind}-{name}", bytes([k]) + _fill(piece, MB - 1)))
+    cases += [
+        ("transcript", "vtt-header-then-arrows", b"\x00" + b"WEBVTT\n\n" + _fill("-->", MB - 9)),
+        ("transcript_reader", "json-deep-lists", bytes([KINDS.index("json")]) + _fill("[", MB - 1)),
+        (
+            "transcript_reader",
+            "json-million-segments",
+            bytes([KINDS.index("json")])
+            + json.dumps(
+                {
+                    "segments": [
+                        {"startTime": i, "endTime": i + 1, "body": "w", "speaker": "A"}
+                        for i in range(18000)
+                    ]
+                }
+            ).encode()[: MB - 1],
+        ),
+        ("feed", "entity-expansion", _laughs().replace(b"opml", b"rss")),
+        ("feed", "one-huge-title", b"<rss><channel><item><title>" + _fill("a&amp;", MB - 50)),
+        ("opml", "entity-expansion", _laughs()),
+        ("opml", "deep-nesting", b"<opml><body>" + _fill("<outline>", MB - 20)),
+        (
+            "opml",
+            "many-outlines",
+            b"<opml><body>" + _fill('<outline xmlUrl="http://a.example/f"/>', MB - 30),
+        ),
+        ("telegram_update", "deep-json", _fill("[", MB)),
+        (
+            "telegram_update",
+            "long-text",
+            json.dumps(
+                {
+                    "update_id": 1,
+                    "message": {
+                        "message_id": 1,
+                        "date": 1,
+                        "chat": {"id": 1, "type": "private"},
+                        "text": "related " * (MB // 9),
+                    },
+                }
+            ).encode(),
+        ),
+        ("slack_payload", "deep-json", b"{" + _fill('"a":{', MB - 1)),
+        ("slack_payload", "form-fields", _fill("a=b&")),
+        ("slack_payload", "payload-field", b"payload=" + _fill("%5B", MB - 8)),
+    ]
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("target", "name", "data"), _cases(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_a_1mb_worst_case_parses_within_2_seconds(target: str, name: str, data: bytes) -> None:
+    assert len(data) <= MB
+    started = time.process_time()
+    TARGETS[target](data)
+    used = time.process_time() - started
+    assert used < LIMIT_SECONDS, f"{target} took {used:.1f} s of CPU on {name}"
+
+
+@pytest.mark.parametrize(
+    "piece", ["<item><title>x</title></item>", "<a>"], ids=["tiny-items", "deep-nesting"]
+)
+def test_feed_parsing_grows_linearly_on_element_dense_input(piece: str) -> None:
+    """feedparser spends several microseconds per element, so a megabyte of nothing but tiny
+    elements costs seconds (it runs in the parse worker pool, off the event loop); what must not
+    happen is worse than linear growth."""
+    head = b"<rss><channel>"
+
+    def cpu(size: int) -> float:
+        started = time.process_time()
+        parse_feed(head + _fill(piece, size), feed_url="https://feeds.example.org/f.xml")
+        return time.process_time() - started
+
+    small, large = cpu(MB // 8), cpu(MB // 2)
+    assert large < 4 * small * 1.6 + 0.2, f"4x the input took {large / small:.1f}x the time"
