@@ -12,7 +12,7 @@ from adapters.slack.app import SlackConfigError
 from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
 from bot.asyncrun import run_async
-from bot.run_email import BriefFeedService, SmtpConfigError, email_component
+from bot.run_email import BriefFeedService, EmailService, SmtpConfigError, email_component
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
 from bot.run_web import web_component
@@ -78,7 +78,9 @@ async def _run(role: str) -> int:
         except SmtpConfigError as exc:
             console.print(f"Email is not set up completely: {exc}")
             return 1
-        web = web_component(services, embedder) if role != "worker" else None
+        email = next((c for c in platforms if isinstance(c, EmailService)), None)
+        signup = email.pages if email is not None else None
+        web = web_component(services, embedder, signup) if role != "worker" else None
         if not platforms and web is None and role != "worker":
             console.print(
                 "Nothing to run: set PODBRIEF_TELEGRAM_TOKEN, SLACK_BOT_TOKEN and/or "

@@ -7,7 +7,7 @@ Open Graph URLs are absolute.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from jinja2 import Environment
@@ -32,11 +32,27 @@ PAGE_CACHE = "public, max-age=300"
 MAX_QUERY = 200
 
 
+class SignupForm(Protocol):
+    """The signup form the home page embeds (``adapters.web.signup.EmailPages``, when email is
+    set up): its template context, and what a response showing it needs (CSRF cookie)."""
+
+    async def signup_form_context(self, request: Request) -> dict[str, Any]: ...
+
+    def finish_form_response(self, request: Request, response: Response) -> None: ...
+
+
 class WebApp:
     """The page handlers, with the templates compiled once."""
 
-    def __init__(self, pages: WebPages, public_url: str, env: Environment | None = None) -> None:
+    def __init__(
+        self,
+        pages: WebPages,
+        public_url: str,
+        env: Environment | None = None,
+        signup: SignupForm | None = None,
+    ) -> None:
         self.pages = pages
+        self.signup = signup
         self.urls = PageUrls(public_url)  # absolute: canonical, Open Graph, sitemap
         self.links = PageUrls(urlsplit(public_url).path)  # root-relative: links between pages
         self.env = env or build_environment()
@@ -56,7 +72,8 @@ class WebApp:
 
     async def home(self, request: Request) -> Response:
         items = await self.pages.home()
-        return self.render(
+        form = await self.signup.signup_form_context(request) if self.signup else {}
+        response = self.render(
             "home",
             items=items,
             canonical=self.urls.home(),
@@ -64,7 +81,11 @@ class WebApp:
             jsonld=[structured.website_ld(self.urls),
                     structured.list_ld("Today's best podcast insights", self.urls.home(), items,
                                        self.urls)],
+            **form,
         )  # fmt: skip
+        if self.signup is not None:
+            self.signup.finish_form_response(request, response)
+        return response
 
     async def insight(self, request: Request) -> Response:
         raw = request.path_params["insight_id"]

@@ -118,11 +118,16 @@ class EmailPages:
     ) -> HTMLResponse:
         html = self.env.get_template(template).render(context)
         response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        self.finish_form_response(request, response)
+        return response
+
+    def finish_form_response(self, request: Request, response: Response) -> None:
+        """A page showing a form: its CSRF cookie (when new) and no caching (the form's
+        token is this visitor's)."""
         cookie = request.state.csrf_cookie if hasattr(request.state, "csrf_cookie") else None
         if cookie is not None:
             set_csrf_cookie(response, cookie, secure=self.secure_cookies)
         response.headers["Cache-Control"] = "no-store"
-        return response
 
     async def _csrf(self, request: Request) -> str:
         """The CSRF field for a form on this page (sets the cookie when it is new)."""
