@@ -14,6 +14,8 @@ from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
 from core.db import Sessions, create_engine, migrate, session_factory
+from core.delivery.paid import PaidBroadcast, PaidBroadcastConfig
+from core.delivery.ratelimit import SystemTimer
 from core.feeds.store import PollPolicy
 from core.ports import Clock, Embedder, InsightExtractor, VectorIndexFactory
 from core.search.vectors import Progress, VectorLibrary
@@ -46,6 +48,8 @@ class Services:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Vector indexes opened so far, by embedding model (see open_vector_library).
     vector_libraries: dict[str, VectorLibrary] = field(default_factory=dict)
+    # Telegram's paid broadcasts, opt-in: one budget for the sender and the delivery pace.
+    paid_broadcast: PaidBroadcast | None = None
 
     async def aclose(self) -> None:
         for close in self.closers:
@@ -66,14 +70,26 @@ async def open_services(
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.resolved_database_url)
     await migrate(engine)
+    clock = clock or SystemClock()
     return Services(
         settings=settings,
         secrets=secrets,
         engine=engine,
         sessions=session_factory(engine),
-        clock=clock or SystemClock(),
+        clock=clock,
         fetcher=fetcher_from_settings(settings),
+        paid_broadcast=paid_broadcast_from_settings(settings, clock),
     )
+
+
+def paid_broadcast_from_settings(settings: Settings, clock: Clock) -> PaidBroadcast | None:
+    if not settings.telegram_paid_broadcast:
+        return None
+    config = PaidBroadcastConfig(
+        daily_stars=settings.telegram_paid_stars_per_day,
+        paid_per_second=float(settings.telegram_paid_messages_per_second),
+    )
+    return PaidBroadcast(config, clock, SystemTimer())
 
 
 def public_url_of(settings: Settings) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Integer, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
@@ -367,13 +367,28 @@ def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, 
     }
 
 
-async def related_of(session: AsyncSession, insight_id: int, limit: int) -> list[Insight]:
-    """The stored related insights, best first: one indexed read of ``related_edges``."""
-    result = await session.execute(
+def related_query(insight_id: int, limit: int) -> Select[Insight]:
+    """The stored related insights of one insight, best first: one indexed read."""
+    return (
         select(Insight)
         .join(RelatedEdge, RelatedEdge.related_id == Insight.id)
         .where(RelatedEdge.insight_id == insight_id)
         .order_by(RelatedEdge.rank)
         .limit(limit)
     )
-    return list(result.scalars())
+
+
+def related_ids_query() -> Select[int]:
+    """Only the ids (what a listing in the chat needs); edges go with their insights.
+    Its parameters, ``insight_id`` and ``limit``, are given when it runs."""
+    return (
+        select(RelatedEdge.related_id)
+        .where(RelatedEdge.insight_id == bindparam("insight_id", type_=Integer))
+        .order_by(RelatedEdge.rank)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def related_of(session: AsyncSession, insight_id: int, limit: int) -> list[Insight]:
+    """The stored related insights, best first: one indexed read of ``related_edges``."""
+    return list((await session.execute(related_query(insight_id, limit))).scalars())

@@ -17,12 +17,12 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import inline_reads, transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.errors import ExtractionSkipped
 from core.insights.offline.text import collapse
 from core.insights.quality import Gate
-from core.insights.related import RelatedConfig, link_new_insights, related_of
+from core.insights.related import RelatedConfig, link_new_insights, related_ids_query, related_of
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
@@ -94,6 +94,15 @@ async def related_insights(
     """Related insights of one insight, best first (other shows first): one indexed read."""
     async with sessions() as session:
         return await related_of(session, insight_id, limit)
+
+
+async def related_ids(
+    sessions: async_sessionmaker[AsyncSession], insight_id: int, *, limit: int = 5
+) -> list[int]:
+    """The ids of an insight's related insights, best first (what the chat lists): a read the
+    chat does many times, so it runs without an async hand-off (see ``InlineReads``)."""
+    params = {"insight_id": insight_id, "limit": limit}
+    return await inline_reads(sessions).scalars(related_ids_query, params)
 
 
 def embedding_text(draft: InsightDraft) -> str:
