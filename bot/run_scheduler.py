@@ -42,6 +42,7 @@ def delivery_config(services: Services) -> DeliveryConfig:
         batch_size=settings.delivery_batch_size,
         concurrency=settings.delivery_concurrency,
         max_attempts=settings.delivery_max_attempts,
+        compact_above=settings.delivery_compact_above,
         public_url=settings.public_url,
     )
 
@@ -62,7 +63,9 @@ def scheduler_component(
     settings = services.settings
     # One per process: pacing and 429 pauses outlive a tick. On PostgreSQL the overall limits
     # are kept in the database for every process; otherwise each takes its share.
-    limiters = delivery_limiters(services.sessions, settings.delivery_processes)
+    limiters = delivery_limiters(
+        services.sessions, settings.delivery_processes, paid=services.paid_broadcast
+    )
     config = delivery_config(services)
     extraction: list[tuple[InsightExtractor, InsightRun | None]] = []  # built on first use
 

@@ -14,6 +14,7 @@ from core.feeds.service import PollPolicy, PollReport, poll_due_feeds
 from core.insights.service import InsightReport, extract_pending_insights
 from core.llm.reembed import reembed_after_model_change
 from core.ports import Clock, Embedder, Fetcher, InsightExtractor
+from core.search.vectors import VectorLibrary
 from core.transcripts.service import TranscriptReport, fetch_pending_transcripts
 
 # (stage, done, total): stage is "feeds", "transcripts" or "insights"; total 0 = unknown.
@@ -51,15 +52,19 @@ async def extract_insights(
     clock: Clock,
     *,
     run: InsightRun | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> InsightReport:
-    """Pending episodes to insights (``run``, else the insight service with ``extractor``).
+    """Pending episodes to insights (``run``, else the insight service with ``extractor``,
+    linking through the vector index ``vectors`` when given).
 
     Then insights the current embedding model has no vector for (the model was changed) are
     re-embedded, and related insights rebuilt within that one vector space."""
     if run is not None:
         report = await run(sessions, embedder, clock)
     else:
-        report = await extract_pending_insights(sessions, extractor, embedder, clock)
+        report = await extract_pending_insights(
+            sessions, extractor, embedder, clock, vectors=vectors
+        )
     await reembed_after_model_change(sessions, embedder)
     return report
 
@@ -81,6 +86,7 @@ async def run_pipeline(
     transcripts: bool = True,
     insights: bool = True,
     insight_run: InsightRun | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> PipelineReport:
     """Each stage works on what the previous ones (this run or an earlier one) left pending,
     so a run that was interrupted simply continues next time. ``every_feed`` polls feeds that
@@ -104,7 +110,9 @@ async def run_pipeline(
     if insights:
         if extractor is None or embedder is None:
             raise ValueError("extracting insights needs an extractor and an embedder")
-        extracted = await _insights(sessions, extractor, embedder, clock, progress, insight_run)
+        extracted = await _insights(
+            sessions, extractor, embedder, clock, progress, insight_run, vectors
+        )
     return PipelineReport(feeds, fetched, extracted)
 
 
@@ -131,9 +139,10 @@ async def _insights(
     clock: Clock,
     progress: Progress,
     run: InsightRun | None,
+    vectors: VectorLibrary | None,
 ) -> InsightReport:
     progress("insights", 0, 0)
-    report = await extract_insights(sessions, extractor, embedder, clock, run=run)
+    report = await extract_insights(sessions, extractor, embedder, clock, run=run, vectors=vectors)
     done = report.episodes_done + report.episodes_skipped + report.episodes_failed
     progress("insights", done, done)
     return report

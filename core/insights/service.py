@@ -17,16 +17,17 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import inline_reads, transaction
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.insights.errors import ExtractionSkipped
 from core.insights.offline.text import collapse
 from core.insights.quality import Gate
-from core.insights.related import RelatedConfig, link_new_insights, related_of
+from core.insights.related import RelatedConfig, link_new_insights, related_ids_query, related_of
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
 from core.ports import Clock, Embedder, InsightExtractor
+from core.search.vectors import VectorLibrary
 from core.topics.normalise import normalise_topic
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,14 @@ async def extract_pending_insights(
     *,
     episode_ids: Sequence[int] | None = None,
     related_config: RelatedConfig | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> InsightReport:
     """Extract, store and link insights for every pending episode that has a transcript."""
     report = InsightReport()
     for episode_id in await pending_episodes(sessions, episode_ids):
         try:
             stored = await _extract_episode(
-                sessions, episode_id, extractor, embedder, clock, related_config
+                sessions, episode_id, extractor, embedder, clock, related_config, vectors
             )
         except Exception as exc:  # one bad episode must not stop the batch
             message = f"could not extract insights: {exc or type(exc).__name__}"
@@ -92,6 +94,15 @@ async def related_insights(
     """Related insights of one insight, best first (other shows first): one indexed read."""
     async with sessions() as session:
         return await related_of(session, insight_id, limit)
+
+
+async def related_ids(
+    sessions: async_sessionmaker[AsyncSession], insight_id: int, *, limit: int = 5
+) -> list[int]:
+    """The ids of an insight's related insights, best first (what the chat lists): a read the
+    chat does many times, so it runs without an async hand-off (see ``InlineReads``)."""
+    params = {"insight_id": insight_id, "limit": limit}
+    return await inline_reads(sessions).scalars(related_ids_query, params)
 
 
 def embedding_text(draft: InsightDraft) -> str:
@@ -151,6 +162,7 @@ async def _extract_episode(
     embedder: Embedder,
     clock: Clock,
     related_config: RelatedConfig | None,
+    library: VectorLibrary | None = None,
 ) -> _Stored:
     info, segments = await load_episode(sessions, episode_id)
     try:
@@ -177,7 +189,7 @@ async def _extract_episode(
                 for i, v in zip(ids, vectors, strict=True)
             )
             await session.flush()
-            await link_new_insights(session, ids, model, related_config)
+            await link_new_insights(session, ids, model, related_config, library=library)
     dropped = len(drafts) - len(grounded) - gate.total_rejected
     return _Stored(len(ids), dropped, gate.rejected)
 

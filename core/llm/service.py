@@ -30,6 +30,7 @@ from core.llm.extractor import LlmInsightExtractor
 from core.llm.types import DEFERRED_PREFIX, BudgetExhausted, ExtractionDeferred, LlmUnavailable
 from core.models.feeds import Episode
 from core.ports import Clock, Embedder, Vectors
+from core.search.vectors import VectorLibrary
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ async def extract_with_llm(
     *,
     episode_ids: Sequence[int] | None = None,
     related_config: RelatedConfig | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> LlmRunReport:
     report = LlmRunReport()
     before = (extractor.stats.quotes_dropped, extractor.stats.quotes_repaired)
@@ -72,7 +74,7 @@ async def extract_with_llm(
             drafts, engine, skipped = [], extractor.name, exc
         part = await extract_pending_insights(
             sessions, Prepared(engine, drafts, skipped), DeferringEmbedder(embedder), clock,
-            episode_ids=[episode_id], related_config=related_config,
+            episode_ids=[episode_id], related_config=related_config, vectors=vectors,
         )  # fmt: skip
         if await requeue_deferred(sessions):  # the embeddings API is down or over budget
             why = [m.split(DEFERRED_PREFIX, 1)[1] for _, m in part.failures if DEFERRED_PREFIX in m]
