@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
-from core.db import Sessions, create_engine, migrate, session_factory
+from core.db import create_engine, migrate, session_factory
 from core.delivery.paid import PaidBroadcast, PaidBroadcastConfig
 from core.delivery.ratelimit import SystemTimer
 from core.feeds.store import PollPolicy
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from adapters.openai_llm import OpenAILLM
     from adapters.openai_retry import RetryPolicy
     from core.chat.engine import ConversationEngine
-    from core.ingest.pipeline import InsightRun, PipelineReport
+    from core.ingest.pipeline import PipelineReport
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
     from core.ports import Transcriber
@@ -143,7 +143,8 @@ def build_embedder(settings: Settings, services: Services | None = None) -> Embe
 
 def build_extractor(settings: Settings, services: Services | None = None) -> InsightExtractor:
     """The insight extractor the settings name; "auto" is the LLM one when OPENAI_API_KEY is set
-    and ``services`` are given (run it with ``core.llm.service.extract_with_llm``), else offline."""
+    and ``services`` are given, else offline. Both go through the same insight service; the LLM
+    one says ``TryLater`` when its budget is spent or its server is down."""
     from core.insights.offline import OfflineInsightExtractor
 
     if settings.extractor in {"auto", "llm"} and services is not None:
@@ -196,35 +197,13 @@ async def open_vector_library(
     services.vector_libraries[name] = library
     services.closers.append(library.close)
     return library
-def build_insight_extraction(
-    settings: Settings, services: Services
-) -> tuple[InsightExtractor, InsightRun | None]:
-    """The extractor the settings name and how an ingest runs it: the LLM extractor runs with
-    ``core.llm.service.extract_with_llm`` (budget stops, deferred episodes, spend); the offline
-    one with the plain insight service (None)."""
-    from core.insights.service import InsightReport
-    from core.llm.service import extract_with_llm
-
-    if settings.extractor in {"auto", "llm"}:
-        llm_extractor = build_llm_extractor(services)
-        if llm_extractor is not None:
-            chosen = llm_extractor
-
-            async def run(sessions: Sessions, embedder: Embedder, clock: Clock) -> InsightReport:
-                vectors = _library_of(services, embedder)  # opened by run_ingest_pipeline
-                return (
-                    await extract_with_llm(sessions, chosen, embedder, clock, vectors=vectors)
-                ).insights
-
-            return llm_extractor, run
-    return build_extractor(settings), None
 
 
 async def run_ingest_pipeline(
     services: Services,
     embedder: Embedder | None,
     *,
-    extraction: tuple[InsightExtractor, InsightRun | None] | None = None,
+    extractor: InsightExtractor | None = None,
     insights: bool = True,
     **options: Any,
 ) -> PipelineReport:
@@ -234,9 +213,8 @@ async def run_ingest_pipeline(
     from core.ingest.pipeline import run_pipeline
 
     settings = services.settings
-    if insights and extraction is None:
-        extraction = build_insight_extraction(settings, services)
-    extractor, insight_run = extraction if extraction is not None else (None, None)
+    if insights and extractor is None:
+        extractor = build_extractor(settings, services)
     if insights and embedder is not None and "vectors" not in options:
         options["vectors"] = await open_vector_library(services, embedder)
     return await run_pipeline(
@@ -249,7 +227,6 @@ async def run_ingest_pipeline(
         max_transcript_bytes=settings.max_transcript_bytes,
         policy=policy_of(services),
         insights=insights,
-        insight_run=insight_run,
         **options,
     )
 

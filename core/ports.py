@@ -27,6 +27,15 @@ class Clock(Protocol):
 
 
 @runtime_checkable
+class Timer(Protocol):
+    """Monotonic seconds and a way to wait (send pacing); tests pass a fake that moves time by
+    hand."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
 class Fetcher(Protocol):
     async def fetch(
         self,

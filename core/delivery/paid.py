@@ -15,8 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date
 
-from core.delivery.ratelimit import SAFETY, OverallGate, Pacer, Timer
-from core.ports import Clock
+from core.delivery.ratelimit import SAFETY, OverallGate, Pacer
+from core.ports import Clock, Timer
 
 MARGIN = 0.05  # seconds: messages that left a second apart may arrive a little closer
 

@@ -23,9 +23,9 @@ from core.delivery.ratelimit import (
     OverallGate,
     Pacer,
     RateLimiters,
-    Timer,
     limits_shared_by,
 )
+from core.ports import Timer
 
 # Pace this far under the limit: the platform counts arrivals in any one second, and a send
 # that leaves a few milliseconds late (event loop, network) must not squeeze one too many in.

@@ -5,7 +5,7 @@ its own progress display and parse executor (the CLI parses feeds in a process p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -19,10 +19,6 @@ from core.transcripts.service import TranscriptReport, fetch_pending_transcripts
 
 # (stage, done, total): stage is "feeds", "transcripts" or "insights"; total 0 = unknown.
 Progress = Callable[[str, int, int], None]
-# How pending episodes become insights with a given embedder: the insight service with an
-# extractor by default; the composition root may pass the LLM run (``core.llm.service``),
-# which stops on a spent budget, leaves deferred episodes pending and records spend.
-InsightRun = Callable[[Sessions, Embedder, Clock], Awaitable[InsightReport]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +47,14 @@ async def extract_insights(
     embedder: Embedder,
     clock: Clock,
     *,
-    run: InsightRun | None = None,
     vectors: VectorLibrary | None = None,
 ) -> InsightReport:
-    """Pending episodes to insights (``run``, else the insight service with ``extractor``,
-    linking through the vector index ``vectors`` when given).
+    """Pending episodes to insights through the insight service with ``extractor`` (offline or
+    the LLM one: the same port), linking through the vector index ``vectors`` when given.
 
     Then insights the current embedding model has no vector for (the model was changed) are
     re-embedded, and related insights rebuilt within that one vector space."""
-    if run is not None:
-        report = await run(sessions, embedder, clock)
-    else:
-        report = await extract_pending_insights(
-            sessions, extractor, embedder, clock, vectors=vectors
-        )
+    report = await extract_pending_insights(sessions, extractor, embedder, clock, vectors=vectors)
     await reembed_after_model_change(sessions, embedder)
     return report
 
@@ -85,7 +75,6 @@ async def run_pipeline(
     every_feed: bool = False,
     transcripts: bool = True,
     insights: bool = True,
-    insight_run: InsightRun | None = None,
     vectors: VectorLibrary | None = None,
 ) -> PipelineReport:
     """Each stage works on what the previous ones (this run or an earlier one) left pending,
@@ -111,7 +100,7 @@ async def run_pipeline(
         if extractor is None or embedder is None:
             raise ValueError("extracting insights needs an extractor and an embedder")
         extracted = await _insights(
-            sessions, extractor, embedder, clock, progress, insight_run, vectors
+            sessions, extractor, embedder, clock, progress, vectors
         )
     return PipelineReport(feeds, fetched, extracted)
 
@@ -138,11 +127,10 @@ async def _insights(
     embedder: Embedder,
     clock: Clock,
     progress: Progress,
-    run: InsightRun | None,
     vectors: VectorLibrary | None,
 ) -> InsightReport:
     progress("insights", 0, 0)
-    report = await extract_insights(sessions, extractor, embedder, clock, run=run, vectors=vectors)
+    report = await extract_insights(sessions, extractor, embedder, clock, vectors=vectors)
     done = report.episodes_done + report.episodes_skipped + report.episodes_failed
     progress("insights", done, done)
     return report
