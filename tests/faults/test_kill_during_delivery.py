@@ -100,8 +100,10 @@ async def test_a_worker_killed_mid_brief_is_resumed_and_nothing_arrives_twice(
         second = await _start_worker(env)
         try:
             await api.wait_for(
-                lambda: len(api.messages_to(9100)) > 2
-                and len(api.messages_to(9101)) == len(api.messages_to(9100)),
+                lambda: (
+                    len(api.messages_to(9100)) > 2
+                    and len(api.messages_to(9101)) == len(api.messages_to(9100))
+                ),
                 within=90,
             )
         finally:
