@@ -8,13 +8,22 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
 2. compose: every due brief composed (in batches, stored with its items), sent to an instant
    messenger and recorded, with no rate limit: the wall time until every recipient's brief is
    composed and the briefs composed per second (with ``--sample``, only for ``--seconds``,
-   extrapolated and labelled so), plus the seconds each worker spent composing.
+   extrapolated and labelled so), plus the seconds each worker spent composing. Beside it,
+   its bound measured in the same run on the same data: ranking alone (the pool and every
+   profile read before the clock starts, then ``core.brief.batch``'s ranking of every
+   recipient in one process, no database); ``compose_ratio`` is compose / that bound.
 3. send: on a fresh set of due recipients, for ``--seconds``, the workers send through a
    loopback fake Telegram on 127.0.0.1 that enforces Telegram's limits (at most 30 messages
    in any second overall, 1 a second per chat, 20 a minute per group) and answers 429 with
    retry_after beyond them; the workers pace with the production limiter, which on
    PostgreSQL is one pace shared in the database. Messages accepted per second, the most
    accepted in any one second, and the number of 429s.
+4. reach: the hours needed to reach every recipient in each mode: a brief as one message per
+   insight (what the Telegram renderer makes of a 5-insight brief) or as one compact message,
+   at the free pace (3.5% under 30/s; step 3 measures how close sending gets to it) and at
+   Telegram's paid-broadcast pace (1,000/s, 2%
+   under, not measured: the fake enforces the free limit), with the Stars that costs (0.1 per
+   message above the free 30/s).
 
 Usage: .venv/bin/python bench/delivery.py [--recipients N] [--seconds S] [--processes 1 2]
                                           [--sample] [--pg URL]
@@ -26,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -38,10 +48,13 @@ from typing import Any
 import httpx
 import psycopg
 from aiohttp import web
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.brief.batch import NEW_MARGIN, OLDER_MARGIN, _rank_all
+from core.brief.compose import FIRST_BRIEF_WINDOW, NEW_POOL, OLDER_POOL
+from core.brief.load import load_pool, load_profiles
 from core.chat.types import ChatRef, InsightCard, Reply
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory
@@ -49,7 +62,7 @@ from core.delivery.claim import plan_due
 from core.delivery.errors import RateLimited, TransientSendError
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.service import deliver_due
-from core.delivery.shared_pacer import delivery_limiters
+from core.delivery.shared_pacer import SHARED_SAFETY, delivery_limiters
 from core.delivery.types import DeliveryConfig
 from core.models import Episode, Feed, Insight, User
 from tests.http_server import serve
@@ -315,23 +328,54 @@ async def bench(
     return {"processes": processes, "recipients": recipients, **compose, **send}
 
 
+async def ranking_alone(url: str, now: datetime) -> float:
+    """The compose bound: every recipient's brief ranked as compose ranks it, in this one
+    process, with the candidate pool and the profiles read before the clock starts."""
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            zones = {uid: tz for uid, tz in await session.execute(select(User.id, User.timezone))}
+            since = {uid: now - FIRST_BRIEF_WINDOW for uid in zones}  # nobody had a brief yet
+            pool = await load_pool(
+                session,
+                newest_after=now - FIRST_BRIEF_WINDOW,
+                older_until=now - FIRST_BRIEF_WINDOW,
+                now=now,
+                new_limit=NEW_POOL + NEW_MARGIN,
+                older_limit=OLDER_POOL + OLDER_MARGIN,
+            )
+            assemble = await load_profiles(session, zones, {row.group for row in pool})
+    finally:
+        await engine.dispose()
+    started = time.perf_counter()
+    picks = _rank_all(pool, since, assemble, now)
+    took = time.perf_counter() - started
+    assert len(picks) == len(zones) and all(len(p) == 5 for p in picks.values())
+    return took
+
+
 async def compose_phase(pg: str, recipients: int, seconds: float, processes: int) -> dict[str, Any]:
     """Every due brief composed, stored and recorded with an instant messenger (no limit)."""
     schema, url = fresh_schema(pg)
     try:
-        plan_seconds, queued = await seed(url, recipients, datetime.now(UTC))
+        now = datetime.now(UTC)
+        plan_seconds, queued = await seed(url, recipients, now)
+        bound = await ranking_alone(url, now)
         composed = await asyncio.to_thread(run_children, "compose", url, seconds, processes)
     finally:
         drop_schema(pg, schema)
     total = sum(r["composed"] for r in composed)
     wall = max(r["seconds"] for r in composed)
     rate = total / wall if wall else 0.0
+    compose_all = wall if total >= queued else queued / rate
     return {
         "planned": queued,
         "plan_seconds": round(plan_seconds, 2),
         "briefs_composed_per_second": round(rate, 1),
-        "compose_all_seconds": round(wall if total >= queued else queued / rate, 1),
+        "compose_all_seconds": round(compose_all, 1),
         "compose_all_measured": total >= queued,
+        "bound_ranking_alone_seconds": round(bound, 2),
+        "compose_ratio": round(compose_all / bound, 2),
         "compose_busy_seconds": [round(r["compose_seconds"], 1) for r in composed],
     }
 
@@ -357,6 +401,32 @@ async def send_phase(pg: str, recipients: int, seconds: float, processes: int) -
         "http_429": fake.too_many,
         "send_retried": sum(r["retried"] for r in sent),
     }
+
+
+def messages_per_brief() -> dict[str, int]:
+    """How many Telegram messages the real renderer makes of a 5-insight brief, per mode."""
+    from adapters.telegram.render import render_reply
+    from core.chat.types import Text
+
+    fields = ("Body. Two sentences.", "A quote", "Host", 61.0, "Show", "Episode", None)
+    cards = tuple(InsightCard(i, i, f"Headline {i}", *fields) for i in range(1, 6))
+    parts = (Text("Your brief", "heading"), *cards, Text("a note", "note"))
+    return {
+        "cards": len(render_reply(Reply(parts=parts))),
+        "compact": len(render_reply(Reply(parts=parts, compact=True))),
+    }
+
+
+def reach(recipients: int, free_rate: float) -> dict[str, Any]:
+    paid_rate = 1000.0 * 0.98
+    per_brief = messages_per_brief()
+    hours = {}
+    for mode, each in per_brief.items():
+        messages = recipients * each
+        hours[f"reach_hours_{mode}_free"] = round(messages / free_rate / 3600, 2)
+        hours[f"reach_hours_{mode}_paid"] = round(messages / paid_rate / 3600, 3)
+        hours[f"paid_stars_{mode}"] = round(messages * (1 - 30 / paid_rate) * 0.1, 1)
+    return {"messages_per_brief": per_brief, "free_rate_used": round(free_rate, 2), **hours}
 
 
 def main() -> None:
@@ -395,6 +465,14 @@ def main() -> None:
         )
         print(json.dumps(result))
         figures[f"{processes}_process"] = result
+    one, two = figures.get("1_process"), figures.get("2_process")
+    if one and two:
+        figures["compose_scaling_2_vs_1"] = round(
+            one["compose_all_seconds"] / two["compose_all_seconds"], 2
+        )
+    # The free pace as configured (3.5% under 30/s); step 3 measures how close sending gets.
+    figures["reach"] = reach(args.recipients, 30.0 * SHARED_SAFETY)
+    figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
 
 

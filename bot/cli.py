@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run, cli_web
+from bot import cli_brief, cli_deliveries, cli_feeds, cli_llm, cli_run, cli_search, cli_web
 from bot.asyncrun import run_async
 from bot.settings import load_settings, user_config_file
 from bot.wiring import open_services
@@ -61,7 +61,7 @@ def build() -> typer.Typer:
     config_app.command("show")(config_show)
     app.add_typer(db_app, name="db")
     app.add_typer(config_app, name="config")
-    for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries, cli_web):
+    for module in (cli_feeds, cli_brief, cli_llm, cli_run, cli_deliveries, cli_search, cli_web):
         module.register(app)
     return app
 

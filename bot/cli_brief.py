@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from adapters.console.chat import chat_loop, console_chat
 from adapters.console.render import render_reply
 from bot.asyncrun import with_services
+from bot.cli_search import open_index
 from bot.run_web import web_app
 from bot.runtime import HttpServerError, listening_socket, serving_on
 from bot.settings import CONFIG_DIR
@@ -185,7 +186,10 @@ def register(app: typer.Typer) -> None:
         """Today's brief for a console user (the same one all day)."""
 
         async def work(services: Services) -> Reply:
-            return await build_engine(services).brief_for(console_chat(user), kind="on_demand")
+            embedder = build_embedder(services.settings, services)
+            await open_index(services, embedder)
+            engine = build_engine(services, embedder=embedder)
+            return await engine.brief_for(console_chat(user), kind="on_demand")
 
         reply = with_services(work)
         if as_json:
@@ -202,7 +206,10 @@ def register(app: typer.Typer) -> None:
         """Chat with podbrief as a console user: line by line, 'quit' leaves."""
 
         async def work(services: Services) -> int:
-            return await chat_loop(build_engine(services), console_chat(user), console)
+            embedder = build_embedder(services.settings, services)
+            await open_index(services, embedder)
+            engine = build_engine(services, embedder=embedder)
+            return await chat_loop(engine, console_chat(user), console)
 
         with_services(work)
 

@@ -12,6 +12,7 @@ from adapters.slack.app import SlackConfigError
 from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
 from bot.asyncrun import run_async
+from bot.cli_search import open_index
 from bot.run_email import BriefFeedService, EmailService, SmtpConfigError, email_component
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
@@ -68,6 +69,7 @@ async def _run(role: str) -> int:
         try:
             # One model for chat and ingest: the API's when OPENAI_API_KEY is set (as elsewhere)
             embedder = build_embedder(services.settings, services)
+            await open_index(services, embedder)  # built or caught up from the database
             platforms = collect_components(services, build_engine(services, embedder=embedder))
         except SlackConfigError as exc:
             console.print(f"Slack is not set up completely: {exc}")

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 from bot.runtime import Component
 from bot.wiring import (
     Services,
-    build_insight_extraction,
+    build_extractor,
     build_llm_budget,
     build_transcriber,
     run_ingest_pipeline,
@@ -26,7 +26,7 @@ from bot.wiring import (
 from core.delivery.service import deliver_due
 from core.delivery.shared_pacer import delivery_limiters
 from core.delivery.types import DeliveryConfig, DeliveryReport
-from core.ingest.pipeline import InsightRun, PipelineReport
+from core.ingest.pipeline import PipelineReport
 from core.llm.transcribe import transcribe_missing
 from core.ports import Embedder, InsightExtractor, Messenger
 from core.scheduling.scheduler import ScheduleConfig, Scheduler
@@ -42,6 +42,7 @@ def delivery_config(services: Services) -> DeliveryConfig:
         batch_size=settings.delivery_batch_size,
         concurrency=settings.delivery_concurrency,
         max_attempts=settings.delivery_max_attempts,
+        compact_above=settings.delivery_compact_above,
         public_url=settings.public_url,
     )
 
@@ -62,9 +63,11 @@ def scheduler_component(
     settings = services.settings
     # One per process: pacing and 429 pauses outlive a tick. On PostgreSQL the overall limits
     # are kept in the database for every process; otherwise each takes its share.
-    limiters = delivery_limiters(services.sessions, settings.delivery_processes)
+    limiters = delivery_limiters(
+        services.sessions, settings.delivery_processes, paid=services.paid_broadcast
+    )
     config = delivery_config(services)
-    extraction: list[tuple[InsightExtractor, InsightRun | None]] = []  # built on first use
+    extraction: list[InsightExtractor] = []  # built on first use
 
     async def deliver(stop: asyncio.Event) -> DeliveryReport:
         return await deliver_due(
@@ -80,8 +83,8 @@ def scheduler_component(
 
     async def ingest(stop: asyncio.Event) -> PipelineReport:
         if not extraction:  # start-up stays quick; the LLM one with a key
-            extraction.append(build_insight_extraction(settings, services))
-        report = await run_ingest_pipeline(services, embedder, extraction=extraction[0])
+            extraction.append(build_extractor(settings, services))
+        report = await run_ingest_pipeline(services, embedder, extractor=extraction[0])
         if transcriber is not None:  # the next tick extracts insights from what it transcribed
             await transcribe_missing(
                 services.sessions,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.telegram.app import TelegramConfig, TelegramService
+from adapters.telegram.limits import RateLimits
 from bot.wiring import Services
 from core.ports import ChatEngine
 
@@ -17,6 +18,7 @@ def telegram_config(services: Services) -> TelegramConfig | None:
         base_url=settings.telegram_base_url,
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=services.secrets.telegram_webhook_secret or "",
+        limits=RateLimits(paid_per_second=float(settings.telegram_paid_messages_per_second)),
     )
 
 
@@ -25,4 +27,4 @@ def telegram_component(services: Services, engine: ChatEngine) -> TelegramServic
     config = telegram_config(services)
     if config is None:
         return None
-    return TelegramService(config, engine, services.sessions)
+    return TelegramService(config, engine, services.sessions, services.paid_broadcast)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import Field, field_validator
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
 
     extractor: str = "auto"
     embedder: str = "auto"
+    # Nearest-neighbour index for related insights and search: usearch | exact | off.
+    vector_index: Literal["usearch", "exact", "off"] = "usearch"
 
     # LLM (OpenAI or any OpenAI-compatible server; OPENAI_API_KEY / OPENAI_BASE_URL are secrets).
     llm_model: str = "gpt-4o-mini"
@@ -72,12 +75,18 @@ class Settings(BaseSettings):
     # Processes sending for the same bots (workers, or `run` with role all): each paces itself
     # at 1/N of the platform's overall limit (Telegram's ~30 messages/s).
     delivery_processes: int = Field(1, ge=1, le=100)
+    # More recipients due at once on a platform: briefs default to one compact message.
+    delivery_compact_above: int = Field(5000, ge=0)  # 0: never by count
 
     # Chat platforms (tokens are secrets: see ``Secrets``).
     http_host: str = "0.0.0.0"
     http_port: int = Field(8080, ge=1, le=65535)
     telegram_webhook_url: str = ""  # set: webhook mode; empty: long polling
     telegram_base_url: str = ""  # a local Bot API server (or the tests' emulator)
+    # Paid broadcasts (allow_paid_broadcast): opt-in, within a daily budget of Stars.
+    telegram_paid_broadcast: bool = False
+    telegram_paid_stars_per_day: float = Field(0.0, ge=0)
+    telegram_paid_messages_per_second: int = Field(1000, ge=31, le=1000)
     slack_api_url: str = ""  # Web API base URL override (tests)
 
     # Public web pages (an insight page each): served on the HTTP server above when set; cards

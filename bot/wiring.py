@@ -13,15 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.http_fetch import HttpFetcher
 from bot.settings import Secrets, Settings, load_settings
 from core.clock import SystemClock
-from core.db import Sessions, create_engine, migrate, session_factory
+from core.db import create_engine, migrate, session_factory
+from core.delivery.paid import PaidBroadcast, PaidBroadcastConfig
+from core.delivery.ratelimit import SystemTimer
 from core.feeds.store import PollPolicy
-from core.ports import Clock, Embedder, InsightExtractor
+from core.ports import Clock, Embedder, InsightExtractor, VectorIndexFactory
+from core.search.vectors import Progress, VectorLibrary
 
 if TYPE_CHECKING:
     from adapters.openai_llm import OpenAILLM
     from adapters.openai_retry import RetryPolicy
     from core.chat.engine import ConversationEngine
-    from core.ingest.pipeline import InsightRun, PipelineReport
+    from core.ingest.pipeline import PipelineReport
     from core.llm.budget import LlmBudget
     from core.llm.extractor import LlmInsightExtractor
     from core.ports import Transcriber
@@ -43,6 +46,10 @@ class Services:
     fetcher: HttpFetcher = field(default_factory=HttpFetcher)
     # Clients built on demand (the OpenAI ones) register how to close them here.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Vector indexes opened so far, by embedding model (see open_vector_library).
+    vector_libraries: dict[str, VectorLibrary] = field(default_factory=dict)
+    # Telegram's paid broadcasts, opt-in: one budget for the sender and the delivery pace.
+    paid_broadcast: PaidBroadcast | None = None
 
     async def aclose(self) -> None:
         for close in self.closers:
@@ -63,14 +70,26 @@ async def open_services(
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.resolved_database_url)
     await migrate(engine)
+    clock = clock or SystemClock()
     return Services(
         settings=settings,
         secrets=secrets,
         engine=engine,
         sessions=session_factory(engine),
-        clock=clock or SystemClock(),
+        clock=clock,
         fetcher=fetcher_from_settings(settings),
+        paid_broadcast=paid_broadcast_from_settings(settings, clock),
     )
+
+
+def paid_broadcast_from_settings(settings: Settings, clock: Clock) -> PaidBroadcast | None:
+    if not settings.telegram_paid_broadcast:
+        return None
+    config = PaidBroadcastConfig(
+        daily_stars=settings.telegram_paid_stars_per_day,
+        paid_per_second=float(settings.telegram_paid_messages_per_second),
+    )
+    return PaidBroadcast(config, clock, SystemTimer())
 
 
 def public_url_of(settings: Settings) -> str:
@@ -124,7 +143,8 @@ def build_embedder(settings: Settings, services: Services | None = None) -> Embe
 
 def build_extractor(settings: Settings, services: Services | None = None) -> InsightExtractor:
     """The insight extractor the settings name; "auto" is the LLM one when OPENAI_API_KEY is set
-    and ``services`` are given (run it with ``core.llm.service.extract_with_llm``), else offline."""
+    and ``services`` are given, else offline. Both go through the same insight service; the LLM
+    one says ``TryLater`` when its budget is spent or its server is down."""
     from core.insights.offline import OfflineInsightExtractor
 
     if settings.extractor in {"auto", "llm"} and services is not None:
@@ -138,32 +158,52 @@ def build_extractor(settings: Settings, services: Services | None = None) -> Ins
     raise ValueError(f"extractor {settings.extractor!r} is not available: use offline")
 
 
-def build_insight_extraction(
-    settings: Settings, services: Services
-) -> tuple[InsightExtractor, InsightRun | None]:
-    """The extractor the settings name and how an ingest runs it: the LLM extractor runs with
-    ``core.llm.service.extract_with_llm`` (budget stops, deferred episodes, spend); the offline
-    one with the plain insight service (None)."""
-    from core.insights.service import InsightReport
-    from core.llm.service import extract_with_llm
+def vector_index_factory(settings: Settings) -> VectorIndexFactory | None:
+    """The ANN library the settings name (None: "off", linking scans the whole library)."""
+    if settings.vector_index == "off":
+        return None
+    if settings.vector_index == "exact":
+        from core.search.exact_index import ExactVectorIndexFactory
 
-    if settings.extractor in {"auto", "llm"}:
-        llm_extractor = build_llm_extractor(services)
-        if llm_extractor is not None:
-            chosen = llm_extractor
+        return ExactVectorIndexFactory()
+    from adapters.vectors.usearch_index import UsearchIndexFactory
 
-            async def run(sessions: Sessions, embedder: Embedder, clock: Clock) -> InsightReport:
-                return (await extract_with_llm(sessions, chosen, embedder, clock)).insights
+    return UsearchIndexFactory()
 
-            return llm_extractor, run
-    return build_extractor(settings), None
+
+async def open_vector_library(
+    services: Services, embedder: Embedder, progress: Progress | None = None
+) -> VectorLibrary | None:
+    """This process's vector index for ``embedder``'s model, in data_dir/vectors (beside the
+    SQLite database; beside each worker for PostgreSQL): loaded, or rebuilt from the database,
+    then caught up with it. Saved again on close."""
+    try:
+        name = embedder.name
+    except Exception:  # e.g. LSA before it has a corpus: no vector space to index yet
+        return None
+    if name in services.vector_libraries:
+        return services.vector_libraries[name]
+    factory = vector_index_factory(services.settings)
+    if factory is None:
+        return None
+    library = VectorLibrary(
+        services.sessions,
+        factory,
+        name,
+        services.clock,
+        directory=services.settings.resolved_data_dir / "vectors",
+    )
+    await library.open(progress)
+    services.vector_libraries[name] = library
+    services.closers.append(library.close)
+    return library
 
 
 async def run_ingest_pipeline(
     services: Services,
     embedder: Embedder | None,
     *,
-    extraction: tuple[InsightExtractor, InsightRun | None] | None = None,
+    extractor: InsightExtractor | None = None,
     insights: bool = True,
     **options: Any,
 ) -> PipelineReport:
@@ -173,9 +213,10 @@ async def run_ingest_pipeline(
     from core.ingest.pipeline import run_pipeline
 
     settings = services.settings
-    if insights and extraction is None:
-        extraction = build_insight_extraction(settings, services)
-    extractor, insight_run = extraction if extraction is not None else (None, None)
+    if insights and extractor is None:
+        extractor = build_extractor(settings, services)
+    if insights and embedder is not None and "vectors" not in options:
+        options["vectors"] = await open_vector_library(services, embedder)
     return await run_pipeline(
         services.sessions,
         services.fetcher,
@@ -186,7 +227,6 @@ async def run_ingest_pipeline(
         max_transcript_bytes=settings.max_transcript_bytes,
         policy=policy_of(services),
         insights=insights,
-        insight_run=insight_run,
         **options,
     )
 
@@ -195,7 +235,8 @@ def build_engine(
     services: Services, *, embedder: Embedder | None = None, public_url: str | None = None
 ) -> ConversationEngine:
     """The conversation engine every chat platform (and the console) talks to; cards link to
-    the insight pages under ``public_url`` (default: the setting)."""
+    the insight pages under ``public_url`` (default: the setting); it searches with the vector
+    index of its embedder if one was opened (open_vector_library)."""
     from core.chat.engine import ConversationEngine
     from core.llm.router import LlmAnswerer, LlmRouter
 
@@ -203,15 +244,24 @@ def build_engine(
     # reply, so a slow or throttling server gets one quick retry, then the rules answer.
     llm = build_llm(services, chat_retry(), timeout=CHAT_TIMEOUT_SECONDS)
     budget = build_llm_budget(services)
+    embedder = embedder or build_embedder(services.settings, services)
     return ConversationEngine(
         services.sessions,
         services.clock,
-        embedder=embedder or build_embedder(services.settings, services),
+        embedder=embedder,
         fetcher=services.fetcher,
         router=LlmRouter(llm, budget) if llm else None,
         answerer=LlmAnswerer(llm, budget) if llm else None,
+        vectors=_library_of(services, embedder),
         public_url=services.settings.public_url if public_url is None else public_url,
     )
+
+
+def _library_of(services: Services, embedder: Embedder) -> VectorLibrary | None:
+    try:
+        return services.vector_libraries.get(embedder.name)
+    except Exception:  # e.g. LSA before it has a corpus: no index was opened for it
+        return None
 
 
 # --- LLM (issue 4): OpenAI or any OpenAI-compatible server, when OPENAI_API_KEY is set ---------

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import sqlite3
+import weakref
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Integer, any_, event, literal
+from sqlalchemy import Engine, Integer, Select, any_, event, literal
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -72,6 +75,95 @@ async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+class InlineReads:
+    """Small indexed reads the chat does many times, run on the event loop itself.
+
+    On SQLite every statement through the async session is several hand-offs to aiosqlite's
+    thread and back, which cost 10-100 times the read itself (more on a busy machine). A read
+    of a few indexed rows costs microseconds, less than one hand-off, so it runs here on one
+    plain sqlite3 connection kept for reads: autocommit (no read transaction is held between
+    reads, so each sees the latest commit and never holds back a checkpoint), query-only, and
+    never waiting on a lock (WAL readers do not wait; if one would, the read goes the async
+    way instead). On PostgreSQL the driver is natively async: reads go through a connection
+    of the engine, without an ORM session.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sql: dict[Callable[[], Select[Any]], tuple[str, list[str], dict[str, Any]]] = {}
+        self._stmts: dict[Callable[[], Select[Any]], Select[Any]] = {}
+        self._conn: sqlite3.Connection | None = None
+        self._opened = False
+
+    def sqlite_connection(self) -> sqlite3.Connection | None:
+        if not self._opened:
+            self._opened = True
+            self._conn = _open_read_connection(self.engine.sync_engine)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._opened = None, False
+
+    async def scalars(self, query: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Any]:
+        """The first column of the rows of ``query()``, a statement whose named ``bindparam``s
+        take their values from ``params``. Built and compiled once per ``query``."""
+        conn = self.sqlite_connection()
+        if conn is not None:
+            sql, names, defaults = self._compiled(query)
+            values = defaults | params
+            try:
+                rows = conn.execute(sql, [values[name] for name in names]).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            else:
+                return [row[0] for row in rows]
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(self._statement(query), params)).scalars())
+
+    def _statement(self, query: Callable[[], Select[Any]]) -> Select[Any]:
+        stmt = self._stmts.get(query)
+        if stmt is None:
+            stmt = self._stmts[query] = query()
+        return stmt
+
+    def _compiled(self, query: Callable[[], Select[Any]]) -> tuple[str, list[str], dict[str, Any]]:
+        found = self._sql.get(query)
+        if found is None:
+            compiled = self._statement(query).compile(dialect=sqlite.dialect())
+            names = list(compiled.positiontup or ())
+            defaults = {k: v for k, v in compiled.params.items() if v is not None}
+            found = self._sql[query] = (str(compiled), names, defaults)
+        return found
+
+
+_INLINE: weakref.WeakKeyDictionary[Engine, InlineReads] = weakref.WeakKeyDictionary()
+
+
+def inline_reads(sessions: async_sessionmaker[AsyncSession]) -> InlineReads:
+    """The engine's ``InlineReads`` (one per engine; closed when the engine is disposed)."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    reads = _INLINE.get(engine.sync_engine)
+    if reads is None:
+        reads = _INLINE[engine.sync_engine] = InlineReads(engine)
+        event.listen(engine.sync_engine, "engine_disposed", lambda _: reads.close())
+    return reads
+
+
+def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
+    """A plain connection to the engine's SQLite file; None for PostgreSQL or in-memory."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or engine.url.query:
+        return None  # URI options we would have to mirror: keep the async way
+    conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA busy_timeout=0")
+    return conn
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 

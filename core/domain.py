@@ -30,6 +30,11 @@ class EpisodeInfo:
     is_fallback: bool = False  # the transcript is only the show notes
 
 
+class TryLater(Exception):
+    """A far side (a model, an embeddings API) cannot serve now: the server is down or today's
+    budget is spent. Work that meets it is not failed; it stays pending for a later run."""
+
+
 @dataclass(frozen=True, slots=True)
 class InsightDraft:
     """An insight before it is stored: every extractor returns these."""
@@ -42,6 +47,9 @@ class InsightDraft:
     end_seconds: float | None
     topics: list[str] = field(default_factory=list)
     score: float = 0.0
+    # The engine that really wrote it when that is not the extractor asked (an LLM extractor
+    # whose model answered badly hands the episode to the offline engine); None: the extractor.
+    engine: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -15,6 +16,7 @@ from core.domain import EpisodeInfo, FetchResult, InsightDraft, SegmentData
 from core.llm.types import ChatResult, Parsed, ToolSpec, Transcription
 
 Vectors = npt.NDArray[np.float32]
+Ids = npt.NDArray[np.int64]
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -25,6 +27,15 @@ class Clock(Protocol):
 
 
 @runtime_checkable
+class Timer(Protocol):
+    """Monotonic seconds and a way to wait (send pacing); tests pass a fake that moves time by
+    hand."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
 class Fetcher(Protocol):
     async def fetch(
         self,
@@ -76,6 +87,39 @@ class Messenger(Protocol):
         ...
 
 
+class VectorIndex(Protocol):
+    """Nearest neighbours by cosine over L2-normalised vectors, keyed by insight id.
+
+    A cache of the database's ``insight_embeddings`` rows: it may be rebuilt at any time."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def add(self, ids: Ids, vectors: Vectors) -> None:
+        """Add rows; an id already present is replaced."""
+        ...
+
+    def search(self, queries: Vectors, k: int) -> tuple[Ids, Vectors]:
+        """(len(queries), k) ids, best first (-1 where there are fewer), and their cosines."""
+        ...
+
+    def save(self, path: Path) -> None:
+        """Write the whole index to ``path`` (the caller renames it into place)."""
+        ...
+
+
+class VectorIndexFactory(Protocol):
+    @property
+    def kind(self) -> str:
+        """Names the file format: an index of another kind is rebuilt, not loaded."""
+        ...
+
+    def create(self, dim: int) -> VectorIndex: ...
+
+    def load(self, path: Path, dim: int) -> VectorIndex:
+        """Raises OSError or ValueError when the file cannot be read as an index."""
 class ChatEngine(Protocol):
     """The conversation engine every chat adapter drives (``core.chat.engine``)."""
 

@@ -23,6 +23,7 @@ from adapters.telegram.delivery import TelegramMessenger, TelegramSender
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.limits import FloodAwareRateLimiter, RateLimits
 from adapters.telegram.updates import BadUpdate, update_from_body
+from core.delivery.paid import PaidBroadcast
 from core.ports import ChatEngine
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,13 @@ class TelegramConfig:
     limits: RateLimits = field(default_factory=RateLimits)
 
 
-def build_application(config: TelegramConfig, *, webhook: bool) -> App:
+def build_application(
+    config: TelegramConfig, *, webhook: bool, paid: PaidBroadcast | None = None
+) -> App:
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(config.token)
-        .rate_limiter(FloodAwareRateLimiter(config.limits))
+        .rate_limiter(FloodAwareRateLimiter(config.limits, paid))
         .concurrent_updates(True)  # ChatLocks keeps each chat in order
         .read_timeout(config.read_timeout_seconds)
     )
@@ -87,6 +90,7 @@ class TelegramService:
         config: TelegramConfig,
         engine: ChatEngine,
         sessions: async_sessionmaker[AsyncSession],
+        paid: PaidBroadcast | None = None,
     ) -> None:
         if config.webhook_secret and not _SECRET.fullmatch(config.webhook_secret):
             raise TelegramConfigError(
@@ -102,9 +106,9 @@ class TelegramService:
         self.config = config
         self.webhook = bool(config.webhook_url)
         self.secret = config.webhook_secret or secrets.token_urlsafe(32)
-        self.application = build_application(config, webhook=self.webhook)
+        self.application = build_application(config, webhook=self.webhook, paid=paid)
         self.engine = engine
-        self.sender = TelegramSender(self.application.bot, sessions)
+        self.sender = TelegramSender(self.application.bot, sessions, paid)
         self.messenger = TelegramMessenger(self.sender)
         TelegramHandlers(engine, self.sender).install(self.application)
 

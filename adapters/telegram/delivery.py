@@ -20,6 +20,7 @@ from adapters.telegram.render import OutMessage, render_reply
 from core.chat.ids import count_brief_messages, move_chat, remember_brief_messages
 from core.chat.types import ChatRef, Reply
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone, TransientSendError
+from core.delivery.paid import PaidBroadcast
 from core.people.status import deactivate_recipient, inactive_reason
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,15 @@ def telegram_chat_id(chat: ChatRef) -> int | str:
 
 
 class TelegramSender:
-    def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        paid: PaidBroadcast | None = None,
+    ) -> None:
         self.bot = bot
         self.sessions = sessions
+        self.paid = paid  # paid broadcasts (opt-in; the rate limiter keeps the budget)
 
     async def send(self, chat: ChatRef, reply: Reply, *, skip: int = 0) -> list[str]:
         """Send the messages of ``reply`` (after the first ``skip``); their Telegram ids.
@@ -74,6 +81,9 @@ class TelegramSender:
             parse_mode=ParseMode.HTML,
             reply_markup=out.keyboard,
             link_preview_options=NO_PREVIEW,
+            # Asked for when paid broadcasts are on; the rate limiter keeps it only while
+            # the budget lasts, at the moment the message leaves.
+            allow_paid_broadcast=True if self.paid is not None else None,
         )
 
     async def _follow_migration(self, chat: ChatRef, new_id: str) -> ChatRef:

@@ -21,6 +21,8 @@ from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
+from core.delivery.paid import PaidBroadcast
+
 log = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
@@ -35,6 +37,7 @@ class RateLimits:
     group_period_seconds: float = 60.0
     max_retries: int = 5  # for a 429 and for network failures
     network_backoff_seconds: float = 0.5  # doubled on each retry
+    paid_per_second: float = 1000.0  # a send with allow_paid_broadcast (Telegram's ceiling)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -73,10 +76,13 @@ class ChatPace:
 class FloodAwareRateLimiter(BaseRateLimiter[int]):
     """PTB rate limiter: overall, per-chat and per-group limits, RetryAfter and retries."""
 
-    def __init__(self, limits: RateLimits | None = None) -> None:
+    def __init__(self, limits: RateLimits | None = None, paid: PaidBroadcast | None = None) -> None:
         self.limits = limits or RateLimits()
+        self.paid = paid  # Telegram's paid broadcasts within a budget (opt-in)
+        self._free_turn = asyncio.Lock()
         # Capacity 1: evenly spaced, so no second ever holds more than the rate (no burst).
         self._overall = AsyncLimiter(1, 1 / self.limits.overall_per_second)
+        self._paid_overall = AsyncLimiter(1, 1 / self.limits.paid_per_second)
         self._chats: dict[str, ChatPace] = {}
         self._groups: dict[str, AsyncLimiter] = {}
         self._resume = asyncio.Event()
@@ -100,10 +106,11 @@ class FloodAwareRateLimiter(BaseRateLimiter[int]):
         retries = rate_limit_args if rate_limit_args is not None else self.limits.max_retries
         sending = endpoint.startswith(_SENDING)
         chat_id = data.get("chat_id") if sending else None
+        wants_paid = bool(data.get("allow_paid_broadcast"))
         for attempt in range(retries + 1):
             last = attempt == retries
             try:
-                async with self._slot(chat_id):
+                async with self._slot(chat_id, data, wants_paid=wants_paid):
                     await self._resume.wait()
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -123,6 +130,27 @@ class FloodAwareRateLimiter(BaseRateLimiter[int]):
                 await asyncio.sleep(self._backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _overall_slot(self, data: dict[str, Any], wants_paid: bool) -> bool:
+        """Wait for the overall pace; True if the message was charged as a paid broadcast.
+        It goes as one while the budget covers it; otherwise the flag is taken off the request
+        (``data`` is what PTB is about to post) and it waits for the free pace, which counts
+        the paid messages of the last second too."""
+        paid = self.paid
+        if paid is None:
+            await self._overall.acquire()
+            return False
+        if wants_paid and paid.reserve():
+            await self._paid_overall.acquire()
+            return paid.left(paid=True)
+        data.pop("allow_paid_broadcast", None)
+        async with self._free_turn:  # one at a time: each sees the one before it counted
+            await self._overall.acquire()
+            wait = paid.free_wait()
+            if wait > 0:  # until the last second holds fewer than the free rate
+                await asyncio.sleep(wait)
+            paid.left(paid=False)
+        return False
+
     def _backoff(self, attempt: int) -> float:
         return float(self.limits.network_backoff_seconds * 2**attempt)
 
@@ -136,7 +164,9 @@ class FloodAwareRateLimiter(BaseRateLimiter[int]):
             self._resume.set()
 
     @contextlib.asynccontextmanager
-    async def _slot(self, chat_id: object) -> AsyncIterator[None]:
+    async def _slot(
+        self, chat_id: object, data: dict[str, Any], *, wants_paid: bool = False
+    ) -> AsyncIterator[None]:
         if chat_id is None:
             yield
             return
@@ -150,10 +180,15 @@ class FloodAwareRateLimiter(BaseRateLimiter[int]):
                 burst = max(1.0, self.limits.group_max / 2)
                 group = self._limiter(self._groups, key, burst, self.limits.group_period_seconds)
                 await group.acquire()
-            await self._overall.acquire()
+            charged = await self._overall_slot(data, wants_paid)
             # Measured from when the message really leaves, after any wait for the others.
             pace.sent_now(1 / self.limits.per_chat_per_second)
-            yield
+            try:
+                yield
+            except BaseException:
+                if charged and self.paid is not None:
+                    self.paid.refund()  # not sent: not charged
+                raise
 
     def _pace(self, key: str) -> ChatPace:
         pace = self._chats.get(key)

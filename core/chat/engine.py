@@ -25,6 +25,7 @@ from core.feeds.errors import FeedError
 from core.models import User
 from core.people import users as people
 from core.ports import Clock, Embedder, Fetcher
+from core.search.vectors import VectorLibrary
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class ConversationEngine:
         fetcher: Fetcher | None = None,
         router: IntentRouter | None = None,
         answerer: Answerer | None = None,
+        vectors: VectorLibrary | None = None,
         public_url: str = "",
     ) -> None:
         self._deps = Deps(
@@ -134,6 +136,7 @@ class ConversationEngine:
             embedder=embedder,
             fetcher=fetcher,
             public_url=public_url,
+            vectors=vectors,
         )
         self._router = router or RuleRouter()
         self._answerer = answerer

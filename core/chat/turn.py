@@ -13,6 +13,7 @@ from core.chat.types import IncomingMessage, Reply
 from core.db import Sessions
 from core.models import BriefItem, Insight, User
 from core.ports import Clock, Embedder, Fetcher
+from core.search.vectors import VectorLibrary
 
 
 class Refusal(Exception):
@@ -25,6 +26,7 @@ class Deps:
     clock: Clock
     embedder: Embedder | None
     fetcher: Fetcher | None
+    vectors: VectorLibrary | None = None  # the embeddings' vector index, when one is kept
     public_url: str = ""  # where the web pages and feeds are reached; "" when off
 
 

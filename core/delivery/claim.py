@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     and_,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -175,6 +176,17 @@ def _insert_ignoring_duplicates(session: AsyncSession, columns: list[str], chose
         .from_select(columns, chosen)
         .on_conflict_do_nothing(index_elements=["user_id", "local_date"])
     )
+
+
+async def due_counts(sessions: Sessions, platforms: list[str]) -> dict[str, int]:
+    """Deliveries waiting or being sent, per platform: the size of the run at hand."""
+    stmt = (
+        select(Delivery.platform, func.count())
+        .where(Delivery.status.in_(("queued", "claimed")), Delivery.platform.in_(platforms))
+        .group_by(Delivery.platform)
+    )
+    async with sessions() as session:
+        return {platform: int(n) for platform, n in (await session.execute(stmt)).all()}
 
 
 def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:

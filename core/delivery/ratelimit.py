@@ -12,13 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-
-class Timer(Protocol):
-    """Monotonic seconds and a way to wait; tests pass a fake that moves time by hand."""
-
-    def monotonic(self) -> float: ...
-
-    async def sleep(self, seconds: float) -> None: ...
+from core.ports import Timer
 
 
 class SystemTimer:

@@ -1,4 +1,4 @@
-"""PostgreSQL: a group of send outcomes in two statements whatever its size (arrays unnested
+"""PostgreSQL: a group of send outcomes in one statement whatever its size (arrays unnested
 server-side), where row-by-row statements would cost the sending process more CPU than the
 sending itself. The effect is that of ``core.delivery.record.write_entries``."""
 
@@ -31,24 +31,21 @@ _OUTCOMES = text(
             sent_at = coalesce(v.sent_at, d.sent_at),
             message_ids = coalesce(CAST(v.message_ids AS json), d.message_ids)
         FROM v WHERE d.id = v.id
+    ), contexts AS (
+        INSERT INTO chat_contexts
+            (platform, workspace, chat_id, last_brief_id, last_insight_id, last_listing,
+             pending, updated_at)
+        SELECT t.platform, t.workspace, t.chat_id, t.brief, NULL, CAST('[]' AS json),
+               CAST('{}' AS json), :now
+        FROM unnest(CAST(:chat_platform AS text[]), CAST(:chat_workspace AS text[]),
+                    CAST(:chat_id AS text[]), CAST(:chat_brief AS integer[]))
+             AS t(platform, workspace, chat_id, brief)
+        ON CONFLICT (platform, workspace, chat_id) DO UPDATE
+        SET last_brief_id = excluded.last_brief_id, last_insight_id = NULL,
+            last_listing = excluded.last_listing, updated_at = excluded.updated_at
     )
     INSERT INTO delivery_attempts (delivery_id, at, worker, status, error, latency_ms)
     SELECT v.id, v.at, :worker, v.attempt, v.error, v.latency FROM v
-    """
-)
-
-_CONTEXTS = text(
-    """
-    INSERT INTO chat_contexts
-        (platform, workspace, chat_id, last_brief_id, last_insight_id, last_listing, pending,
-         updated_at)
-    SELECT t.platform, t.workspace, t.chat_id, t.brief, NULL, CAST('[]' AS json),
-           CAST('{}' AS json), :now
-    FROM unnest(CAST(:platform AS text[]), CAST(:workspace AS text[]), CAST(:chat_id AS text[]),
-                CAST(:brief AS integer[])) AS t(platform, workspace, chat_id, brief)
-    ON CONFLICT (platform, workspace, chat_id) DO UPDATE
-    SET last_brief_id = excluded.last_brief_id, last_insight_id = NULL,
-        last_listing = excluded.last_listing, updated_at = excluded.updated_at
     """
 )
 
@@ -56,24 +53,21 @@ _CONTEXTS = text(
 async def write_entries_pg(
     conn: AsyncConnection, worker: str, entries: list[Entry], error_max: int
 ) -> None:
-    await conn.execute(_OUTCOMES, _outcome_arrays(worker, entries, error_max))
+    """Statuses, attempts and chat contexts in ONE statement: a round trip per group."""
     latest = {
         (e.chat.platform, e.chat.workspace, e.chat.chat_id): e.brief_id
         for e in entries
         if e.chat is not None
     }
-    if latest:
-        keys = list(latest)
-        await conn.execute(
-            _CONTEXTS,
-            {
-                "platform": [k[0] for k in keys],
-                "workspace": [k[1] for k in keys],
-                "chat_id": [k[2] for k in keys],
-                "brief": list(latest.values()),
-                "now": utcnow(),
-            },
-        )
+    keys = list(latest)
+    contexts = {
+        "chat_platform": [k[0] for k in keys],
+        "chat_workspace": [k[1] for k in keys],
+        "chat_id": [k[2] for k in keys],
+        "chat_brief": list(latest.values()),
+        "now": utcnow(),
+    }
+    await conn.execute(_OUTCOMES, _outcome_arrays(worker, entries, error_max) | contexts)
 
 
 def _outcome_arrays(worker: str, entries: list[Entry], error_max: int) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class Sender:
         self.config, self.limiters, self.report = config, limiters, report
         self.recorder = Recorder(sessions, config.worker)
         self._briefs: dict[int, int | None] = {}  # delivery id -> its composed brief
+        self.compact_platforms: set[str] = set()  # where briefs default to one message now
 
     def remember_brief(self, delivery_id: int, brief_id: int | None) -> None:
         """The brief composed for a delivery, stored with the send's outcome."""
@@ -69,7 +70,10 @@ class Sender:
         if not await self._still_mine(ready):
             self.report.lost_lease += 1
             return
-        reply = with_page_urls(brief_reply(result, user), self.config.public_url)
+        reply = with_page_urls(
+            brief_reply(result, user, compact_default=user.platform in self.compact_platforms),
+            self.config.public_url,
+        )
         timer = self.limiters.timer
         started = timer.monotonic()
 

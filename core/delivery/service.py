@@ -25,7 +25,7 @@ from sqlalchemy import select
 from core.brief.batch import compose_briefs
 from core.brief.compose import BriefResult
 from core.db import Sessions, one_of
-from core.delivery.claim import claim_batch, expire_stale, plan_due, release
+from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.sender import Ready, Sender
 from core.delivery.types import DeliveryConfig, DeliveryReport, Outcome
@@ -123,6 +123,11 @@ class _Run:
         self.report.missed += await expire_stale(
             self.sessions, now, grace=config.grace, lease=config.lease
         )
+        if config.compact_above:
+            due = await due_counts(self.sessions, list(self.messengers))
+            self.sender.compact_platforms = {
+                platform for platform, count in due.items() if count > config.compact_above
+            }
 
     async def _compose(self, ids: list[int], claimed_at: datetime) -> list[Ready]:
         """Every claimed brief of the batch at once; the ones to send, in claim order."""

@@ -16,14 +16,16 @@ from dataclasses import replace
 from sqlalchemy import text
 
 from core.db import Sessions, transaction
+from core.delivery.paid import PaidBroadcast, PaidGate
 from core.delivery.ratelimit import (
     PLATFORM_LIMITS,
     Limits,
     OverallGate,
+    Pacer,
     RateLimiters,
-    Timer,
     limits_shared_by,
 )
+from core.ports import Timer
 
 # Pace this far under the limit: the platform counts arrivals in any one second, and a send
 # that leaves a few milliseconds late (event loop, network) must not squeeze one too many in.
@@ -87,18 +89,32 @@ def is_shared_database(sessions: Sessions) -> bool:
 
 
 def delivery_limiters(
-    sessions: Sessions, processes: int, *, timer: Timer | None = None
+    sessions: Sessions,
+    processes: int,
+    *,
+    timer: Timer | None = None,
+    paid: PaidBroadcast | None = None,
 ) -> RateLimiters:
     """The limiters a delivery worker uses: on PostgreSQL the overall limits are kept in the
     database for all processes (``processes`` does not matter then); otherwise each of
-    ``processes`` paces itself at its share."""
-    if not is_shared_database(sessions):
-        return RateLimiters(timer, limits=limits_shared_by(processes))
+    ``processes`` paces itself at its share. With ``paid``, Telegram's overall pace is the
+    paid one while its budget lasts (each process its share), then the free one."""
+    shared = is_shared_database(sessions)
+
+    def free_gate(platform: str, limits: Limits) -> OverallGate | None:
+        rate = limits.overall_per_second
+        if not rate:
+            return None
+        return SharedPacer(sessions, platform, rate * SHARED_SAFETY) if shared else Pacer(rate)
 
     def gate(platform: str, limits: Limits) -> OverallGate | None:
-        rate = limits.overall_per_second
-        return SharedPacer(sessions, platform, rate * SHARED_SAFETY) if rate else None
+        free = free_gate(platform, limits)
+        if paid is None or platform != "telegram" or free is None:
+            return free
+        return PaidGate(free, paid, processes)
 
-    # The gate paces below the limit itself: the Limits keep the platform's full rate.
-    limits = {name: replace(lim) for name, lim in PLATFORM_LIMITS.items()}
+    if shared:  # the gate paces below the limit itself: the Limits keep the full rate
+        limits = {name: replace(lim) for name, lim in PLATFORM_LIMITS.items()}
+    else:
+        limits = limits_shared_by(processes)
     return RateLimiters(timer, limits=limits, gates=gate)

@@ -27,6 +27,9 @@ class DeliveryConfig:
     retry_base: timedelta = timedelta(minutes=1)  # doubled per attempt
     retry_max: timedelta = timedelta(minutes=30)
     replan_every: timedelta = timedelta(minutes=1)
+    # More recipients than this due at once on a platform: their briefs default to one
+    # compact message (a recipient's own choice still wins). 0: never by count.
+    compact_above: int = 0
     public_url: str = ""  # set: brief cards carry their insight page's URL
 
     def backoff(self, attempts: int) -> timedelta:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import FetchResult
@@ -68,18 +68,24 @@ async def store_parsed(
     return len(new)
 
 
+_EPISODES = cast(Table, Episode.__table__)
+_LINKS = cast(Table, TranscriptLink.__table__)
+_INSERT_EPISODES = insert(_EPISODES).returning(_EPISODES.c.id, sort_by_parameter_order=True)
+
+
 async def insert_episodes(
     session: AsyncSession, feed_id: int, items: list[ParsedEpisode], language: str | None
 ) -> None:
-    """Bulk INSERT ... RETURNING (ingest's hot path: ORM objects cost 3x as much)."""
+    """Bulk INSERT ... RETURNING (ingest's hot path: ORM objects cost 3x as much), as Core
+    statements on the session's connection: the ORM-enabled insert re-annotated its columns
+    on every call (a sixth of the ingest process's CPU in the profile)."""
     if not items:
         return
-    ids = list(
-        await session.scalars(
-            insert(Episode).returning(Episode.id, sort_by_parameter_order=True),
-            [episode_values(feed_id, item, language) for item in items],
-        )
+    conn = await session.connection()
+    result = await conn.execute(
+        _INSERT_EPISODES, [episode_values(feed_id, item, language) for item in items]
     )
+    ids = list(result.scalars())
     links = [
         {"episode_id": episode_id, "url": t.url, "mime_type": t.mime_type}
         | {"language": t.language, "rel": t.rel}
@@ -87,7 +93,7 @@ async def insert_episodes(
         for t in item.transcripts
     ]
     if links:
-        await session.execute(insert(TranscriptLink), links)
+        await conn.execute(insert(_LINKS), links)
 
 
 async def mark_polled(

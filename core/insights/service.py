@@ -2,7 +2,9 @@
 
 Each pending episode is extracted and embedded outside any transaction, then its insights,
 topics, embeddings and related edges are stored in one transaction. A failing episode is marked
-``failed`` with the reason in ``insight_error``; the batch goes on.
+``failed`` with the reason in ``insight_error``; the batch goes on. When the engine or the
+embedder says ``TryLater`` (a model's server down, today's budget spent) the run stops there:
+that episode and the rest stay pending, nothing of them is stored, and the next run resumes.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
-from core.domain import EpisodeInfo, InsightDraft, SegmentData
+from core.db import inline_reads, transaction
+from core.domain import EpisodeInfo, InsightDraft, SegmentData, TryLater
 from core.insights.errors import ExtractionSkipped
 from core.insights.offline.text import collapse
 from core.insights.quality import Gate
-from core.insights.related import RelatedConfig, link_new_insights, related_of
+from core.insights.related import RelatedConfig, link_new_insights, related_ids_query, related_of
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
 from core.ports import Clock, Embedder, InsightExtractor
+from core.search.vectors import VectorLibrary
 from core.topics.normalise import normalise_topic
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ class InsightReport:
     rejected_drafts: int = 0  # drafts the shared quality gate turned away
     rejected_by_reason: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[int, str]] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped early (TryLater), in plain words
+    deferred: list[int] = field(default_factory=list)  # left pending for the next run
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +65,22 @@ async def extract_pending_insights(
     *,
     episode_ids: Sequence[int] | None = None,
     related_config: RelatedConfig | None = None,
+    vectors: VectorLibrary | None = None,
 ) -> InsightReport:
     """Extract, store and link insights for every pending episode that has a transcript."""
     report = InsightReport()
-    for episode_id in await pending_episodes(sessions, episode_ids):
+    pending = await pending_episodes(sessions, episode_ids)
+    for position, episode_id in enumerate(pending):
         try:
             stored = await _extract_episode(
-                sessions, episode_id, extractor, embedder, clock, related_config
+                sessions, episode_id, extractor, embedder, clock, related_config, vectors
             )
+        except TryLater as exc:  # not the episode's fault: it and the rest wait for a later run
+            cause = getattr(exc, "cause", exc)
+            report.stopped = str(cause) or type(cause).__name__
+            report.deferred = pending[position:]
+            log.warning("insight extraction stopped: %s", report.stopped)
+            break
         except Exception as exc:  # one bad episode must not stop the batch
             message = f"could not extract insights: {exc or type(exc).__name__}"
             log.warning("episode %s: %s", episode_id, message, exc_info=True)
@@ -92,6 +105,15 @@ async def related_insights(
     """Related insights of one insight, best first (other shows first): one indexed read."""
     async with sessions() as session:
         return await related_of(session, insight_id, limit)
+
+
+async def related_ids(
+    sessions: async_sessionmaker[AsyncSession], insight_id: int, *, limit: int = 5
+) -> list[int]:
+    """The ids of an insight's related insights, best first (what the chat lists): a read the
+    chat does many times, so it runs without an async hand-off (see ``InlineReads``)."""
+    params = {"insight_id": insight_id, "limit": limit}
+    return await inline_reads(sessions).scalars(related_ids_query, params)
 
 
 def embedding_text(draft: InsightDraft) -> str:
@@ -151,6 +173,7 @@ async def _extract_episode(
     embedder: Embedder,
     clock: Clock,
     related_config: RelatedConfig | None,
+    library: VectorLibrary | None = None,
 ) -> _Stored:
     info, segments = await load_episode(sessions, episode_id)
     try:
@@ -168,7 +191,8 @@ async def _extract_episode(
         status = "done" if grounded else "skipped"
         if not await _claim(session, episode_id, status, rejected=gate.total_rejected):
             return _Stored(0, 0)  # another worker got there first
-        ids = await _store(session, info, grounded, extractor.name, clock)
+        engine = next((d.engine for d in drafts if d.engine), extractor.name)
+        ids = await _store(session, info, grounded, engine, clock)
         if vectors is not None:
             _check_vectors(vectors, len(grounded))
             model = embedder.name
@@ -177,7 +201,7 @@ async def _extract_episode(
                 for i, v in zip(ids, vectors, strict=True)
             )
             await session.flush()
-            await link_new_insights(session, ids, model, related_config)
+            await link_new_insights(session, ids, model, related_config, library=library)
     dropped = len(drafts) - len(grounded) - gate.total_rejected
     return _Stored(len(ids), dropped, gate.rejected)
 

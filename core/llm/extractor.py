@@ -18,7 +18,7 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.domain import EpisodeInfo, InsightDraft, SegmentData
 from core.llm.budget import LlmBudget
@@ -96,8 +96,12 @@ class LlmInsightExtractor:
     async def extract(
         self, episode: EpisodeInfo, segments: Sequence[SegmentData]
     ) -> list[InsightDraft]:
-        drafts, _ = await self.extract_labelled(episode, segments)
-        return drafts
+        """The port's call: drafts labelled with the offline engine's name when it took over;
+        ``ExtractionDeferred`` (a ``TryLater``) when the budget is spent or the server down."""
+        drafts, engine = await self.extract_labelled(episode, segments)
+        if engine == self.name:
+            return drafts
+        return [replace(d, engine=engine) for d in drafts]
 
     async def extract_labelled(
         self, episode: EpisodeInfo, segments: Sequence[SegmentData]

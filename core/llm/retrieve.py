@@ -14,6 +14,7 @@ from core.chat.search import query_terms, search_insights
 from core.db import Sessions
 from core.models import Episode, Feed, Segment, Transcript
 from core.ports import Embedder
+from core.search.vectors import VectorLibrary
 
 PASSAGE_CHARS = 500
 CANDIDATES_PER_TERM = 200
@@ -37,8 +38,9 @@ async def retrieve(
     *,
     insights: int = 5,
     passages: int = 4,
+    library: VectorLibrary | None = None,
 ) -> list[Source]:
-    found = await search_insights(sessions, embedder, query, limit=insights)
+    found = await search_insights(sessions, embedder, query, limit=insights, library=library)
     rows = await load_rows(sessions, found.insight_ids)
     sources = [
         Source(

@@ -147,7 +147,9 @@ class LlmAnswerer:
         question = (turn.message.text or turn.intent.arg).strip()
         if turn.intent.kind != "search" or not is_question(question):
             return None
-        sources = await retrieve(deps.sessions, deps.embedder, turn.intent.arg or question)
+        sources = await retrieve(
+            deps.sessions, deps.embedder, turn.intent.arg or question, library=deps.vectors
+        )
         try:
             grounded = await answer_question(self._llm, self._budget, question, sources)
         except LlmError as exc:

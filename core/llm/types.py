@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from core.domain import SegmentData
+from core.domain import SegmentData, TryLater
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -61,7 +61,7 @@ class LlmError(Exception):
     """Base of every LLM failure; the message is plain words."""
 
 
-class LlmUnavailable(LlmError):
+class LlmUnavailable(LlmError, TryLater):
     """The server could not be reached or kept failing (after retries): try again later."""
 
 
@@ -73,16 +73,16 @@ class LlmBadAnswer(LlmError):
         self.usage = usage or Usage()
 
 
-class BudgetExhausted(LlmError):
+class BudgetExhausted(LlmError, TryLater):
     """Today's token or cost budget is spent; work resumes the next day."""
 
 
 DEFERRED_PREFIX = "deferred: "
 
 
-class ExtractionDeferred(LlmError):
+class ExtractionDeferred(LlmError, TryLater):
     """An episode could not be extracted now (budget spent, server unavailable): it is not a
-    failure of the episode, and ``core.llm.service`` puts it back in the queue."""
+    failure of the episode; the insight service leaves it pending and stops the run."""
 
     def __init__(self, cause: LlmError) -> None:
         super().__init__(DEFERRED_PREFIX + str(cause))

@@ -47,7 +47,11 @@ class InsightTopic(Base):
 
 class InsightEmbedding(Base):
     __tablename__ = "insight_embeddings"
-    __table_args__ = (UniqueConstraint("insight_id", "model"),)
+    __table_args__ = (
+        UniqueConstraint("insight_id", "model"),
+        # Vector indexes catch up by "rows of this model after id N" (migration 0008_search).
+        Index("ix_insight_embeddings_model_id", "model", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     insight_id: Mapped[int] = mapped_column(ForeignKey("insights.id", ondelete="CASCADE"))

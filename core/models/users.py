@@ -15,7 +15,11 @@ class User(Base):
     """A recipient on one platform: a person, a group chat or a channel."""
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("platform", "workspace", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace", "external_id"),
+        # Planning reads the recipients of one schedule at a time (core.delivery.claim).
+        Index("ix_users_schedule", "platform", "timezone", "delivery_time", "delivery_days"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))  # console | telegram | slack
@@ -87,7 +91,8 @@ class BriefItem(Base):
         ForeignKey("briefs.id", ondelete="CASCADE"), primary_key=True
     )
     position: Mapped[int] = mapped_column(primary_key=True)  # 1-based, as the user sees "#3"
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # No index of its own: the unique (user_id, insight_id) one serves lookups by user.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     insight_id: Mapped[int] = mapped_column(ForeignKey("insights.id", ondelete="CASCADE"))
     is_older: Mapped[bool] = mapped_column(default=False)  # filled from the backlog
 

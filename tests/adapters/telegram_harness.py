@@ -20,6 +20,7 @@ from adapters.telegram.app import TelegramConfig, TelegramService
 from adapters.telegram.limits import RateLimits
 from core.chat.engine import ConversationEngine
 from core.db import Sessions, create_engine, migrate, session_factory, transaction
+from core.delivery.paid import PaidBroadcast
 from core.insights.related import RelatedConfig, link_new_insights
 from core.models import RelatedEdge
 from core.ports import Clock, Embedder
@@ -88,8 +89,10 @@ async def running_bot(
     webhook: bool = False,
     limits: RateLimits = FAST,
     read_timeout: float = 10.0,
+    paid: PaidBroadcast | None = None,
+    api: TelegramApiEmulator | None = None,
 ) -> AsyncIterator[Harness]:
-    api = TelegramApiEmulator()
+    api = api or TelegramApiEmulator()
     engine = ConversationEngine(sessions, clock, embedder=embedder)
     async with serve(api.app()) as url, _webhook_server(webhook) as (webhook_url, app):
         config = TelegramConfig(
@@ -100,7 +103,7 @@ async def running_bot(
             read_timeout_seconds=read_timeout,
             limits=limits,
         )
-        service = TelegramService(config, engine, sessions)
+        service = TelegramService(config, engine, sessions, paid)
         if app is not None:
             for route in service.routes():
                 app.router.routes.append(route)

@@ -52,6 +52,13 @@ class TelegramApiEmulator:
     migrated: dict[int, int] = field(default_factory=dict)
     admins: dict[int, set[int]] = field(default_factory=dict)
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Telegram's overall flood limit, when a test sets it: beyond this many messages in any
+    # second a message is refused with 429, unless sent with allow_paid_broadcast (then up
+    # to paid_per_second, charged stars_per_message each above the free rate).
+    free_per_second: int | None = None
+    paid_per_second: int = 1000
+    stars_per_message: float = 0.1
+    stars_charged: float = 0.0
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":")[0])
@@ -339,12 +346,24 @@ class TelegramApiEmulator:
         if utf16_len(shown) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
         check_markup(params.get("reply_markup"))
+        paid = str(params.get("allow_paid_broadcast", "")).lower() == "true"
+        self._keep_flood_limit(paid)
         reply = params.get("reply_parameters") or {}
         message = self._bot_message(chat_id, text, params.get("reply_markup"))
         self.sent.append(Sent("sendMessage", chat_id, message["message_id"], text,
                               params.get("parse_mode"), params.get("reply_markup"),
-                              reply.get("message_id"), time.monotonic()))  # fmt: skip
+                              reply.get("message_id"), time.monotonic(), paid))  # fmt: skip
         return message
+
+    def _keep_flood_limit(self, paid: bool) -> None:
+        if self.free_per_second is None:
+            return
+        now = time.monotonic()
+        in_last_second = sum(1 for s in self.sent if now - s.at < 1.0)
+        if in_last_second >= (self.paid_per_second if paid else self.free_per_second):
+            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        if paid and in_last_second >= self.free_per_second:
+            self.stars_charged += self.stars_per_message
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id, message_id = params["chat_id"], params["message_id"]

@@ -35,6 +35,7 @@ class Sent:
     reply_markup: dict[str, Any] | None
     reply_to: int | None
     at: float
+    paid: bool = False  # sent with allow_paid_broadcast
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.brief.compose import compose_brief
 from core.chat.types import InsightCard, Text
@@ -406,3 +406,30 @@ async def test_a_worker_whose_lease_ran_out_while_waiting_does_not_send(
     report = await asyncio.wait_for(waiting, timeout=30)
     assert report.lost_lease == 1 and report.sent == 0
     assert slow.messenger.sent == [] and other.messenger.chats() == ["100"]
+
+
+async def test_above_the_operators_count_briefs_default_to_one_compact_message(
+    sessions: Sessions, clock: FakeClock, library: None
+) -> None:
+    """Three recipients due at once with ``compact_above=2``: compact by default, except for
+    whoever said 'compact off'; at or under the count, one message per insight as before."""
+    plain = await add_recipient(sessions, "100")
+    await add_recipient(sessions, "200")
+    chose = await add_recipient(sessions, "300")
+    async with transaction(sessions) as session:
+        user = await session.get(User, chose)
+        assert user is not None
+        user.settings = {"compact": False}
+    run = Harness(sessions, clock)
+    run.config = DeliveryConfig(worker="w1", concurrency=1, compact_above=2)
+    clock.set(START + timedelta(hours=1))
+    assert (await run.tick()).sent == 3
+    compact = {chat.chat_id: reply.compact for chat, reply in run.messenger.sent}
+    assert compact == {"100": True, "200": True, "300": False}
+
+    async with transaction(sessions) as session:  # the next day, only one is due
+        await session.execute(update(User).where(User.id != plain).values(paused=True))
+    clock.set(START + timedelta(days=1, hours=1))
+    assert (await run.tick()).sent == 1
+    chat, reply = run.messenger.sent[-1]
+    assert chat.chat_id == "100" and reply.compact is False and len(reply.cards) == 5

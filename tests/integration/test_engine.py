@@ -428,3 +428,12 @@ async def test_a_failing_or_odd_router_falls_back(
     assert len((await alice(broken).say("brief")).cards) == 5
     odd = ConversationEngine(sessions, clock, router=_OddRouter())
     assert "didn't understand" in text_of(await alice(odd).say("brief"))
+
+
+async def test_search_syntax_in_the_chat(bot: ConversationEngine) -> None:
+    chat = alice(bot)
+    narrowed = await chat.say('search pricing -"annual plans"')
+    assert narrowed.cards and not any(c.headline.startswith("Annual") for c in narrowed.cards)
+    bad = await chat.say("search pricing after:2026-99-01")
+    assert not bad.cards and "after:2026-01-01" in text_of(bad)
+    assert "went wrong" not in text_of(await chat.say('search NEAR("pricing * headline:'))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import Sessions, transaction
 from core.insights.related import RelatedConfig, link_new_insights
-from core.insights.service import related_insights
+from core.insights.service import related_ids, related_insights
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 
@@ -150,3 +151,30 @@ async def test_a_new_insight_enters_existing_lists_only_when_it_beats_the_last(
     strong_home = await make_episode(sessions, "show-strong", "s")
     [strong] = await add_insights(sessions, strong_home, [vector(0.55, 9)], config)
     assert await edges_of(sessions, owner) == [(olds[0], 0.6), (strong, 0.55), (olds[1], 0.5)]
+
+
+async def test_the_chats_id_read_matches_the_stored_order_and_sees_each_commit(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    """``related_ids`` (on SQLite a plain connection kept for reads, on PostgreSQL the
+    engine's) lists what ``related_insights`` lists, sees later commits, and works again
+    after the engine is disposed."""
+    a1 = await make_episode(sessions, "show-a", "a1")
+    b1 = await make_episode(sessions, "show-b", "b1")
+    [near, far] = await add_insights(sessions, b1, [vector(0.7, 1), vector(0.4, 2)])
+    [query] = await add_insights(sessions, a1, [anchor()])
+    assert await related_ids(sessions, query, limit=5) == [near, far]
+    assert await related_ids(sessions, query, limit=1) == [near]
+    assert await related_ids(sessions, far + 1000, limit=5) == []
+
+    c1 = await make_episode(sessions, "show-c", "c1")
+    [closer] = await add_insights(sessions, c1, [vector(0.6, 3)])  # committed after a read
+    expected = [r.id for r in await related_insights(sessions, query, limit=5)]
+    assert expected == [near, closer, far]
+    assert await related_ids(sessions, query, limit=5) == expected
+
+    await engine.dispose()
+    assert await related_ids(sessions, query, limit=5) == expected
+    async with transaction(sessions) as session:
+        await session.execute(delete(Insight).where(Insight.id == closer))
+    assert closer not in await related_ids(sessions, query, limit=5)

@@ -33,8 +33,10 @@ def card_from_entry(entry: BriefEntry) -> InsightCard:
     )
 
 
-def brief_reply(result: BriefResult, user: User) -> Reply:
-    compact = bool((user.settings or {}).get("compact", False))
+def brief_reply(result: BriefResult, user: User, *, compact_default: bool = False) -> Reply:
+    """The brief as a reply: one message per card, or one compact message if the recipient
+    chose that (or chose nothing and ``compact_default`` says so)."""
+    compact = bool((user.settings or {}).get("compact", compact_default))
     if result.brief_id is None or not result.items:
         return Reply(
             parts=(

@@ -8,7 +8,7 @@ from core.chat.cards import cards_for, load_rows, source_text
 from core.chat.search import search_insights
 from core.chat.turn import Deps, Refusal, Turn, label_for, remember, target_insight
 from core.chat.types import Action, Button, Buttons, Reply, Text
-from core.insights.service import related_insights
+from core.insights.service import related_ids as stored_related_ids
 from core.models import Insight
 
 RELATED_LIMIT = 5
@@ -34,7 +34,7 @@ async def show_item(deps: Deps, turn: Turn) -> Reply:
 
 async def related_ids(deps: Deps, insight_id: int, limit: int = RELATED_LIMIT) -> list[int]:
     """The precomputed related insights, best first (see core.insights)."""
-    return [ins.id for ins in await related_insights(deps.sessions, insight_id, limit=limit)]
+    return await stored_related_ids(deps.sessions, insight_id, limit=limit)
 
 
 async def related(deps: Deps, turn: Turn) -> Reply:
@@ -104,7 +104,11 @@ async def search(deps: Deps, turn: Turn) -> Reply:
     query = turn.intent.arg.strip()
     if not query:
         return Reply.text("What should I look for? Ask like 'anything about pricing?'.")
-    result = await search_insights(deps.sessions, deps.embedder, query, limit=SEARCH_LIMIT)
+    result = await search_insights(
+        deps.sessions, deps.embedder, query, limit=SEARCH_LIMIT, library=deps.vectors
+    )
+    if result.problem:
+        return Reply.text(result.problem)
     if not result.insight_ids:
         return Reply(
             parts=(

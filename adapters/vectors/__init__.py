@@ -1,0 +1,1 @@
+"""Vector index adapters (the VectorIndex port)."""

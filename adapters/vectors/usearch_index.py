@@ -1,0 +1,80 @@
+"""The VectorIndex port on usearch's HNSW (chosen by measurement: see bench/ann_compare.py and
+the README). Cosine metric on float32; an id added again replaces its vector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from usearch.index import Index
+
+from core.ports import Ids, Vectors
+
+CONNECTIVITY = 16  # graph degree M
+EXPANSION_ADD = 128  # efConstruction
+EXPANSION_SEARCH = 128  # ef at query time (at least k is used)
+
+
+class UsearchVectorIndex:
+    def __init__(self, index: Index) -> None:
+        self._index = index
+
+    @property
+    def dim(self) -> int:
+        return int(self._index.ndim)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def add(self, ids: Ids, vectors: Vectors) -> None:
+        keys = ids.astype(np.uint64)
+        present = np.asarray(self._index.contains(keys), dtype=bool).reshape(-1)
+        if present.any():
+            self._index.remove(keys[present])
+        self._index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def search(self, queries: Vectors, k: int) -> tuple[Ids, Vectors]:
+        n = len(queries)
+        out_ids = np.full((n, k), -1, dtype=np.int64)
+        out_sims = np.full((n, k), -np.inf, dtype=np.float32)
+        if not len(self._index) or k <= 0:
+            return out_ids, out_sims
+        matches: Any = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        keys = np.asarray(matches.keys).reshape(n, -1)
+        distances = np.asarray(matches.distances).reshape(n, -1)
+        counts = np.asarray(getattr(matches, "counts", [keys.shape[1]])).reshape(n)
+        for row in range(n):
+            c = int(counts[row])
+            out_ids[row, :c] = keys[row, :c].astype(np.int64)
+            out_sims[row, :c] = 1.0 - distances[row, :c]
+        return out_ids, out_sims
+
+    def save(self, path: Path) -> None:
+        self._index.save(str(path))
+
+
+class UsearchIndexFactory:
+    kind = "usearch"
+
+    def create(self, dim: int) -> UsearchVectorIndex:
+        return UsearchVectorIndex(
+            Index(
+                ndim=dim,
+                metric="cos",
+                dtype="f32",
+                connectivity=CONNECTIVITY,
+                expansion_add=EXPANSION_ADD,
+                expansion_search=EXPANSION_SEARCH,
+            )
+        )
+
+    def load(self, path: Path, dim: int) -> UsearchVectorIndex:
+        index = self.create(dim)
+        try:
+            index._index.load(str(path))
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(f"{path} is not a usearch index: {exc}") from exc
+        if index.dim != dim:
+            raise ValueError(f"{path} holds vectors of another size")
+        return index

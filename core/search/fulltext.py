@@ -1,0 +1,169 @@
+"""Full-text matching in the database's own index: SQLite FTS5 (bm25) or PostgreSQL tsvector
+(GIN, ts_rank_cd), with the show/topic/date filters and exclusions of a parsed query.
+
+Everything the user typed reaches the database as bound parameters; for FTS5 the MATCH string is
+built here from word characters only, each token quoted, so it is always valid FTS5 syntax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models.base import UTCDateTime
+from core.search.query import ParsedQuery
+from core.topics.normalise import normalise_topic
+
+# bm25 column weights: headline, body, quote, topics (FTS5 column order of migration 0008).
+_BM25 = "bm25(insights_fts, 4.0, 1.0, 1.0, 3.0)"
+_TS_CONFIG = "'english'::regconfig"
+
+
+@dataclass
+class _Sql:
+    """A WHERE clause under construction with its bound parameters."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    datetimes: set[str] = field(default_factory=set)
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+def fts5_phrase(words: Sequence[str]) -> str:
+    """One FTS5 string token: words are \\w+ only, so no quote can be inside."""
+    return '"' + " ".join(words) + '"'
+
+
+def fts5_match(query: ParsedQuery) -> str | None:
+    """The FTS5 MATCH expression: all positive parts (AND), then NOT each exclusion."""
+    terms = [fts5_phrase([t]) for t in query.terms]
+    if query.any_term and len(terms) > 1:
+        terms = ["(" + " OR ".join(terms) + ")"]
+    positive = terms + [fts5_phrase(p) for p in query.phrases]
+    if not positive:
+        return None
+    expression = "(" + " ".join(positive) + ")"
+    for words in query.excluded:
+        expression += f" NOT {fts5_phrase(words)}"
+    return expression
+
+
+def _ts_positive(query: ParsedQuery, sql: _Sql) -> str | None:
+    parts = []
+    if query.terms and query.any_term:
+        parts.append(
+            "("
+            + " || ".join(f"plainto_tsquery({_TS_CONFIG}, {sql.bind(t)})" for t in query.terms)
+            + ")"
+        )
+    elif query.terms:
+        parts.append(f"plainto_tsquery({_TS_CONFIG}, {sql.bind(' '.join(query.terms))})")
+    parts += [f"phraseto_tsquery({_TS_CONFIG}, {sql.bind(' '.join(p))})" for p in query.phrases]
+    return " && ".join(parts) if parts else None
+
+
+def _filters(query: ParsedQuery, sql: _Sql, dialect: str) -> None:
+    if query.show:
+        like = (
+            "%"
+            + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        sql.clauses.append(f"lower(coalesce(fd.title, '')) LIKE {sql.bind(like)} ESCAPE '\\'")
+    if query.topic:
+        sql.clauses.append(
+            "i.id IN (SELECT insight_id FROM insight_topics WHERE topic = "
+            f"{sql.bind(normalise_topic(query.topic))})"
+        )
+    for value, op in ((query.after, ">="), (query.before, "<")):
+        if value is not None:
+            name = sql.bind(value)
+            sql.datetimes.add(name[1:])
+            sql.clauses.append(f"coalesce(e.published_at, i.created_at) {op} {name}")
+    for words in query.excluded:
+        if dialect == "sqlite":
+            sql.clauses.append(
+                "NOT EXISTS (SELECT 1 FROM insights_fts WHERE insights_fts MATCH "
+                f"{sql.bind(fts5_phrase(words))} AND insights_fts.rowid = i.id)"
+            )
+        else:
+            sql.clauses.append(
+                f"NOT (i.search_vector @@ phraseto_tsquery({_TS_CONFIG}, "
+                f"{sql.bind(' '.join(words))}))"
+            )
+
+
+def _statement(sql: _Sql, select: str, tail: str) -> Any:
+    where = " AND ".join(sql.clauses) or "TRUE"
+    stmt = text(
+        f"{select} JOIN episodes e ON e.id = i.episode_id JOIN feeds fd ON fd.id = i.feed_id "
+        f"WHERE {where} {tail}"
+    )
+    binds = [bindparam(n, type_=UTCDateTime()) for n in sorted(sql.datetimes)]
+    return stmt.bindparams(*binds) if binds else stmt
+
+
+async def text_matches(
+    session: AsyncSession, query: ParsedQuery, limit: int
+) -> list[tuple[int, str, str, str, str]]:
+    """Insights matching every positive part and filter, none of the exclusions, best first by
+    the engine's rank: (id, headline, body, quote, topics as text)."""
+    dialect = session.get_bind().dialect.name
+    sql = _Sql()
+    if dialect == "sqlite":
+        match = fts5_match(query)
+        if match is None:
+            return []
+        sql.clauses.append(f"insights_fts MATCH {sql.bind(match)}")
+        select = (
+            "SELECT i.id, i.headline, i.body, i.quote, i.topics FROM insights_fts "
+            "JOIN insights i ON i.id = insights_fts.rowid"
+        )
+        order = f"ORDER BY {_BM25}, i.id DESC"
+        query = _without_exclusions(query)  # the MATCH expression already excludes them
+    else:
+        positive = _ts_positive(query, sql)
+        if positive is None:
+            return []
+        sql.clauses.append(f"i.search_vector @@ ({positive})")
+        select = "SELECT i.id, i.headline, i.body, i.quote, CAST(i.topics AS TEXT) FROM insights i"
+        order = f"ORDER BY ts_rank_cd(i.search_vector, ({positive})) DESC, i.id DESC"
+    _filters(query, sql, dialect)
+    stmt = _statement(sql, select, f"{order} LIMIT {int(limit)}")
+    rows = (await session.execute(stmt, sql.params)).all()
+    return [(int(r[0]), r[1], r[2], r[3], str(r[4] or "")) for r in rows]
+
+
+async def keep_matching(session: AsyncSession, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` that pass the query's filters and exclusions (not its words)."""
+    if not ids:
+        return set()
+    if not (query.has_filters or query.excluded):
+        return set(ids)
+    sql = _Sql()
+    sql.clauses.append("i.id IN (" + ", ".join(str(int(i)) for i in ids) + ")")
+    _filters(query, sql, session.get_bind().dialect.name)
+    stmt = _statement(sql, "SELECT i.id FROM insights i", "")
+    return {int(r[0]) for r in (await session.execute(stmt, sql.params)).all()}
+
+
+async def filtered_newest(session: AsyncSession, query: ParsedQuery, limit: int) -> list[int]:
+    """A query of filters only (show:X after:...): the best-scored matching insights."""
+    sql = _Sql()
+    _filters(query, sql, session.get_bind().dialect.name)
+    stmt = _statement(
+        sql, "SELECT i.id FROM insights i", f"ORDER BY i.score DESC, i.id DESC LIMIT {int(limit)}"
+    )
+    return [int(r[0]) for r in (await session.execute(stmt, sql.params)).all()]
+
+
+def _without_exclusions(query: ParsedQuery) -> ParsedQuery:
+    return replace(query, excluded=())

@@ -1,0 +1,263 @@
+"""A vector index kept in step with the database, which stays the source of truth.
+
+``VectorLibrary`` wraps one ``VectorIndex`` for one embedding model. It is persisted in a
+directory (beside the SQLite database, or beside each worker for PostgreSQL) as an index file
+plus a small JSON manifest naming it, its high-water mark (the last ``insight_embeddings.id``
+included) and the ids below that mark not seen yet. On open a missing, unreadable or foreign
+index is rebuilt from the database (checkpointing as it goes, so a killed build resumes); every
+use first catches up with rows stored since, by any process. Rows committed out of id order
+(two writers on PostgreSQL) leave gaps below the mark; gaps are looked up again on every
+catch-up until they arrive or are older than ``GAP_TTL`` (a rolled-back transaction's ids never
+arrive).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from hashlib import sha1
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.models.insights import InsightEmbedding
+from core.ports import Clock, Ids, VectorIndex, VectorIndexFactory, Vectors
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (rows indexed, rows in all)
+
+BATCH_ROWS = 5_000
+CHECKPOINT_ROWS = 100_000
+GAP_TTL = timedelta(minutes=10)
+MAX_GAPS = 100_000
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryStatus:
+    model: str
+    kind: str
+    vectors: int
+    high_water: int
+    gaps: int
+    path: str | None
+
+
+class VectorLibrary:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        factory: VectorIndexFactory,
+        model: str,
+        clock: Clock,
+        *,
+        directory: Path | None = None,
+        batch_rows: int = BATCH_ROWS,
+        checkpoint_rows: int = CHECKPOINT_ROWS,
+    ) -> None:
+        self._sessions = sessions
+        self._factory = factory
+        self.model = model
+        self._clock = clock
+        self._directory = directory
+        self._batch_rows = batch_rows
+        self._checkpoint_rows = checkpoint_rows
+        self._index: VectorIndex | None = None
+        self.high_water = 0
+        self._gaps: dict[int, datetime] = {}
+        self._lock = asyncio.Lock()
+        self._opened = False
+        self._unsaved = 0
+
+    # --- opening, building, catching up -------------------------------------------------------
+
+    async def open(self, progress: Progress | None = None) -> int:
+        """Load the persisted index (or rebuild it) and catch up; returns rows added."""
+        async with self._lock:
+            if not self._opened:
+                await asyncio.to_thread(self._load)
+                self._opened = True
+            return await self._catch_up(progress)
+
+    async def catch_up(self) -> int:
+        """Add rows stored since the last look (by this or any other process)."""
+        if not self._opened:
+            return await self.open()
+        async with self._lock:
+            return await self._catch_up(None)
+
+    async def rebuild(self, progress: Progress | None = None) -> int:
+        async with self._lock:
+            self._index, self.high_water, self._gaps = None, 0, {}
+            self._opened = True
+            return await self._catch_up(progress)
+
+    async def _catch_up(self, progress: Progress | None) -> int:
+        added = await self._refill_gaps()
+        total = await self._count_after(self.high_water) if progress else 0
+        while True:
+            rows = await self._rows_after(self.high_water, self._batch_rows)
+            if not rows:
+                break
+            self._note_gaps(self.high_water, [r[0] for r in rows])
+            self._add_rows(rows)
+            self.high_water = rows[-1][0]
+            added += len(rows)
+            if progress:
+                progress(added, max(total, added))
+            # Saving costs the whole index: done every so many rows and on close, since a
+            # restart catches up whatever came after the saved high-water mark anyway.
+            if self._unsaved >= self._checkpoint_rows:
+                await asyncio.to_thread(self._save)
+        return added
+
+    async def close(self) -> None:
+        """Persist what was added since the last save."""
+        async with self._lock:
+            if self._unsaved:
+                await asyncio.to_thread(self._save)
+
+    async def _rows_after(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
+        stmt = (
+            select(InsightEmbedding.id, InsightEmbedding.insight_id, InsightEmbedding.vector)
+            .where(InsightEmbedding.model == self.model, InsightEmbedding.id > after)
+            .order_by(InsightEmbedding.id)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [(int(a), int(b), c) for a, b, c in (await session.execute(stmt)).all()]
+
+    async def _count_after(self, after: int) -> int:
+        stmt = select(func.count()).where(
+            InsightEmbedding.model == self.model, InsightEmbedding.id > after
+        )
+        async with self._sessions() as session:
+            return int(await session.scalar(stmt) or 0)
+
+    def _note_gaps(self, after: int, seen: list[int]) -> None:
+        now = self._clock.now()
+        present = set(seen)
+        missing = [i for i in range(after + 1, seen[-1]) if i not in present]
+        for row_id in missing[: max(0, MAX_GAPS - len(self._gaps))]:
+            self._gaps[row_id] = now
+
+    async def _refill_gaps(self) -> int:
+        if not self._gaps:
+            return 0
+        cutoff = self._clock.now() - GAP_TTL
+        for row_id in [i for i, since in self._gaps.items() if since < cutoff]:
+            del self._gaps[row_id]
+        wanted = sorted(self._gaps)
+        found: list[tuple[int, int, bytes]] = []
+        async with self._sessions() as session:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                stmt = select(
+                    InsightEmbedding.id, InsightEmbedding.insight_id, InsightEmbedding.vector
+                ).where(
+                    InsightEmbedding.model == self.model,
+                    InsightEmbedding.id.in_(wanted[start : start + _IN_CHUNK]),
+                )
+                found += [(int(a), int(b), c) for a, b, c in (await session.execute(stmt)).all()]
+        for row_id, _, _ in found:
+            self._gaps.pop(row_id, None)
+        self._add_rows(found)
+        return len(found)
+
+    def _add_rows(self, rows: list[tuple[int, int, bytes]]) -> None:
+        if not rows:
+            return
+        vectors = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
+        if self._index is None:
+            self._index = self._factory.create(int(vectors.shape[1]))
+        if vectors.shape[1] != self._index.dim:
+            log.warning("vectors of %s with another size skipped", self.model)
+            return
+        self._index.add(np.array([r[1] for r in rows], dtype=np.int64), vectors)
+        self._unsaved += len(rows)
+
+    # --- searching ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._index) if self._index is not None else 0
+
+    async def neighbours(self, queries: Vectors, k: int) -> tuple[Ids, Vectors]:
+        """The ``k`` nearest stored insights of each query: (ids, cosines), -1 padded."""
+        await self.catch_up()
+        if self._index is None or queries.shape[1] != self._index.dim:
+            return (
+                np.full((len(queries), k), -1, dtype=np.int64),
+                np.full((len(queries), k), -np.inf, dtype=np.float32),
+            )
+        return self._index.search(queries.astype(np.float32), k)
+
+    def status(self) -> LibraryStatus:
+        return LibraryStatus(
+            model=self.model,
+            kind=self._factory.kind,
+            vectors=len(self),
+            high_water=self.high_water,
+            gaps=len(self._gaps),
+            path=str(self._manifest_path()) if self._manifest_path() else None,
+        )
+
+    # --- persistence --------------------------------------------------------------------------
+
+    def _stem(self) -> str:
+        digest = sha1(self.model.encode(), usedforsecurity=False).hexdigest()[:12]
+        return f"vectors-{self._factory.kind}-{digest}"
+
+    def _manifest_path(self) -> Path | None:
+        return self._directory / f"{self._stem()}.json" if self._directory else None
+
+    def _load(self) -> None:
+        manifest = self._manifest_path()
+        if manifest is None or not manifest.exists():
+            return
+        try:
+            meta: dict[str, Any] = json.loads(manifest.read_text())
+            if meta.get("model") != self.model or meta.get("kind") != self._factory.kind:
+                raise ValueError("the index belongs to another model")
+            index_file = manifest.parent / str(meta["file"])
+            self._index = self._factory.load(index_file, int(meta["dim"]))
+            self.high_water = int(meta["high_water"])
+            now = self._clock.now()
+            self._gaps = {int(i): now for i in meta.get("gaps", [])}
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            log.warning("vector index %s is not usable (%s): rebuilding it", manifest, exc)
+            self._index, self.high_water, self._gaps = None, 0, {}
+
+    def _save(self) -> None:
+        """Index file first (a new name), then the manifest naming it, each renamed into place:
+        a crash at any point leaves the previous complete pair."""
+        manifest = self._manifest_path()
+        if manifest is None or self._index is None:
+            return
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        name = f"{self._stem()}-{self.high_water}.idx"
+        tmp = manifest.parent / f".{name}.tmp"
+        self._index.save(tmp)
+        os.replace(tmp, manifest.parent / name)
+        meta = {
+            "model": self.model,
+            "kind": self._factory.kind,
+            "dim": self._index.dim,
+            "file": name,
+            "high_water": self.high_water,
+            "vectors": len(self._index),
+            "gaps": sorted(self._gaps),
+        }
+        tmp_manifest = manifest.parent / f".{manifest.name}.tmp"
+        tmp_manifest.write_text(json.dumps(meta))
+        os.replace(tmp_manifest, manifest)
+        self._unsaved = 0
+        for old in manifest.parent.glob(f"{self._stem()}-*.idx"):
+            if old.name != name:
+                old.unlink(missing_ok=True)

@@ -1,0 +1,50 @@
+"""The usearch adapter of the VectorIndex port: replace, search, save and load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adapters.vectors.usearch_index import UsearchIndexFactory
+from core.search.exact_index import ExactVectorIndex
+
+
+def unit(rows: int, dim: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(rows, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_agrees_with_exact_search_and_survives_save_and_load(tmp_path: Path) -> None:
+    factory = UsearchIndexFactory()
+    vectors = unit(2000, 32, 1)
+    ids = np.arange(10, 2010, dtype=np.int64)
+    ann, exact = factory.create(32), ExactVectorIndex(32)
+    ann.add(ids, vectors)
+    exact.add(ids, vectors)
+    queries = unit(50, 32, 2)
+    found, sims = ann.search(queries, 10)
+    truth, _ = exact.search(queries, 10)
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
+    assert overlap >= 0.95
+    assert np.all(np.diff(sims, axis=1) <= 1e-6)  # best first
+    ann.save(tmp_path / "i.usearch")
+    loaded = factory.load(tmp_path / "i.usearch", 32)
+    assert len(loaded) == 2000
+    assert np.array_equal(loaded.search(queries, 10)[0], found)
+
+
+def test_an_id_added_again_is_replaced_and_short_results_are_padded() -> None:
+    index = UsearchIndexFactory().create(4)
+    index.add(np.array([7]), np.array([[1, 0, 0, 0]], dtype=np.float32))
+    index.add(np.array([7]), np.array([[0, 1, 0, 0]], dtype=np.float32))
+    ids, sims = index.search(np.array([[0, 1, 0, 0]], dtype=np.float32), 3)
+    assert ids.tolist() == [[7, -1, -1]]
+    assert sims[0, 0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_file_that_is_no_index_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad").write_bytes(b"nope")
+    with pytest.raises(ValueError):
+        UsearchIndexFactory().load(tmp_path / "bad", 4)

@@ -1,0 +1,75 @@
+"""The search syntax: words, phrases, exclusions, filters, and whatever else people type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from core.search.exact_index import ExactVectorIndex
+from core.search.fulltext import fts5_match
+from core.search.fusion import portable_order, reciprocal_rank_fusion, stem
+from core.search.query import parse_query
+
+
+def test_words_phrases_exclusions_and_filters() -> None:
+    q = parse_query('pricing "per seat" -crypto -"free trial" show:"Lenny\'s Podcast" topic:AI '
+                    "after:2026-01-01 before:2026-02-01")  # fmt: skip
+    assert q.terms == ("pricing",)
+    assert q.phrases == (("per", "seat"),)
+    assert q.excluded == (("crypto",), ("free", "trial"))
+    assert q.show == "Lenny's Podcast"
+    assert q.topic == "ai"
+    assert q.after == datetime(2026, 1, 1, tzinfo=UTC)
+    assert q.before == datetime(2026, 2, 1, tzinfo=UTC)
+    assert q.problem is None
+
+
+def test_fts5_expression_is_quoted_words_only() -> None:
+    q = parse_query('NEAR(pricing annual) AND "churn* OR"  -{headline}: col:x ^y')
+    # Operators, stars, braces and column filters are words (or dropped), never FTS5 syntax.
+    assert fts5_match(q) == '("pricing" "annual" "churn or") NOT "headline"'
+
+
+def test_unbalanced_quotes_and_empty_queries() -> None:
+    assert parse_query('"annual plans').phrases == (("annual", "plans"),)
+    assert not parse_query('"').has_text and parse_query('"').problem is None
+    assert not parse_query("the and of").has_text
+    assert parse_query("-pricing").problem is not None  # only an exclusion: say what works
+    assert parse_query("topic:crypto").problem is None
+
+
+def test_bad_dates_are_explained() -> None:
+    assert "after:2026-01-01" in (parse_query("after:2026-13-01 pricing").problem or "")
+    assert "before:" in (parse_query("x before:soon").problem or "")
+
+
+def test_stems_meet_across_forms() -> None:
+    assert stem("pricing") == stem("prices") == stem("price") == stem("priced")
+    assert stem("companies") == stem("company")
+    assert stem("shortly") != stem("short")  # one database's stemmer agrees, the other not
+
+
+def test_portable_order_prefers_headlines_and_drops_stemmer_only_matches() -> None:
+    rows = [
+        (1, "Other", "pricing in the body", "", ""),
+        (2, "Pricing wins", "", "", ""),
+        (3, "Shortly", "", "", ""),
+    ]
+    assert portable_order(["pricing"], rows) == [2, 1]
+    assert portable_order(["short"], rows) == []
+
+
+def test_reciprocal_rank_fusion_rewards_both_lists() -> None:
+    # 3 is in both; 2 and 4 tie (second in one list each): the newer id first.
+    assert reciprocal_rank_fusion([1, 2, 3], [3, 4]) == [3, 1, 4, 2]
+
+
+def test_exact_index_replaces_and_ranks() -> None:
+    index = ExactVectorIndex(2)
+    index.add(np.array([1, 2]), np.array([[1, 0], [0, 1]], dtype=np.float32))
+    index.add(np.array([1]), np.array([[0.6, 0.8]], dtype=np.float32))  # replaced
+    ids, sims = index.search(np.array([[0, 1]], dtype=np.float32), 3)
+    assert ids.tolist() == [[2, 1, -1]]
+    assert round(float(sims[0, 1]), 3) == 0.8
+    assert len(index) == 2
