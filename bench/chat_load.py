@@ -54,6 +54,8 @@ class Figures:
     errors: int = 0
     errors_by: dict[str, int] = field(default_factory=dict)
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, MB)
+    cpu_seconds: float = 0.0  # CPU time of `podbrief run` during the load
+    stop_seconds: float | None = None  # from SIGTERM to exit
 
     def took(self, platform: str, seconds: float) -> None:
         self.latencies.append(seconds)
@@ -85,10 +87,20 @@ class Figures:
                 for name, values in self.by_platform.items()
                 for p in (50, 99)
             },
+            "cpu_ms_per_reply": round(self.cpu_seconds * 1000 / len(ordered), 1)
+            if ordered
+            else None,
+            "stop_seconds": self.stop_seconds,
             "rss_mb_start": self.rss_mb[0][1] if self.rss_mb else None,
             "rss_mb_end": self.rss_mb[-1][1] if self.rss_mb else None,
             "rss_mb_samples": self.rss_mb,
         }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (less load-sensitive than latency)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -277,6 +289,7 @@ async def run_once(chats: int, db: str, minutes: float, tmp: Path) -> dict[str, 
             await wait_listening(port)
             await api.wait_for(lambda: bool(api.webhook_url), within=120)
             started = time.monotonic()
+            cpu_before = cpu_seconds(process.pid)
             until = started + minutes * 60
             random.Random(chats)
             limits = httpx.Limits(max_connections=200)
@@ -301,14 +314,19 @@ async def run_once(chats: int, db: str, minutes: float, tmp: Path) -> dict[str, 
                             slack_chat(fake, side, n, until, think, figures, random.Random(-n))
                         )
             figures.rss_mb.append((round(time.monotonic() - started), rss_mb(process.pid)))
+            figures.cpu_seconds = cpu_seconds(process.pid) - cpu_before
         finally:
             process.terminate()
+            stopping = time.monotonic()
             try:
-                process.wait(timeout=60)
+                # In a thread: the fake APIs live on this loop and must keep answering the
+                # replies still on their way while podbrief stops.
+                await asyncio.to_thread(process.wait, 60)
             except subprocess.TimeoutExpired:  # reported: SIGTERM under load took too long
                 print("podbrief run did not stop within 60 s of SIGTERM; killed", flush=True)
                 process.kill()
                 process.wait()
+            figures.stop_seconds = round(time.monotonic() - stopping, 2)
             await api.close()
             if db == "postgres":
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -325,6 +343,7 @@ async def run_once(chats: int, db: str, minutes: float, tmp: Path) -> dict[str, 
     print(
         f"{db:8} {chats:4} chats: {result['replies']} replies, p50 {result['p50_ms']} ms, "
         f"p99 {result['p99_ms']} ms (target < {target}), errors {result['errors']}, "
+        f"CPU {result['cpu_ms_per_reply']} ms/reply, stopped in {result['stop_seconds']} s, "
         f"RSS {result['rss_mb_start']} -> {result['rss_mb_end']} MB",
         flush=True,
     )

@@ -16,6 +16,11 @@ from starlette.routing import BaseRoute
 
 log = logging.getLogger(__name__)
 
+# After SIGTERM, in-flight requests and turns get this long to finish; then they are dropped.
+# Under load a turn may wait on a slow platform API (up to its own timeouts, with retries):
+# without a bound a stop could take minutes, and a supervisor would kill us mid-write anyway.
+STOP_GRACE_SECONDS = 10.0
+
 
 class Component(Protocol):
     """A platform side of `podbrief run` (Telegram, Slack, the scheduler)."""
@@ -74,7 +79,12 @@ async def serving_on(
     routes: list[BaseRoute], sock: socket.socket
 ) -> AsyncIterator[asyncio.Task[None]]:
     """Serve ``routes`` on a listening socket until the block ends (then close it)."""
-    config = uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        Starlette(routes=routes),
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=int(STOP_GRACE_SECONDS),
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     host, port = sock.getsockname()[:2]
@@ -93,10 +103,15 @@ def _paths(routes: list[BaseRoute]) -> list[str]:
 
 
 async def run_components(
-    components: list[Component], *, host: str, port: int, stop: asyncio.Event | None = None
+    components: list[Component],
+    *,
+    host: str,
+    port: int,
+    stop: asyncio.Event | None = None,
+    stop_grace: float = STOP_GRACE_SECONDS,
 ) -> None:
     """Serve the components' routes on one ASGI server, then start them; stop on SIGINT/SIGTERM
-    (or when ``stop`` is set).
+    (or when ``stop`` is set). Each component gets ``stop_grace`` seconds to stop.
 
     The server listens before any component starts: Telegram may POST to the webhook the
     moment ``setWebhook`` returns, and Slack's first events must not meet a closed port.
@@ -116,7 +131,17 @@ async def run_components(
             await _until_stopped(stop, serving)
     finally:
         for component in reversed(started):
+            await _stop_within(component, stop_grace)
+
+
+async def _stop_within(component: Component, grace: float) -> None:
+    """Stop a component, abandoning what it still does after ``grace`` seconds."""
+    try:
+        async with asyncio.timeout(grace):
             await component.stop()
+    except TimeoutError:
+        log.warning("%s did not stop within %.0f s; dropping its unfinished work",
+                    component.name, grace)  # fmt: skip
 
 
 async def _until_stopped(stop: asyncio.Event, serving: asyncio.Task[None] | None) -> None:

@@ -54,6 +54,14 @@ async def reactivate_recipient(
     sessions: Sessions, platform: str, workspace: str, external_id: str
 ) -> bool:
     """The chat talks to us again: deliveries may resume. False if it was not inactive."""
+    # Called on every incoming message: read first, so the usual case (active) takes no
+    # write transaction (on SQLite that would queue every chat turn behind the one writer).
+    async with sessions() as session:
+        inactive = await session.scalar(
+            select(User.id).where(*_chat(platform, workspace, external_id), User.active.is_(False))
+        )
+    if inactive is None:
+        return False
     async with transaction(sessions) as session:
         result = await session.execute(
             update(User)

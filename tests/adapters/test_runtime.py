@@ -1,6 +1,6 @@
 """`podbrief run`'s shared HTTP server: it listens before any component starts (Telegram's
 setWebhook may be answered by a POST at once), a taken port is a plain error, and components
-stop in reverse order."""
+stop in reverse order, each within a grace period."""
 
 from __future__ import annotations
 
@@ -65,3 +65,21 @@ async def test_a_taken_port_is_a_plain_error_and_nothing_starts() -> None:
         with pytest.raises(HttpServerError, match=f"127.0.0.1:{port}.*PODBRIEF_HTTP_PORT"):
             await run_components([probe], host="127.0.0.1", port=port)
     assert events == []
+
+
+class Stuck(Probe):
+    """A component whose stop never finishes (a turn waiting on a platform that hangs)."""
+
+    async def stop(self) -> None:
+        self.events.append(f"stopping {self.name}")
+        await asyncio.Event().wait()
+
+
+async def test_a_component_that_does_not_stop_is_abandoned_after_the_grace() -> None:
+    port, events, stop = free_port(), list[str](), asyncio.Event()
+    components: list[Component] = [
+        Probe("first", port, events, stop),
+        Stuck("second", port, events, stop),
+    ]
+    await run_components(components, host="127.0.0.1", port=port, stop=stop, stop_grace=0.05)
+    assert events[-2:] == ["stopping second", "stop first"]
