@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 
 from core.db import Sessions, transaction
 from core.email.signup import Signup
@@ -65,15 +65,20 @@ async def set_topics(sessions: Sessions, user_id: int, topics: tuple[str, ...]) 
         await people.follow_topic(sessions, user_id, topic)
 
 
+def _subscription_of(address: str) -> Select[User, EmailSubscription]:
+    """The email recipient of ``address`` with its consent record."""
+    return (
+        select(User, EmailSubscription)
+        .join(EmailSubscription, EmailSubscription.user_id == User.id)
+        .where(User.platform == PLATFORM, User.external_id == address)
+    )
+
+
 async def find_subscriber(sessions: Sessions, address: str) -> Subscriber | None:
     """The confirmed recipient of ``address`` (normalised), or None."""
     async with sessions() as session:
         row = (
-            await session.execute(
-                select(User, EmailSubscription)
-                .join(EmailSubscription, EmailSubscription.user_id == User.id)
-                .where(User.platform == PLATFORM, User.external_id == address)
-            )
+            await session.execute(_subscription_of(address))
         ).one_or_none()
         if row is None:
             return None
@@ -117,11 +122,7 @@ async def unsubscribe(sessions: Sessions, address: str, now: datetime) -> bool:
     the same either way)."""
     async with transaction(sessions) as session:
         row = (
-            await session.execute(
-                select(User, EmailSubscription)
-                .join(EmailSubscription, EmailSubscription.user_id == User.id)
-                .where(User.platform == PLATFORM, User.external_id == address)
-            )
+            await session.execute(_subscription_of(address))
         ).one_or_none()
         if row is None:
             return False

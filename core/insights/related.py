@@ -124,15 +124,8 @@ async def _scan_library(
     while True:
         rows = (
             await session.execute(
-                select(
-                    Insight.id,
-                    Insight.episode_id,
-                    Insight.feed_id,
-                    Insight.group_id,
-                    InsightEmbedding.vector,
-                )
-                .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
-                .where(InsightEmbedding.model == model, Insight.id > after)
+                _vector_rows(model)
+                .where(Insight.id > after)
                 .order_by(Insight.id)
                 .limit(config.page_rows)
             )
@@ -140,10 +133,27 @@ async def _scan_library(
         if not rows:
             return
         after = rows[-1][0]
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
-        vectors = np.stack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
-        _score_page(batch, ids, metas, vectors, new_set, config)
+        _score_page(batch, *_page_of(rows), new_set, config)
+
+
+def _vector_rows(model: str) -> Select[int, int, int, int | None, bytes]:
+    """(id, episode, feed, group, vector) of the insights with a vector of ``model``."""
+    return (
+        select(
+            Insight.id, Insight.episode_id, Insight.feed_id, Insight.group_id,
+            InsightEmbedding.vector,
+        )
+        .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
+        .where(InsightEmbedding.model == model)
+    )  # fmt: skip
+
+
+def _page_of(rows: Sequence[Any]) -> tuple[np.ndarray, list[Meta], np.ndarray]:
+    """Rows of ``_vector_rows`` as ids, metas (a lone insight is its own group) and vectors."""
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
+    vectors = np.stack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
+    return ids, metas, vectors
 
 
 async def _scan_neighbours(
@@ -162,25 +172,11 @@ async def _scan_neighbours(
     for start in range(0, len(candidates), _IN_CHUNK):
         rows += (
             await session.execute(
-                select(
-                    Insight.id,
-                    Insight.episode_id,
-                    Insight.feed_id,
-                    Insight.group_id,
-                    InsightEmbedding.vector,
-                )
-                .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
-                .where(
-                    InsightEmbedding.model == model,
-                    Insight.id.in_(candidates[start : start + _IN_CHUNK]),
-                )
+                _vector_rows(model).where(Insight.id.in_(candidates[start : start + _IN_CHUNK]))
             )
         ).all()
     rows.sort(key=lambda r: r[0])  # an id deleted since it was indexed is simply absent
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
-    vectors = np.stack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
-    _score_page(batch, ids, metas, vectors, set(batch.ids.tolist()), config)
+    _score_page(batch, *_page_of(rows), set(batch.ids.tolist()), config)
 
 
 def _score_page(

@@ -73,6 +73,9 @@ class TelegramApiEmulator:
         self._tasks: set[asyncio.Task[None]] = set()
         self.confirmed_offset = 0
         self.last_update_id = 0
+        self._hold: tuple[str, int, int] | None = None  # method, after this many, held so far
+        self.held = 0  # requests being held open right now
+        self._let_go = asyncio.Event()
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -87,6 +90,7 @@ class TelegramApiEmulator:
     async def close(self) -> None:
         """Release long polls and finish webhook deliveries before the server stops."""
         self._closing = True
+        self.let_go()
         await self._notify()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -184,6 +188,16 @@ class TelegramApiEmulator:
             Scripted(method, chat_id, status, description, parameters, times, skip)
         )
 
+    def hold(self, method: str, *, after: int) -> None:
+        """Every ``method`` request after the first ``after`` is held open, unanswered and not
+        carried out, until ``let_go()``: the test can kill the bot with requests in flight."""
+        self._hold = (method, after, 0)
+
+    def let_go(self) -> None:
+        """Held requests end with a 502 and were never carried out (nobody is listening)."""
+        self._hold = None
+        self._let_go.set()
+
     def slow(self, method: str, seconds: float, *, chat_id: int | None = None) -> None:
         """The next matching request succeeds, but only after ``seconds``."""
         self._scripted.append(Scripted(method, chat_id, 200, "", {}, 1, delay=seconds))
@@ -221,6 +235,9 @@ class TelegramApiEmulator:
         self.calls.append((method, params))
         await self._notify()  # a test may wait for a call that is still in progress
         chat_id = params.get("chat_id")
+        if await self._held(method):
+            return web.json_response({"ok": False, "error_code": 502,
+                                      "description": "Bad Gateway"}, status=502)  # fmt: skip
         try:
             await self._apply_scripted(method, chat_id)
             handler = getattr(self, f"_m_{method}", None)
@@ -238,6 +255,21 @@ class TelegramApiEmulator:
         self.attempts.append(Attempt(method, chat_id, 200, time.monotonic()))
         await self._notify()
         return web.json_response({"ok": True, "result": result})
+
+    async def _held(self, method: str) -> bool:
+        if self._hold is None or self._hold[0] != method:
+            return False
+        name, after, seen = self._hold
+        self._hold = (name, after, seen + 1)
+        if seen < after:
+            return False
+        self.held += 1
+        await self._notify()
+        try:
+            await self._let_go.wait()
+        finally:
+            self.held -= 1
+        return True
 
     async def _apply_scripted(self, method: str, chat_id: int | None) -> None:
         for item in self._scripted:
