@@ -26,7 +26,6 @@ class Clock(Protocol):
         ...
 
 
-@runtime_checkable
 class Timer(Protocol):
     """Monotonic seconds and a way to wait (send pacing); tests pass a fake that moves time by
     hand."""
@@ -36,6 +35,7 @@ class Timer(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
+@runtime_checkable
 class Fetcher(Protocol):
     async def fetch(
         self,
