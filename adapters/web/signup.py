@@ -178,6 +178,16 @@ class EmailPages:
             return None
         return await request.form(max_files=0, max_fields=200)
 
+    async def _checked_form(self, request: Request) -> FormData | Response:
+        """The posted form of one of our pages, or the page refusing it (too large, or no valid
+        CSRF token bound to this visitor's cookie)."""
+        form = await self._form(request)
+        if form is None:
+            return self._message(request, "That was too much", "The form is too large.", status=413)
+        if not csrf_ok(await self.signer(), request, str(form.get("csrf", "")), self.clock.now()):
+            return self._csrf_refused(request)
+        return form
+
     async def _token(self, purpose: str, token: str) -> dict[str, Any]:
         return (await self.signer()).load(purpose, token, now=self.clock.now())
 
@@ -214,11 +224,9 @@ class EmailPages:
         return self._page(request, "signup.html", await self._signup_context(request))
 
     async def signup_post(self, request: Request) -> Response:
-        form = await self._form(request)
-        if form is None:
-            return self._message(request, "That was too much", "The form is too large.", status=413)
-        if not csrf_ok(await self.signer(), request, str(form.get("csrf", "")), self.clock.now()):
-            return self._csrf_refused(request)
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
         email = str(form.get("email", ""))
         topics = [str(t) for t in form.getlist("topics")]
         delivery_time, timezone = str(form.get("delivery_time", "")), str(form.get("timezone", ""))
@@ -286,11 +294,9 @@ class EmailPages:
         )
 
     async def confirm_post(self, request: Request) -> Response:
-        form = await self._form(request)
-        if form is None:
-            return self._message(request, "That was too much", "The form is too large.", status=413)
-        if not csrf_ok(await self.signer(), request, str(form.get("csrf", "")), self.clock.now()):
-            return self._csrf_refused(request)
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
         try:
             signup = Signup.from_payload(await self._token("confirm", str(form.get("t", ""))))
         except (LinkError, SignupError) as exc:
@@ -358,11 +364,9 @@ class EmailPages:
         return self._page(request, "email_settings.html", context, status)
 
     async def settings_post(self, request: Request) -> Response:
-        form = await self._form(request)
-        if form is None:
-            return self._message(request, "That was too much", "The form is too large.", status=413)
-        if not csrf_ok(await self.signer(), request, str(form.get("csrf", "")), self.clock.now()):
-            return self._csrf_refused(request)
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
         token = str(form.get("t", ""))
         try:
             address = await self._address("settings", token)
@@ -475,11 +479,9 @@ class EmailPages:
         )
 
     async def feedback_post(self, request: Request) -> Response:
-        form = await self._form(request)
-        if form is None:
-            return self._message(request, "That was too much", "The form is too large.", status=413)
-        if not csrf_ok(await self.signer(), request, str(form.get("csrf", "")), self.clock.now()):
-            return self._csrf_refused(request)
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
         try:
             address, insight_id, kind = await self._feedback(str(form.get("t", "")))
         except LinkError as exc:
