@@ -91,8 +91,13 @@ class Sender:
             return await self.finish(delivery, Outcome("failed", "gone", exc.reason, ms()))
         except RateLimited as exc:
             limiter.pause(exc.retry_after)
-            wait = timedelta(seconds=exc.retry_after)  # the platform's wait, not our backoff
-            return await self.retry(delivery, "rate_limited", str(exc), ms(), wait=wait)
+            # The platform's wait, not our backoff; and not an attempt against max_attempts:
+            # the brief is fine, the platform asked for time (a long stretch of 429s would
+            # otherwise give it up). The grace still bounds how late it may go.
+            not_before = self.clock.now() + timedelta(seconds=exc.retry_after)
+            limited = Outcome("queued", "rate_limited", str(exc), ms(), not_before,
+                              counts_as_attempt=False)  # fmt: skip
+            return await self.finish(delivery, limited)
         except MaybeSent as exc:
             return await self.finish(delivery, Outcome("failed", "maybe_sent", str(exc), ms()))
         except Exception as exc:
@@ -122,15 +127,12 @@ class Sender:
         attempt: str,
         error: str,
         latency_ms: int = 0,
-        *,
-        wait: timedelta | None = None,
     ) -> None:
         attempts = delivery.attempts + 1
         if attempts >= self.config.max_attempts:
             final = f"gave up after {attempts} attempts: {error}"
             return await self.finish(delivery, Outcome("failed", attempt, final, latency_ms))
-        delay = wait if wait is not None else self.config.backoff(attempts)
-        not_before = self.clock.now() + delay
+        not_before = self.clock.now() + self.config.backoff(attempts)
         await self.finish(delivery, Outcome("queued", attempt, error, latency_ms, not_before))
 
     async def finish(
