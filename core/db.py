@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import select
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -10,12 +11,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Integer, Select, any_, event, literal
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -61,10 +64,34 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     # No pre-ping: it costs a round trip on every checkout, and a chat turn checks out several
-    # sessions (a third of its PostgreSQL round trips under load). A connection dropped by a
-    # server restart fails one request instead; SQLAlchemy then discards the whole pool.
+    # sessions (a third of its PostgreSQL round trips under load). A connection the server
+    # closed (a restart) is noticed at checkout without one (_refuse_closed_connection).
     kwargs.setdefault("pool_recycle", 1800)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed is swapped for a new one at checkout.
+
+    A server restart or ``pg_terminate_backend`` closes the socket of every idle pooled
+    connection (the server says why, then hangs up). Without this the first statement on
+    each fails, and with it whatever was being written down, such as a message that just
+    went out. No round trip: an idle connection has nothing to read unless the server has
+    spoken, which one syscall tells; raising DisconnectionError makes the pool discard it
+    and check out another (a restart then refreshes the whole pool at once)."""
+    driver = getattr(dbapi_conn, "driver_connection", None)
+    if driver is None:
+        return
+    try:
+        fd = driver.pgconn.socket
+        readable, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError, psycopg.OperationalError) as exc:
+        raise DisconnectionError(f"the connection is closed: {exc}") from exc
+    if readable or driver.closed:
+        raise DisconnectionError("the server closed this connection")
 
 
 def session_factory(engine: AsyncEngine) -> Sessions:

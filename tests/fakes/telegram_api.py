@@ -88,6 +88,7 @@ class TelegramApiEmulator:
         self._hold: tuple[str, int, int] | None = None  # method, after this many, held so far
         self.held = 0  # requests being held open right now
         self._let_go = asyncio.Event()
+        self._carry_out = False
         self._outage: tuple[str, str, int] | None = None  # method, kind, good ones still due
 
     # --- wiring ---------------------------------------------------------------------------
@@ -206,9 +207,11 @@ class TelegramApiEmulator:
         carried out, until ``let_go()``: the test can kill the bot with requests in flight."""
         self._hold = (method, after, 0)
 
-    def let_go(self) -> None:
-        """Held requests end with a 502 and were never carried out (nobody is listening)."""
+    def let_go(self, *, carry_out: bool = False) -> None:
+        """Held requests end with a 502 and were never carried out (nobody is listening);
+        with ``carry_out``, they go on and are answered as usual instead."""
         self._hold = None
+        self._carry_out = carry_out
         self._let_go.set()
 
     def outage(self, method: str, kind: str, *, after: int = 0) -> None:
@@ -308,7 +311,7 @@ class TelegramApiEmulator:
             await self._let_go.wait()
         finally:
             self.held -= 1
-        return True
+        return not self._carry_out
 
     async def _apply_scripted(self, method: str, chat_id: int | None) -> None:
         for item in self._scripted:
