@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Integer, Select, any_, event, literal
@@ -81,14 +80,16 @@ def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> Non
     each fails, and with it whatever was being written down, such as a message that just
     went out. No round trip: an idle connection has nothing to read unless the server has
     spoken, which one syscall tells; raising DisconnectionError makes the pool discard it
-    and check out another (a restart then refreshes the whole pool at once)."""
+    and connect it afresh."""
+    from psycopg import OperationalError  # loaded already: this engine runs on psycopg
+
     driver = getattr(dbapi_conn, "driver_connection", None)
     if driver is None:
         return
     try:
         fd = driver.pgconn.socket
         readable, _, _ = select.select([fd], [], [], 0)
-    except (OSError, ValueError, psycopg.OperationalError) as exc:
+    except (OSError, ValueError, OperationalError) as exc:
         raise DisconnectionError(f"the connection is closed: {exc}") from exc
     if readable or driver.closed:
         raise DisconnectionError("the server closed this connection")

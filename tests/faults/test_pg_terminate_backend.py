@@ -53,10 +53,11 @@ async def _seed(url: str) -> None:
 
 
 def _terminate(application_name: str) -> int:
-    """Terminate every connection of the workers (and only theirs: the database is shared)."""
+    """Terminate every connection of the workers (and only theirs: the database is shared),
+    waiting up to 10 s for each to be gone, as after a restart."""
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
             " WHERE application_name LIKE %s AND pid <> pg_backend_pid()",
             (application_name + "%",),
         ).fetchall()
