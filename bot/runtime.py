@@ -40,8 +40,11 @@ class HttpServerError(RuntimeError):
     """The shared HTTP server could not listen; the message says where and why."""
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """Bind and listen at once, so requests queue from now on (even before uvicorn accepts)."""
+def listening_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Bind and listen at once, so requests queue from now on (even before uvicorn accepts).
+
+    ``reuse_port``: other sockets may bind the same port (SO_REUSEPORT), and the kernel then
+    spreads new connections over them (see ``listening_sockets``)."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -51,6 +54,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
         raise HttpServerError(f"cannot listen on {host}:{port}: {exc}") from exc
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(2048)
     except OSError as exc:
@@ -60,6 +65,28 @@ def listening_socket(host: str, port: int) -> socket.socket:
             "set PODBRIEF_HTTP_PORT (or PODBRIEF_HTTP_HOST) to a free one"
         ) from exc
     return sock
+
+
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` sockets listening on one port, one per worker process, where SO_REUSEPORT
+    exists (Linux, BSDs); else one socket shared by all.
+
+    One shared socket is accepted from by whichever process wakes first, and asyncio then
+    accepts every waiting connection in one go: 49 of 50 keep-alive clients landed on one of
+    two workers, which left the other core idle. With a socket each, the kernel spreads
+    connections evenly by their addresses."""
+    if count == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        return [listening_socket(host, port)] * count
+    first = listening_socket(host, port, reuse_port=True)
+    sockets = [first]
+    try:
+        for _ in range(count - 1):  # the same port as the first (which may have been 0)
+            sockets.append(listening_socket(host, first.getsockname()[1], reuse_port=True))
+    except HttpServerError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 @asynccontextmanager

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, Select, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.chat.search import search_insights
-from core.db import session_factory
+from core.db import inline_reads, session_factory
 from core.models import Episode, Feed, Insight, InsightTopic, RelatedEdge
 from core.ports import Clock, Embedder
 from core.web.urls import topic_from_slug
@@ -219,10 +219,6 @@ def _insight_page_query() -> Select[Any]:
     )
 
 
-# Built once: building a statement (and its cache key) costs more than running it.
-INSIGHT_PAGE = _insight_page_query()
-
-
 def other_shows_first(
     show_id: int, related: Sequence[InsightSummary]
 ) -> tuple[InsightSummary, ...]:
@@ -289,6 +285,7 @@ class WebPages:
         # request (the chat's search still gets its sessions).
         self.engine, self.clock, self.embedder = engine, clock, embedder
         self.sessions = session_factory(engine)
+        self.reads = inline_reads(self.sessions)
         self._insights = _TtlCache(clock, cache_ttl, cache_size)
 
     async def insight(self, insight_id: int) -> InsightDetail | None:
@@ -301,8 +298,9 @@ class WebPages:
         return detail
 
     async def _load_insight(self, insight_id: int) -> InsightDetail | None:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(INSIGHT_PAGE, {"insight_id": insight_id})).all()
+        # Built and compiled once; on SQLite run on the loop (an indexed read of seven rows costs
+        # less than one hand-off to aiosqlite's thread, and a page made five: see InlineReads).
+        rows = await self.reads.rows(_insight_page_query, {"insight_id": insight_id})
         if not rows or rows[0][-1] != 0:
             return None
         row = rows[0]
