@@ -97,8 +97,7 @@ def web(
     # Fork (not spawn): each child inherits the listening socket as it is.
     context = multiprocessing.get_context("fork")
     children = [
-        context.Process(target=_worker, args=(settings, sockets, index))
-        for index in range(workers)
+        context.Process(target=_worker, args=(settings, sockets, index)) for index in range(workers)
     ]
     for child in children:
         child.start()

@@ -13,6 +13,9 @@ from typing import Any, Protocol
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
+
+from adapters.web.app import WebApp, WebComponent
 
 log = logging.getLogger(__name__)
 
@@ -91,24 +94,32 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
 
 @asynccontextmanager
 async def http_server(
-    routes: list[BaseRoute], host: str, port: int
+    routes: list[BaseRoute], host: str, port: int, front: WebApp | None = None
 ) -> AsyncIterator[asyncio.Task[None] | None]:
     """Serve ``routes`` (none: no server) until the block ends; yields the serving task."""
     if not routes:
         yield None
         return
-    async with serving_on(routes, listening_socket(host, port)) as task:
+    async with serving_on(routes, listening_socket(host, port), front=front) as task:
         yield task
 
 
 @asynccontextmanager
 async def serving_on(
-    routes: list[BaseRoute], sock: socket.socket
+    routes: list[BaseRoute], sock: socket.socket, *, front: WebApp | None = None
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """Serve ``routes`` on a listening socket until the block ends (then close it)."""
+    """Serve ``routes`` on a listening socket until the block ends (then close it).
+
+    With ``front`` (the public pages), every response carries the pages' security headers and
+    unknown paths and methods get its HTML 404 and 405 pages, whichever component's routes
+    are beside them."""
+    app: ASGIApp = Starlette(
+        routes=routes, exception_handlers=dict(front.error_handlers()) if front else None
+    )
     config = uvicorn.Config(
-        Starlette(routes=routes),
+        front.guard(app) if front else app,
         log_level="warning",
+        access_log=False,  # a log call per request, which the warning level then drops
         lifespan="off",
         timeout_graceful_shutdown=int(STOP_GRACE_SECONDS),
     )
@@ -148,9 +159,10 @@ async def run_components(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     routes = [route for component in components for route in component.routes()]
+    front = next((c.app for c in components if isinstance(c, WebComponent)), None)
     started: list[Component] = []
     try:
-        async with http_server(routes, host, port) as serving:
+        async with http_server(routes, host, port, front) as serving:
             for component in components:
                 await component.start()
                 started.append(component)

@@ -129,7 +129,10 @@ class InlineReads:
         if rows is not None:
             converters = self._converters(query)
             return [
-                tuple(v if f is None or v is None else f(v) for f, v in zip(converters, row))
+                tuple(
+                    v if f is None or v is None else f(v)
+                    for f, v in zip(converters, row, strict=True)
+                )
                 for row in rows
             ]
         async with self.engine.connect() as connection:
@@ -202,6 +205,8 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=0")
     return conn
+
+
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
