@@ -21,7 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.run_web import web_app
-from bot.runtime import HttpServerError, listening_sockets, serving_on
+from bot.runtime import (
+    HttpServerError,
+    listening_sockets,
+    serving_on,
+)
 from bot.settings import Settings, load_settings
 from bot.wiring import build_embedder, open_services
 
