@@ -57,9 +57,13 @@ def test_the_pages_are_served_by_several_processes(tmp_path: Path) -> None:
         web.send_signal(signal.SIGTERM)
         assert web.wait(timeout=30) == 0
     finally:
-        if web.poll() is None:
-            web.kill()
-            web.wait()
+        if web.poll() is None:  # a failed check: SIGTERM first, so the workers end too
+            web.terminate()
+            try:
+                web.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait()
 
 
 def _connections_per_worker(parent: int, port: int, count: int) -> list[int]:
