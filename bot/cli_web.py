@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 
 WEB_HELP = (
     'Serve only the public web pages (see README "Web") on PODBRIEF_HTTP_HOST:'
-    "PODBRIEF_HTTP_PORT until Ctrl-C or SIGTERM, in --workers processes sharing one socket. "
-    "Needs PODBRIEF_PUBLIC_URL. Use it when `podbrief run` (which serves the pages too) "
-    "should leave them to processes of their own."
+    "PODBRIEF_HTTP_PORT until Ctrl-C or SIGTERM, in --workers processes (each with its own "
+    "socket on the port). Needs PODBRIEF_PUBLIC_URL. Use it when `podbrief run` (which serves "
+    "the pages too) should leave them to processes of their own."
 )
 
 
