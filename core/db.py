@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Sessions = async_sessionmaker[AsyncSession]
+_SQLITE = sqlite.dialect()  # compiles InlineReads' statements and converts their values
 CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
 
 
@@ -123,6 +124,7 @@ class InlineReads:
         self.engine = engine
         self._sql: dict[Callable[[], Select[Any]], tuple[str, list[str], dict[str, Any]]] = {}
         self._stmts: dict[Callable[[], Select[Any]], Select[Any]] = {}
+        self._processors: dict[Callable[[], Select[Any]], list[Callable[[Any], Any] | None]] = {}
         self._conn: sqlite3.Connection | None = None
         self._opened = False
 
@@ -140,19 +142,55 @@ class InlineReads:
     async def scalars(self, query: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Any]:
         """The first column of the rows of ``query()``, a statement whose named ``bindparam``s
         take their values from ``params``. Built and compiled once per ``query``."""
-        conn = self.sqlite_connection()
-        if conn is not None:
-            sql, names, defaults = self._compiled(query)
-            values = defaults | params
-            try:
-                rows = conn.execute(sql, [values[name] for name in names]).fetchall()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-            else:
-                return [row[0] for row in rows]
+        rows = self._inline(query, params)
+        if rows is not None:
+            return [row[0] for row in rows]
         async with self.engine.connect() as connection:
             return list((await connection.execute(self._statement(query), params)).scalars())
+
+    async def rows(
+        self, query: Callable[[], Select[Any]], params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``query()`` (as ``scalars``), each value converted as the engine converts
+        it (dates, JSON)."""
+        rows = self._inline(query, params)
+        if rows is not None:
+            converters = self._converters(query)
+            return [
+                tuple(
+                    v if f is None or v is None else f(v)
+                    for f, v in zip(converters, row, strict=True)
+                )
+                for row in rows
+            ]
+        async with self.engine.connect() as connection:
+            return [tuple(r) for r in (await connection.execute(self._statement(query), params))]
+
+    def _inline(
+        self, query: Callable[[], Select[Any]], params: dict[str, Any]
+    ) -> list[tuple[Any, ...]] | None:
+        """The raw rows from the plain connection; None: go the async way."""
+        conn = self.sqlite_connection()
+        if conn is None:
+            return None
+        sql, names, defaults = self._compiled(query)
+        values = defaults | params
+        try:
+            rows: list[tuple[Any, ...]] = conn.execute(sql, [values[n] for n in names]).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            return None
+        return rows
+
+    def _converters(self, query: Callable[[], Select[Any]]) -> list[Callable[[Any], Any] | None]:
+        found = self._processors.get(query)
+        if found is None:
+            found = self._processors[query] = [
+                column.type.dialect_impl(_SQLITE).result_processor(_SQLITE, None)
+                for column in self._statement(query).selected_columns
+            ]
+        return found
 
     def _statement(self, query: Callable[[], Select[Any]]) -> Select[Any]:
         stmt = self._stmts.get(query)
@@ -163,7 +201,7 @@ class InlineReads:
     def _compiled(self, query: Callable[[], Select[Any]]) -> tuple[str, list[str], dict[str, Any]]:
         found = self._sql.get(query)
         if found is None:
-            compiled = self._statement(query).compile(dialect=sqlite.dialect())
+            compiled = self._statement(query).compile(dialect=_SQLITE)
             names = list(compiled.positiontup or ())
             defaults = {k: v for k, v in compiled.params.items() if v is not None}
             found = self._sql[query] = (str(compiled), names, defaults)
@@ -195,6 +233,8 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=0")
     return conn
+
+
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
