@@ -7,6 +7,7 @@ import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -167,6 +168,16 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=0")
     return conn
+def iso_utc(value: datetime | None) -> str | None:
+    """A time as JSON text for a statement that reads its rows from JSON (json_to_recordset):
+    the rule of ``UTCDateTime``, aware times only, written in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).isoformat()
+
+
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
