@@ -478,9 +478,7 @@ def main() -> None:
         action="store_true",
         help="compose for --seconds only and extrapolate (default: compose every brief)",
     )
-    parser.add_argument(
-        "--compose-only", action="store_true", help="skip the send phase (step 3)"
-    )
+    parser.add_argument("--compose-only", action="store_true", help="skip the send phase (step 3)")
     parser.add_argument("--pg", default=PG)
     parser.add_argument("--child", choices=["compose", "send"])
     parser.add_argument("--url", default="")

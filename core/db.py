@@ -168,6 +168,8 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=0")
     return conn
+
+
 def iso_utc(value: datetime | None) -> str | None:
     """A time as JSON text for a statement that reads its rows from JSON (json_to_recordset):
     the rule of ``UTCDateTime``, aware times only, written in UTC."""

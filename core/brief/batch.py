@@ -259,8 +259,7 @@ async def _store_rows(
 ) -> dict[int, int]:
     briefs, items = cast(Table, Brief.__table__), cast(Table, BriefItem.__table__)
     rows = [
-        {"user_id": uid, "local_date": dates[uid], "kind": kind, "created_at": now}
-        for uid in fresh
+        {"user_id": uid, "local_date": dates[uid], "kind": kind, "created_at": now} for uid in fresh
     ]
     stmt = insert(briefs).returning(briefs.c.id, briefs.c.user_id, sort_by_parameter_order=True)
     stored = {uid: bid for bid, uid in await conn.execute(stmt, rows)}
@@ -357,5 +356,3 @@ async def _fresh_results(
 
 def _after_position(entry: BriefEntry) -> tuple[Any, ...]:
     return astuple(entry)[2:]
-
-
