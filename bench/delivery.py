@@ -12,6 +12,9 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
    its bound measured in the same run on the same data: ranking alone (the pool and every
    profile read before the clock starts, then ``core.brief.batch``'s ranking of every
    recipient in one process, no database); ``compose_ratio`` is compose / that bound.
+   In CPU time (steadier on a shared machine; labelled so): ``compose_cpu_ratio`` is the
+   workers' CPU time / ranking's, ``compose_cpu_ratio_with_db`` adds the CPU time of the
+   PostgreSQL backends that served the workers (read from /proc: the server must run here).
 3. send: on a fresh set of due recipients, for ``--seconds``, the workers send through a
    loopback fake Telegram on 127.0.0.1 that enforces Telegram's limits (at most 30 messages
    in any second overall, 1 a second per chat, 20 a minute per group) and answers 429 with
@@ -26,7 +29,7 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
    message above the free 30/s).
 
 Usage: .venv/bin/python bench/delivery.py [--recipients N] [--seconds S] [--processes 1 2]
-                                          [--sample] [--pg URL]
+                                          [--sample] [--compose-only] [--pg URL]
 The last line printed is one JSON object with the figures.
 """
 

@@ -5,7 +5,10 @@
 Beside the cold ingest, its bound measured in the same run on the same feeds: feedparser alone
 (the same options as ours) parsing every feed body on as many processes as ingest parses with
 (``--workers``, default the cores). ``cold_ratio`` is cold ingest / that bound (target at most
-1.25); all-304 should take under 3 s. The last line is one JSON object with the figures.
+1.25); all-304 should take under 3 s. In CPU time (steadier on a shared machine; labelled so):
+``cold_cpu_ratio`` is the ingest process's plus its parse workers' CPU time / the bound's
+workers'. The parse workers are started before the clock, as the bound's are. The last line
+is one JSON object with the figures.
 """
 
 from __future__ import annotations
