@@ -91,6 +91,9 @@ class Recorder:
 
 async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -> None:
     """Statuses, attempt rows and chat contexts of many deliveries in one transaction."""
+    if sessions.kw["bind"].dialect.name == "postgresql":
+        async with one_statement(sessions) as conn:
+            return await write_entries_pg(conn, worker, entries, _ERROR_MAX)
     table = cast(Table, Delivery.__table__)
     base = {
         "status": bindparam("new_status"),
@@ -125,9 +128,6 @@ async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -
         }
         for e in entries
     ]
-    if sessions.kw["bind"].dialect.name == "postgresql":
-        async with one_statement(sessions) as conn:
-            return await write_entries_pg(conn, worker, entries, _ERROR_MAX)
     async with transaction(sessions) as session:
         conn = await session.connection()
         for is_sent, rows in by_shape.items():
