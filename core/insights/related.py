@@ -29,8 +29,11 @@ from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bon
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.vectors import VectorLibrary
 
-_IN_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
-_EDGES = cast(Table, RelatedEdge.__table__)  # Core inserts: the ORM bulk path costs more
+# Ids per IN (...) list: one statement for an episode's candidates (10 x 306), still well
+# under the parameter limits (SQLite 32,766 since 3.32, PostgreSQL 65,535).
+_IN_CHUNK = 5_000
+_EDGES = cast(Table, RelatedEdge.__table__)  # Core statements: the ORM bulk paths cost more
+_INSIGHTS = cast(Table, Insight.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +83,15 @@ async def link_new_insights(
         await _scan_neighbours(session, batch, model, config, library)
     else:
         await _scan_library(session, batch, model, config)
-    groups = await _assign_groups(session, batch, config)
+    groups = _assign_groups(batch, config)
     new_metas = {
         int(i): Meta(m.episode_id, m.feed_id, groups[int(i)])
         for i, m in zip(batch.ids, batch.metas, strict=True)
     }
     batch.known.update(new_metas)
-    await _write_new_edges(session, batch, new_metas, config)
-    await _update_existing(session, batch, new_metas, config)
+    new_edges = _new_edges(batch, new_metas, config)
+    changed = await _changed_lists(session, batch, new_metas, config)
+    await _write(session, groups, new_edges, changed)
 
 
 async def _load_batch(
@@ -169,12 +173,8 @@ async def _scan_neighbours(
     found, _sims = await library.neighbours(batch.vectors, k)
     candidates = sorted(set(found[found >= 0].tolist()) | set(batch.ids.tolist()))
     rows: list[Any] = []
-    for start in range(0, len(candidates), _IN_CHUNK):
-        rows += (
-            await session.execute(
-                _vector_rows(model).where(Insight.id.in_(candidates[start : start + _IN_CHUNK]))
-            )
-        ).all()
+    for chunk in _chunks(candidates):
+        rows += (await session.execute(_vector_rows(model).where(Insight.id.in_(chunk)))).all()
     rows.sort(key=lambda r: r[0])  # an id deleted since it was indexed is simply absent
     _score_page(batch, *_page_of(rows), set(batch.ids.tolist()), config)
 
@@ -210,9 +210,7 @@ def _score_page(
             batch.known[i] = meta
 
 
-async def _assign_groups(
-    session: AsyncSession, batch: _Batch, config: RelatedConfig
-) -> dict[int, int]:
+def _assign_groups(batch: _Batch, config: RelatedConfig) -> dict[int, int]:
     groups: dict[int, int] = {}
     for k, insight_id in enumerate(batch.ids.tolist()):
         twin = int(batch.dup_id[k])
@@ -220,59 +218,49 @@ async def _assign_groups(
             groups[insight_id] = groups.get(twin) or batch.known[twin].group_id
         else:
             groups[insight_id] = insight_id
-    for insight_id, group_id in groups.items():
-        await session.execute(
-            update(Insight).where(Insight.id == insight_id).values(group_id=group_id)
-        )
     return groups
 
 
-async def _write_new_edges(
-    session: AsyncSession, batch: _Batch, new_metas: dict[int, Meta], config: RelatedConfig
-) -> None:
+def _new_edges(
+    batch: _Batch, new_metas: dict[int, Meta], config: RelatedConfig
+) -> dict[int, list[tuple[int, float]]]:
     group_of = {i: m.group_id for i, m in batch.known.items()}
-    rows: list[dict[str, object]] = []
-    for k, insight_id in enumerate(batch.ids.tolist()):
-        own = new_metas[insight_id].group_id
-        for rank, (related_id, sim) in enumerate(
-            pick_top(batch.edges.row(k), own, group_of, config.top_k)
-        ):
-            rows.append(_edge(insight_id, related_id, rank, sim))
-    if rows:
-        await session.execute(insert(_EDGES), rows)
+    return {
+        insight_id: pick_top(
+            batch.edges.row(k), new_metas[insight_id].group_id, group_of, config.top_k
+        )
+        for k, insight_id in enumerate(batch.ids.tolist())
+    }
 
 
-async def _update_existing(
+async def _changed_lists(
     session: AsyncSession, batch: _Batch, new_metas: dict[int, Meta], config: RelatedConfig
-) -> None:
-    """Re-rank the lists of existing insights that a new insight may now belong to."""
+) -> dict[int, list[tuple[int, float]]]:
+    """The new lists of existing insights a new insight now belongs to (only those that
+    change): two reads for all of them, whatever their number."""
     offers: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for k, new_id in enumerate(batch.ids.tolist()):
         for _key, sim, old_id in batch.fanout.row(k):
             offers[old_id].append((new_id, sim))
-    old_ids = sorted(offers)
-    for start in range(0, len(old_ids), _IN_CHUNK):
-        chunk = await _may_change(
-            session, old_ids[start : start + _IN_CHUNK], offers, batch, new_metas, config
+    owners = await _may_change(session, sorted(offers), offers, batch, new_metas, config)
+    current = await _current_edges(session, owners)
+    changed: dict[int, list[tuple[int, float]]] = {}
+    for old_id in owners:
+        owner = batch.known[old_id]
+        have = current.get(old_id, [])
+        metas = {rid: meta for rid, _sim, meta in have} | {
+            nid: new_metas[nid] for nid, _sim in offers[old_id]
+        }
+        sims = {rid: sim for rid, sim, _meta in have} | dict(offers[old_id])
+        ranked = sorted(
+            ((s + place_bonus(owner, metas[r]), s, r) for r, s in sims.items()),
+            key=lambda e: (-e[0], e[2]),
         )
-        current = await _current_edges(session, chunk)
-        changed: dict[int, list[tuple[int, float]]] = {}
-        for old_id in chunk:
-            owner = batch.known[old_id]
-            have = current.get(old_id, [])
-            metas = {rid: meta for rid, _sim, meta in have} | {
-                nid: new_metas[nid] for nid, _sim in offers[old_id]
-            }
-            sims = {rid: sim for rid, sim, _meta in have} | dict(offers[old_id])
-            ranked = sorted(
-                ((s + place_bonus(owner, metas[r]), s, r) for r, s in sims.items()),
-                key=lambda e: (-e[0], e[2]),
-            )
-            group_of = {r: m.group_id for r, m in metas.items()}
-            best = pick_top(ranked, owner.group_id, group_of, config.top_k)
-            if [r for r, _ in best] != [rid for rid, _sim, _meta in have]:
-                changed[old_id] = best
-        await _replace_edges(session, changed)
+        group_of = {r: m.group_id for r, m in metas.items()}
+        best = pick_top(ranked, owner.group_id, group_of, config.top_k)
+        if [r for r, _ in best] != [rid for rid, _sim, _meta in have]:
+            changed[old_id] = best
+    return changed
 
 
 async def _may_change(
@@ -287,30 +275,24 @@ async def _may_change(
     last (10th) edge some offered insight outranks. An offer ranked below the last edge sorts
     after all ten, which are already one per group, so that list stays as it is; skipping it
     saves reading and comparing its ten edges (one indexed read of rank top_k - 1 instead)."""
-    if not owners:
-        return []
-    last = {
-        owner: (score + place_bonus(batch.known[owner], Meta(episode, feed, 0)), related)
-        for owner, related, score, episode, feed in (
+    last: dict[int, float] = {}
+    for chunk in _chunks(owners):
+        for owner, score, episode, feed in (
             await session.execute(
                 select(
-                    RelatedEdge.insight_id,
-                    RelatedEdge.related_id,
-                    RelatedEdge.score,
-                    Insight.episode_id,
-                    Insight.feed_id,
+                    RelatedEdge.insight_id, RelatedEdge.score, Insight.episode_id, Insight.feed_id
                 )
                 .join(Insight, Insight.id == RelatedEdge.related_id)
-                .where(RelatedEdge.insight_id.in_(owners), RelatedEdge.rank == config.top_k - 1)
+                .where(RelatedEdge.insight_id.in_(chunk), RelatedEdge.rank == config.top_k - 1)
             )
-        ).all()
-    }
+        ).all():
+            last[owner] = score + place_bonus(batch.known[owner], Meta(episode, feed, 0))
     keep = []
     for owner in owners:
         if owner not in last:
             keep.append(owner)
             continue
-        floor = last[owner][0]
+        floor = last[owner]
         meta = batch.known[owner]
         if any(sim + place_bonus(meta, new_metas[nid]) >= floor for nid, sim in offers[owner]):
             keep.append(owner)
@@ -320,38 +302,56 @@ async def _may_change(
 async def _current_edges(
     session: AsyncSession, owners: list[int]
 ) -> dict[int, list[tuple[int, float, Meta]]]:
-    rows = (
-        await session.execute(
-            select(
-                RelatedEdge.insight_id,
-                RelatedEdge.related_id,
-                RelatedEdge.score,
-                Insight.episode_id,
-                Insight.feed_id,
-                Insight.group_id,
-            )
-            .join(Insight, Insight.id == RelatedEdge.related_id)
-            .where(RelatedEdge.insight_id.in_(owners))
-            .order_by(RelatedEdge.insight_id, RelatedEdge.rank)
-        )
-    ).all()
     current: dict[int, list[tuple[int, float, Meta]]] = defaultdict(list)
-    for owner, related, score, episode, feed, group in rows:
-        current[owner].append((related, score, Meta(episode, feed, group or related)))
+    for chunk in _chunks(owners):
+        rows = (
+            await session.execute(
+                select(
+                    RelatedEdge.insight_id,
+                    RelatedEdge.related_id,
+                    RelatedEdge.score,
+                    Insight.episode_id,
+                    Insight.feed_id,
+                    Insight.group_id,
+                )
+                .join(Insight, Insight.id == RelatedEdge.related_id)
+                .where(RelatedEdge.insight_id.in_(chunk))
+                .order_by(RelatedEdge.insight_id, RelatedEdge.rank)
+            )
+        ).all()
+        for owner, related, score, episode, feed, group in rows:
+            current[owner].append((related, score, Meta(episode, feed, group or related)))
     return current
 
 
-async def _replace_edges(session: AsyncSession, lists: dict[int, list[tuple[int, float]]]) -> None:
-    if not lists:
-        return
-    await session.execute(delete(RelatedEdge).where(RelatedEdge.insight_id.in_(list(lists))))
+async def _write(
+    session: AsyncSession,
+    groups: dict[int, int],
+    new_edges: dict[int, list[tuple[int, float]]],
+    changed: dict[int, list[tuple[int, float]]],
+) -> None:
+    """Groups, the new insights' lists and the changed lists: three statements (executemany
+    is one round trip: one thread hand-off on SQLite, one pipeline on psycopg)."""
+    await session.execute(
+        update(_INSIGHTS)
+        .where(_INSIGHTS.c.id == bindparam("b_id"))
+        .values(group_id=bindparam("b_group")),
+        [{"b_id": i, "b_group": g} for i, g in groups.items()],
+    )
+    for chunk in _chunks(sorted(changed)):
+        await session.execute(delete(RelatedEdge).where(RelatedEdge.insight_id.in_(chunk)))
     rows = [
         _edge(owner, related, rank, sim)
+        for lists in (new_edges, changed)
         for owner, best in lists.items()
         for rank, (related, sim) in enumerate(best)
     ]
     if rows:
         await session.execute(insert(_EDGES), rows)
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
 
 
 def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, object]:
