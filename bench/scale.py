@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.vectors.usearch_index import UsearchIndexFactory
@@ -172,59 +172,93 @@ def dir_size(path: Path) -> int:
 
 
 def _pg_url(schema: str) -> str:
-    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+    return f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={APP}"
+
+
+APP = f"scale-bench-{os.getpid()}"
+
+
+async def cpu_seconds(sessions: Any, db: str) -> float:
+    """CPU used so far by this process (every thread) and, on PostgreSQL, by the server
+    backends serving it (same machine: read from /proc), so a figure does not depend on how
+    long the process waited for a core on a shared machine."""
+    used = time.process_time()
+    if db == "postgres":
+        async with sessions() as session:
+            pids = (
+                await session.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE application_name = :app"),
+                    {"app": APP},
+                )
+            ).scalars()
+            used += sum(_proc_cpu(pid) for pid in pids)
+    return used
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of a process, in seconds (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # a tiny /proc read: no need for a thread
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def build(db: str, size: int, keep: Path) -> dict[str, Any]:
     """Store the library, build its index and seed its lists, once: kept in ``keep`` (and a
-    PostgreSQL schema named after the size) so linking and search can be measured again."""
+    PostgreSQL schema named after the size) so linking and search can be measured again.
+    Each step notes its figures when done, so an interrupted build resumes at the next step
+    (an index put in place by bench/scale_index.py is loaded, not built again)."""
     marker = keep / f"built-{db}-{size}.json"
     if marker.exists():
         built: dict[str, Any] = json.loads(marker.read_text())
         return built
+    steps = keep / f"building-{db}-{size}.json"
+    done: dict[str, Any] = json.loads(steps.read_text()) if steps.exists() else {}
     model = WordLlamaEmbedder().name
+    directory = keep / f"vectors-{db}-{size}"
     if db == "sqlite":
-        (keep / f"scale-{size}.sqlite3").unlink(missing_ok=True)
         url = f"sqlite:///{keep / f'scale-{size}.sqlite3'}"
     else:
-        schema = f"scale_bench_{size}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = _pg_url(schema)
-    directory = keep / f"vectors-{db}-{size}"
-    shutil.rmtree(directory, ignore_errors=True)
+        url = _pg_url(f"scale_bench_{size}")
+    if "load_s" not in done:
+        if db == "sqlite":
+            (keep / f"scale-{size}.sqlite3").unlink(missing_ok=True)
+        else:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "scale_bench_{size}" CASCADE')
+                conn.execute(f'CREATE SCHEMA "scale_bench_{size}"')
+        shutil.rmtree(directory, ignore_errors=True)
     engine = create_engine(url)
     try:
-        await migrate(engine)
         sessions = session_factory(engine)
         rows, vectors = insights(size, seed=1)
-        t = time.perf_counter()
-        await store_insights(sessions, rows, vectors, model)
+        if "load_s" not in done:
+            await migrate(engine)
+            t = time.perf_counter()
+            await store_insights(sessions, rows, vectors, model)
+            done["load_s"] = round(time.perf_counter() - t, 1)
+            steps.write_text(json.dumps(done))
         del rows
-        load_s = time.perf_counter() - t
         library = VectorLibrary(
             sessions, UsearchIndexFactory(), model, SystemClock(), directory=directory
         )
         t = time.perf_counter()
         await library.open()
-        build_s = time.perf_counter() - t
-        await library.close()
-        index_mb = dir_size(directory) / 1e6
+        if "index_build_s" not in done:
+            done["index_build_s"] = round(time.perf_counter() - t, 1)
+            await library.close()
+            done["index_mb"] = round(dir_size(directory) / 1e6, 1)
+            steps.write_text(json.dumps(done))
         t = time.perf_counter()
         await seed_edges(sessions, library, vectors)
-        seed_s = time.perf_counter() - t
+        done["seed_edges_s"] = round(time.perf_counter() - t, 1)
     finally:
         await engine.dispose()
-    built = {
-        "load_s": round(load_s, 1),
-        "index_build_s": round(build_s, 1),
-        "index_mb": round(index_mb, 1),
-        "seed_edges_s": round(seed_s, 1),
-        "build_load": os.getloadavg()[0],
-    }
-    marker.write_text(json.dumps(built))
-    return built
+    done["build_load"] = os.getloadavg()[0]
+    marker.write_text(json.dumps(done))
+    return done
 
 
 async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
@@ -256,6 +290,7 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
                 or 0
             )
         new_rows, new_vectors = insights(EPISODES * 10, seed=99 + runs)
+        cpu = await cpu_seconds(sessions, db)
         link_ms = [
             1000
             * await add_episode(
@@ -268,13 +303,17 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
             )
             for k in range(EPISODES)
         ]
+        link_cpu = (await cpu_seconds(sessions, db) - cpu) / EPISODES
         embedder = WordLlamaEmbedder()
         await embedder.embed(["warm up"])
         search_ms = []
-        for q in mixed_queries(insights(min(size, 20_000), seed=1)[0], QUERIES):
+        queries_text = mixed_queries(insights(min(size, 20_000), seed=1)[0], QUERIES)
+        cpu = await cpu_seconds(sessions, db)
+        for q in queries_text:
             t = time.perf_counter()
             await search_insights(sessions, embedder, q, limit=10, library=library)
             search_ms.append(1000 * (time.perf_counter() - t))
+        search_cpu = (await cpu_seconds(sessions, db) - cpu) / QUERIES
         queries = library_vectors(RECALL_QUERIES, seed=1234)
         found, _ = await library.neighbours(queries, 10)
         exact = await exact_top10(sessions, model, queries)
@@ -287,8 +326,10 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
             "insights": size,
             "link_ms_p50": round(float(np.percentile(link_ms, 50)), 1),
             "link_ms_max": round(float(np.max(link_ms)), 1),
+            "link_cpu_ms": round(1000 * link_cpu, 1),
             "search_ms_p50": round(float(np.percentile(search_ms, 50)), 2),
             "search_ms_p99": round(float(np.percentile(search_ms, 99)), 2),
+            "search_cpu_ms": round(1000 * search_cpu, 2),
             "recall_at_10": round(hits / (10 * RECALL_QUERIES), 4),
             "index_open_s": round(open_s, 2),
             "load": os.getloadavg()[0],

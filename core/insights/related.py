@@ -25,13 +25,11 @@ import numpy as np
 from sqlalchemy import Integer, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import one_of
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.vectors import VectorLibrary
 
-# Ids per IN (...) list: one statement for an episode's candidates (10 x 306), still well
-# under the parameter limits (SQLite 32,766 since 3.32, PostgreSQL 65,535).
-_IN_CHUNK = 5_000
 _EDGES = cast(Table, RelatedEdge.__table__)  # Core statements: the ORM bulk paths cost more
 _INSIGHTS = cast(Table, Insight.__table__)
 
@@ -173,8 +171,9 @@ async def _scan_neighbours(
     found, _sims = await library.neighbours(batch.vectors, k)
     candidates = sorted(set(found[found >= 0].tolist()) | set(batch.ids.tolist()))
     rows: list[Any] = []
-    for chunk in _chunks(candidates):
-        rows += (await session.execute(_vector_rows(model).where(Insight.id.in_(chunk)))).all()
+    rows += (
+        await session.execute(_vector_rows(model).where(one_of(session, Insight.id, candidates)))
+    ).all()
     rows.sort(key=lambda r: r[0])  # an id deleted since it was indexed is simply absent
     _score_page(batch, *_page_of(rows), set(batch.ids.tolist()), config)
 
@@ -276,14 +275,17 @@ async def _may_change(
     after all ten, which are already one per group, so that list stays as it is; skipping it
     saves reading and comparing its ten edges (one indexed read of rank top_k - 1 instead)."""
     last: dict[int, float] = {}
-    for chunk in _chunks(owners):
+    if owners:
         for owner, score, episode, feed in (
             await session.execute(
                 select(
                     RelatedEdge.insight_id, RelatedEdge.score, Insight.episode_id, Insight.feed_id
                 )
                 .join(Insight, Insight.id == RelatedEdge.related_id)
-                .where(RelatedEdge.insight_id.in_(chunk), RelatedEdge.rank == config.top_k - 1)
+                .where(
+                    one_of(session, RelatedEdge.insight_id, owners),
+                    RelatedEdge.rank == config.top_k - 1,
+                )
             )
         ).all():
             last[owner] = score + place_bonus(batch.known[owner], Meta(episode, feed, 0))
@@ -303,7 +305,7 @@ async def _current_edges(
     session: AsyncSession, owners: list[int]
 ) -> dict[int, list[tuple[int, float, Meta]]]:
     current: dict[int, list[tuple[int, float, Meta]]] = defaultdict(list)
-    for chunk in _chunks(owners):
+    if owners:
         rows = (
             await session.execute(
                 select(
@@ -315,7 +317,7 @@ async def _current_edges(
                     Insight.group_id,
                 )
                 .join(Insight, Insight.id == RelatedEdge.related_id)
-                .where(RelatedEdge.insight_id.in_(chunk))
+                .where(one_of(session, RelatedEdge.insight_id, owners))
                 .order_by(RelatedEdge.insight_id, RelatedEdge.rank)
             )
         ).all()
@@ -338,8 +340,10 @@ async def _write(
         .values(group_id=bindparam("b_group")),
         [{"b_id": i, "b_group": g} for i, g in groups.items()],
     )
-    for chunk in _chunks(sorted(changed)):
-        await session.execute(delete(RelatedEdge).where(RelatedEdge.insight_id.in_(chunk)))
+    if changed:
+        await session.execute(
+            delete(RelatedEdge).where(one_of(session, RelatedEdge.insight_id, sorted(changed)))
+        )
     rows = [
         _edge(owner, related, rank, sim)
         for lists in (new_edges, changed)
@@ -348,10 +352,6 @@ async def _write(
     ]
     if rows:
         await session.execute(insert(_EDGES), rows)
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
 
 
 def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, object]:
