@@ -32,6 +32,9 @@ from core.search.vectors import VectorLibrary
 
 _EDGES = cast(Table, RelatedEdge.__table__)  # Core statements: the ORM bulk paths cost more
 _INSIGHTS = cast(Table, Insight.__table__)
+_VECTORS = cast(Table, InsightEmbedding.__table__)
+# Reads by table columns: rows come back without the ORM's per-row loading (thousands a link).
+_I, _E, _V = _INSIGHTS.c, _EDGES.c, _VECTORS.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +100,10 @@ async def _load_batch(
 ) -> _Batch | None:
     rows = (
         await session.execute(
-            select(Insight.id, Insight.episode_id, Insight.feed_id, InsightEmbedding.vector)
-            .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
-            .where(Insight.id.in_(ids), InsightEmbedding.model == model)
-            .order_by(Insight.id)
+            select(_I.id, _I.episode_id, _I.feed_id, _V.vector)
+            .join(_VECTORS, _V.insight_id == _I.id)
+            .where(_I.id.in_(ids), _V.model == model)
+            .order_by(_I.id)
         )
     ).all()
     if not rows:
@@ -126,10 +129,7 @@ async def _scan_library(
     while True:
         rows = (
             await session.execute(
-                _vector_rows(model)
-                .where(Insight.id > after)
-                .order_by(Insight.id)
-                .limit(config.page_rows)
+                _vector_rows(model).where(_I.id > after).order_by(_I.id).limit(config.page_rows)
             )
         ).all()
         if not rows:
@@ -142,11 +142,11 @@ def _vector_rows(model: str) -> Select[int, int, int, int | None, bytes]:
     """(id, episode, feed, group, vector) of the insights with a vector of ``model``."""
     return (
         select(
-            Insight.id, Insight.episode_id, Insight.feed_id, Insight.group_id,
-            InsightEmbedding.vector,
+            _I.id, _I.episode_id, _I.feed_id, _I.group_id,
+            _V.vector,
         )
-        .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
-        .where(InsightEmbedding.model == model)
+        .join(_VECTORS, _V.insight_id == _I.id)
+        .where(_V.model == model)
     )  # fmt: skip
 
 
@@ -154,7 +154,7 @@ def _page_of(rows: Sequence[Any]) -> tuple[np.ndarray, list[Meta], np.ndarray]:
     """Rows of ``_vector_rows`` as ids, metas (a lone insight is its own group) and vectors."""
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
-    vectors = np.stack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
+    vectors = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32).reshape(len(rows), -1)
     return ids, metas, vectors
 
 
@@ -278,13 +278,11 @@ async def _may_change(
     if owners:
         for owner, score, episode, feed in (
             await session.execute(
-                select(
-                    RelatedEdge.insight_id, RelatedEdge.score, Insight.episode_id, Insight.feed_id
-                )
-                .join(Insight, Insight.id == RelatedEdge.related_id)
+                select(_E.insight_id, _E.score, _I.episode_id, _I.feed_id)
+                .join(_INSIGHTS, _I.id == _E.related_id)
                 .where(
-                    one_of(session, RelatedEdge.insight_id, owners),
-                    RelatedEdge.rank == config.top_k - 1,
+                    one_of(session, _E.insight_id, owners),
+                    _E.rank == config.top_k - 1,
                 )
             )
         ).all():
@@ -309,16 +307,16 @@ async def _current_edges(
         rows = (
             await session.execute(
                 select(
-                    RelatedEdge.insight_id,
-                    RelatedEdge.related_id,
-                    RelatedEdge.score,
-                    Insight.episode_id,
-                    Insight.feed_id,
-                    Insight.group_id,
+                    _E.insight_id,
+                    _E.related_id,
+                    _E.score,
+                    _I.episode_id,
+                    _I.feed_id,
+                    _I.group_id,
                 )
-                .join(Insight, Insight.id == RelatedEdge.related_id)
-                .where(one_of(session, RelatedEdge.insight_id, owners))
-                .order_by(RelatedEdge.insight_id, RelatedEdge.rank)
+                .join(_INSIGHTS, _I.id == _E.related_id)
+                .where(one_of(session, _E.insight_id, owners))
+                .order_by(_E.insight_id, _E.rank)
             )
         ).all()
         for owner, related, score, episode, feed, group in rows:
