@@ -166,16 +166,32 @@ async def _scan_neighbours(
     library: VectorLibrary,
 ) -> None:
     """The index's nearest neighbours of the new insights (stored ones: the new rows are not
-    committed, so not indexed yet) plus the new insights themselves, scored as one page."""
+    committed, so not indexed yet) plus the new insights themselves, scored as one page. The
+    stored neighbours' vectors come from the index (the same float32 rows, caught up just
+    before), so only their places are read: no 1 KB vector per candidate from the database."""
     k = config.update_fanout + config.candidates + len(batch.ids)
     found, _sims = await library.neighbours(batch.vectors, k)
-    candidates = sorted(set(found[found >= 0].tolist()) | set(batch.ids.tolist()))
-    rows: list[Any] = []
-    rows += (
-        await session.execute(_vector_rows(model).where(one_of(session, Insight.id, candidates)))
-    ).all()
-    rows.sort(key=lambda r: r[0])  # an id deleted since it was indexed is simply absent
-    _score_page(batch, *_page_of(rows), set(batch.ids.tolist()), config)
+    new_ids = set(batch.ids.tolist())
+    candidates = sorted(set(found[found >= 0].tolist()) | new_ids)
+    stmt = (
+        select(_I.id, _I.episode_id, _I.feed_id, _I.group_id)
+        .join(_VECTORS, (_V.insight_id == _I.id) & (_V.model == model))
+        .where(one_of(session, _I.id, candidates))
+        .order_by(_I.id)
+    )
+    rows = (await session.execute(stmt)).all()  # an id deleted since it was indexed is absent
+    indexed, indexed_vectors = library.vectors(
+        np.array([r[0] for r in rows if r[0] not in new_ids], dtype=np.int64)
+    )
+    vector_of = dict(zip(indexed.tolist(), indexed_vectors, strict=True))
+    vector_of |= dict(zip(batch.ids.tolist(), batch.vectors, strict=True))
+    rows = [r for r in rows if r[0] in vector_of]
+    if not rows:
+        return
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
+    vectors = np.stack([vector_of[int(i)] for i in ids])
+    _score_page(batch, ids, metas, vectors, new_ids, config)
 
 
 def _score_page(
