@@ -254,6 +254,13 @@ async def build(db: str, size: int, keep: Path) -> dict[str, Any]:
         t = time.perf_counter()
         await seed_edges(sessions, library, vectors)
         done["seed_edges_s"] = round(time.perf_counter() - t, 1)
+        if db == "postgres":
+            # What autovacuum does for a live database in time; a bulk load is not analysed yet,
+            # and without statistics a frequent word's search plan reads every match (50 times
+            # slower at 100,000 insights).
+            async with engine.connect() as conn:
+                await conn.execute(text("ANALYZE"))
+                await conn.commit()
     finally:
         await engine.dispose()
     done["build_load"] = os.getloadavg()[0]
