@@ -354,10 +354,14 @@ async def _write(
         .values(group_id=bindparam("b_group")),
         [{"b_id": i, "b_group": g} for i, g in groups.items()],
     )
-    if changed:
-        await session.execute(
-            delete(RelatedEdge).where(one_of(session, RelatedEdge.insight_id, sorted(changed)))
+    # A new insight's own list replaces any it has: none after ingest, but when everything is
+    # relinked (a model change) the insights of later batches already entered lists as
+    # "existing" ones (inserting over them broke the unique (insight, related) key).
+    await session.execute(
+        delete(RelatedEdge).where(
+            one_of(session, RelatedEdge.insight_id, sorted(set(changed) | set(new_edges)))
         )
+    )
     rows = [
         _edge(owner, related, rank, sim)
         for lists in (new_edges, changed)
