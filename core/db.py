@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import select
 import sqlite3
 import weakref
@@ -14,7 +15,18 @@ from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Integer, Select, any_, event, literal
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Select,
+    String,
+    any_,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
@@ -32,6 +44,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Sessions = async_sessionmaker[AsyncSession]
 _SQLITE = sqlite.dialect()  # compiles InlineReads' statements and converts their values
 CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
+_SQLITE_IN_LIST = 64  # longer id lists go to SQLite as one JSON parameter
 
 
 def normalise_url(url: str) -> str:
@@ -268,9 +281,17 @@ def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
 
 def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """``column IN (ids)``; on PostgreSQL ``= ANY(array)``: one parameter, so the statement
-    text stays the same whatever the number of ids (psycopg parses and prepares it once)."""
+    text stays the same whatever the number of ids (psycopg parses and prepares it once).
+    On SQLite a long list is one JSON parameter read by ``json_each``: thousands of ids (an
+    episode's link candidates) then neither need chunks under the parameter limit nor a new
+    statement to render and prepare for every length."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(ColumnElement[bool], column == any_(literal(list(ids), ARRAY(Integer))))
+    if len(ids) > _SQLITE_IN_LIST:
+        values = func.json_each(literal(json.dumps([int(i) for i in ids]), String()))
+        return cast(
+            ColumnElement[bool], column.in_(select(literal_column("value")).select_from(values))
+        )
     return cast(ColumnElement[bool], column.in_(list(ids)))
 
 
