@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import select
+import select as io_select
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -104,7 +104,7 @@ def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> Non
         return
     try:
         fd = driver.pgconn.socket
-        readable, _, _ = select.select([fd], [], [], 0)
+        readable, _, _ = io_select.select([fd], [], [], 0)
     except (OSError, ValueError, OperationalError) as exc:
         raise DisconnectionError(f"the connection is closed: {exc}") from exc
     if readable or driver.closed:
