@@ -16,6 +16,11 @@ _BLOCKS = {
     "blockquote", "dd", "dt", "hr", "body",
 }  # fmt: skip
 _HIDDEN = {"script", "style", "head", "title", "template", "noscript"}
+# A "<" that cannot open a tag (no name after it, or no ">" before the next "<") is text.
+# HTMLParser would hand it over a character at a time (a megabyte of "<": 2-3 s of CPU) or,
+# for "<a<a<a...", rescan the rest of the input at each one (64 KB: 5 s); as "&lt;" it joins
+# the text around it. Each scan stops at the next "<" or ">", so this pass is linear.
+_LONE_LT = re.compile(r"<(?![A-Za-z/!?])|<(?=[^<>]*(?:<|\Z))")
 
 
 def looks_like_html(text: str) -> bool:
@@ -27,7 +32,7 @@ def looks_like_html(text: str) -> bool:
 
 def parse_html(text: str) -> list[SegmentData]:
     reader = _TranscriptHTML()
-    reader.feed(text)
+    reader.feed(_LONE_LT.sub("&lt;", text))
     reader.close()
     return time_passages(reader.finish())
 
