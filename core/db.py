@@ -7,25 +7,31 @@ import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Integer, Select, any_, event, literal
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Sessions = async_sessionmaker[AsyncSession]
+M = TypeVar("M")
 CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
 
 
@@ -93,7 +99,7 @@ class InlineReads:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sql: dict[Callable[[], Select[Any]], tuple[str, list[str], dict[str, Any]]] = {}
+        self._sql: dict[Callable[[], Select[Any]], tuple[SQLCompiler, list[Any]]] = {}
         self._stmts: dict[Callable[[], Select[Any]], Select[Any]] = {}
         self._conn: sqlite3.Connection | None = None
         self._opened = False
@@ -112,19 +118,50 @@ class InlineReads:
     async def scalars(self, query: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Any]:
         """The first column of the rows of ``query()``, a statement whose named ``bindparam``s
         take their values from ``params``. Built and compiled once per ``query``."""
+        return [row[0] for row in await self.rows(query, params)]
+
+    async def rows(
+        self, query: Callable[[], Select[Any]], params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``query()`` as tuples, values converted like the ORM would (JSON,
+        dates, booleans). An ``expanding`` bindparam takes a list (``IN``)."""
         conn = self.sqlite_connection()
         if conn is not None:
-            sql, names, defaults = self._compiled(query)
-            values = defaults | params
+            compiled, processors = self._compiled(query)
+            state = compiled.construct_expanded_state(params)
             try:
-                rows = conn.execute(sql, [values[name] for name in names]).fetchall()
+                found = conn.execute(state.statement, state.positional_parameters).fetchall()
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
             else:
-                return [row[0] for row in rows]
+                if not any(processors):
+                    return found
+                return [
+                    tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
+                    for row in found
+                ]
+        connection = _turn_connection.get()
+        if connection is not None and connection.sync_engine is self.engine.sync_engine:
+            return [tuple(row) for row in await connection.execute(self._statement(query), params)]
         async with self.engine.connect() as connection:
-            return list((await connection.execute(self._statement(query), params)).scalars())
+            return [tuple(row) for row in await connection.execute(self._statement(query), params)]
+
+    @asynccontextmanager
+    async def one_connection(self) -> AsyncIterator[None]:
+        """Within the block, reads that cannot run inline share one connection of the engine
+        (on PostgreSQL, one checkout for a chat turn's reads instead of one per read);
+        autocommit, so each read sees the latest commit, as inline reads on SQLite do."""
+        if self.sqlite_connection() is not None or _turn_connection.get() is not None:
+            yield
+            return
+        async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            token = _turn_connection.set(connection)
+            try:
+                yield
+            finally:
+                _turn_connection.reset(token)
 
     def _statement(self, query: Callable[[], Select[Any]]) -> Select[Any]:
         stmt = self._stmts.get(query)
@@ -132,16 +169,21 @@ class InlineReads:
             stmt = self._stmts[query] = query()
         return stmt
 
-    def _compiled(self, query: Callable[[], Select[Any]]) -> tuple[str, list[str], dict[str, Any]]:
+    def _compiled(self, query: Callable[[], Select[Any]]) -> tuple[SQLCompiler, list[Any]]:
         found = self._sql.get(query)
         if found is None:
-            compiled = self._statement(query).compile(dialect=sqlite.dialect())
-            names = list(compiled.positiontup or ())
-            defaults = {k: v for k, v in compiled.params.items() if v is not None}
-            found = self._sql[query] = (str(compiled), names, defaults)
+            stmt = self._statement(query)
+            dialect = sqlite.dialect()
+            processors = [
+                column.type._cached_result_processor(dialect, None)
+                for column in stmt.selected_columns
+            ]
+            compiled = stmt.compile(dialect=dialect)
+            found = self._sql[query] = (compiled, processors)
         return found
 
 
+_turn_connection: ContextVar[AsyncConnection | None] = ContextVar("turn_connection", default=None)
 _INLINE: weakref.WeakKeyDictionary[Engine, InlineReads] = weakref.WeakKeyDictionary()
 
 
@@ -167,6 +209,22 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=0")
     return conn
+
+
+def mapped_columns(model: type[Any]) -> list[Any]:
+    """Every mapped column of ``model``, in the order ``detached_from_row`` expects."""
+    return [getattr(model, attr.key) for attr in sa_inspect(model).column_attrs]
+
+
+def detached_from_row(model: type[M], row: Sequence[Any]) -> M:
+    """An instance of ``model`` from a row of ``mapped_columns(model)``: detached, as if a
+    session had read it and closed (what reads through a session returned before)."""
+    attrs = sa_inspect(model).column_attrs
+    instance = model(**{attr.key: value for attr, value in zip(attrs, row, strict=True)})
+    make_transient_to_detached(instance)
+    return instance
+
+
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
