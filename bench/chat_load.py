@@ -58,6 +58,7 @@ class Figures:
     errors_by: dict[str, int] = field(default_factory=dict)
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, MB)
     cpu_seconds: float = 0.0  # CPU time of `podbrief run` during the load
+    loop_cpu_seconds: float = 0.0  # of which its main thread (the event loop)
     stop_seconds: float | None = None  # from SIGTERM to exit
     bench_cpu_seconds: float = 0.0  # CPU time of this load generator (fakes and chats)
     load_seconds: float = 0.0  # wall time of the load
@@ -98,6 +99,9 @@ class Figures:
             "cpu_ms_per_reply": round(self.cpu_seconds * 1000 / len(ordered), 1)
             if ordered
             else None,
+            "loop_cpu_ms_per_reply": round(self.loop_cpu_seconds * 1000 / len(ordered), 1)
+            if ordered
+            else None,
             "bench_cpu_share": round(self.bench_cpu_seconds / wall, 2),
             "podbrief_cpu_share": round(self.cpu_seconds / wall, 2),
             "stop_seconds": self.stop_seconds,
@@ -107,10 +111,15 @@ class Figures:
         }
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, stat: str = "") -> float:
     """User + system CPU time the process has used so far (less load-sensitive than latency)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = Path(stat or f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """CPU time of the process's main thread (the event loop), without its worker threads."""
+    return cpu_seconds(pid, f"/proc/{pid}/task/{pid}/stat")
 
 
 def rss_mb(pid: int) -> float:
@@ -403,6 +412,7 @@ async def run_once(
             await warm_up(api)
             started = time.monotonic()
             cpu_before = cpu_seconds(process.pid)
+            loop_cpu_before = main_thread_cpu_seconds(process.pid)
             bench_cpu_before = time.process_time()
             until = started + minutes * 60
             spy = None
@@ -447,6 +457,7 @@ async def run_once(
                         )
             figures.rss_mb.append((round(time.monotonic() - started), rss_mb(process.pid)))
             figures.cpu_seconds = cpu_seconds(process.pid) - cpu_before
+            figures.loop_cpu_seconds = main_thread_cpu_seconds(process.pid) - loop_cpu_before
             figures.bench_cpu_seconds = time.process_time() - bench_cpu_before
             figures.load_seconds = time.monotonic() - started
             if spy is not None:
@@ -480,7 +491,9 @@ async def run_once(
     print(
         f"{db:8} {chats:4} chats: {result['replies']} replies, p50 {result['p50_ms']} ms, "
         f"p99 {result['p99_ms']} ms (target < {target}), errors {result['errors']}, "
-        f"CPU {result['cpu_ms_per_reply']} ms/reply, stopped in {result['stop_seconds']} s, "
+        f"CPU {result['cpu_ms_per_reply']} ms/reply "
+        f"({result['loop_cpu_ms_per_reply']} on the event loop), "
+        f"stopped in {result['stop_seconds']} s, "
         f"RSS {result['rss_mb_start']} -> {result['rss_mb_end']} MB; offered "
         f"{result['offered_per_second']} msg/s, bench's own CPU {result['bench_cpu_share']:.0%}",
         flush=True,

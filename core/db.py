@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Sessions = async_sessionmaker[AsyncSession]
 M = TypeVar("M")
+Query = Select[*tuple[Any, ...]]  # a SELECT of any columns
 CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
 
 
@@ -99,8 +100,8 @@ class InlineReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._sql: dict[Callable[[], Select[Any]], tuple[SQLCompiler, list[Any]]] = {}
-        self._stmts: dict[Callable[[], Select[Any]], Select[Any]] = {}
+        self._sql: dict[Callable[[], Query], tuple[SQLCompiler, list[Any]]] = {}
+        self._stmts: dict[Callable[[], Query], Query] = {}
         self._conn: sqlite3.Connection | None = None
         self._opened = False
 
@@ -115,20 +116,20 @@ class InlineReads:
             self._conn.close()
         self._conn, self._opened = None, False
 
-    async def scalars(self, query: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Any]:
+    async def scalars(self, query: Callable[[], Query], params: dict[str, Any]) -> list[Any]:
         """The first column of the rows of ``query()``, a statement whose named ``bindparam``s
         take their values from ``params``. Built and compiled once per ``query``."""
         return [row[0] for row in await self.rows(query, params)]
 
     async def rows(
-        self, query: Callable[[], Select[Any]], params: dict[str, Any]
+        self, query: Callable[[], Query], params: dict[str, Any]
     ) -> list[tuple[Any, ...]]:
         """The rows of ``query()`` as tuples, values converted like the ORM would (JSON,
         dates, booleans). An ``expanding`` bindparam takes a list (``IN``)."""
         conn = self.sqlite_connection()
         if conn is not None:
             compiled, processors = self._compiled(query)
-            state = compiled.construct_expanded_state(params)
+            state = compiled.construct_expanded_state(_bound(compiled, params))
             try:
                 found = conn.execute(state.statement, state.positional_parameters).fetchall()
             except sqlite3.OperationalError as exc:
@@ -145,13 +146,13 @@ class InlineReads:
         async with self._autocommit.connect() as connection:
             return [tuple(row) for row in await connection.execute(self._statement(query), params)]
 
-    def _statement(self, query: Callable[[], Select[Any]]) -> Select[Any]:
+    def _statement(self, query: Callable[[], Query]) -> Query:
         stmt = self._stmts.get(query)
         if stmt is None:
             stmt = self._stmts[query] = query()
         return stmt
 
-    def _compiled(self, query: Callable[[], Select[Any]]) -> tuple[SQLCompiler, list[Any]]:
+    def _compiled(self, query: Callable[[], Query]) -> tuple[SQLCompiler, list[Any]]:
         found = self._sql.get(query)
         if found is None:
             stmt = self._statement(query)
@@ -163,6 +164,17 @@ class InlineReads:
             compiled = stmt.compile(dialect=dialect)
             found = self._sql[query] = (compiled, processors)
         return found
+
+
+def _bound(compiled: SQLCompiler, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as the ORM would store them (dates and times as SQLAlchemy's SQLite text)."""
+    binds: Mapping[str, Any] = compiled._bind_processors
+    bound = dict(params)
+    for name, value in params.items():
+        bind = binds.get(name)
+        if bind is not None and value is not None:
+            bound[name] = [bind(v) for v in value] if isinstance(value, list) else bind(value)
+    return bound
 
 
 _INLINE: weakref.WeakKeyDictionary[Engine, InlineReads] = weakref.WeakKeyDictionary()
