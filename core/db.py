@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import ColumnElement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -166,6 +168,85 @@ class InlineReads:
         return found
 
 
+class ThreadWrites:
+    """Small writes the chat does on most turns, on one thread of their own.
+
+    Through the async session a one-row UPDATE on SQLite is a dozen hand-offs to aiosqlite's
+    thread (begin, execute, commit, close, reset) and the ORM's machinery: about 1 ms of CPU
+    on an idle machine, against under 0.1 ms for the same UPDATE on a plain sqlite3
+    connection in one hand-off to a thread kept for it. The thread waits for SQLite's write
+    lock like the engine's connections do (busy timeout), never the event loop. SQLite files
+    only: ``execute`` returns None elsewhere and the caller takes the session way.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sql: dict[Hashable, SQLCompiler] = {}
+        self._conn: sqlite3.Connection | None = None
+        self._opened = False
+        self._thread: ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._thread, self._opened = None, None, False
+
+    async def execute(
+        self, key: Hashable, statement: Callable[[], UpdateBase], params: dict[str, Any]
+    ) -> int | None:
+        """Run ``statement()`` (built and compiled once per ``key``) in its own transaction;
+        the number of rows it changed, or None when not on a SQLite file."""
+        if not self._opened:
+            self._opened = True
+            self._conn = _open_write_connection(self.engine.sync_engine)
+            if self._conn is not None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes")
+        if self._conn is None or self._thread is None:
+            return None
+        compiled = self._sql.get(key)
+        if compiled is None:
+            compiled = self._sql[key] = statement().compile(dialect=sqlite.dialect())
+        state = compiled.construct_expanded_state(_bound(compiled, params))
+        conn = self._conn
+
+        def write() -> int:
+            with conn:  # BEGIN ... COMMIT, or ROLLBACK on error
+                return conn.execute(state.statement, state.positional_parameters).rowcount
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, write)
+
+
+def _open_write_connection(engine: Engine) -> sqlite3.Connection | None:
+    """A plain connection to the engine's SQLite file for ``ThreadWrites``; else None."""
+    read = _open_read_connection(engine)
+    if read is None:
+        return None
+    read.close()
+    database = engine.url.database
+    assert database
+    conn = sqlite3.connect(database, check_same_thread=False)  # implicit BEGIN before writes
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+_WRITES: weakref.WeakKeyDictionary[Engine, ThreadWrites] = weakref.WeakKeyDictionary()
+
+
+def thread_writes(sessions: async_sessionmaker[AsyncSession]) -> ThreadWrites:
+    """The engine's ``ThreadWrites`` (one per engine; closed when the engine is disposed)."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    writes = _WRITES.get(engine.sync_engine)
+    if writes is None:
+        writes = _WRITES[engine.sync_engine] = ThreadWrites(engine)
+        event.listen(engine.sync_engine, "engine_disposed", lambda _: writes.close())
+    return writes
+
+
 def _bound(compiled: SQLCompiler, params: dict[str, Any]) -> dict[str, Any]:
     """``params`` as the ORM would store them (dates and times as SQLAlchemy's SQLite text)."""
     binds: Mapping[str, Any] = compiled._bind_processors
@@ -173,7 +254,8 @@ def _bound(compiled: SQLCompiler, params: dict[str, Any]) -> dict[str, Any]:
     for name, value in params.items():
         bind = binds.get(name)
         if bind is not None and value is not None:
-            bound[name] = [bind(v) for v in value] if isinstance(value, list) else bind(value)
+            expanding = compiled.binds[name].expanding  # an IN list, not one JSON value
+            bound[name] = [bind(v) for v in value] if expanding else bind(value)
     return bound
 
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import UpdateBase
 
 from core.chat.types import ChatRef
-from core.db import Sessions, inline_reads, transaction
+from core.db import Sessions, inline_reads, thread_writes, transaction
 from core.models import BriefItem, ChatContext
+from core.models.base import utcnow
 
 _UNSET: Any = object()
 
@@ -80,6 +82,8 @@ async def save_context(
     }
     if not values:
         return
+    if await _update_in_thread(sessions, chat, values):
+        return
     for attempt in range(2):
         try:
             await _upsert(sessions, chat, values)
@@ -87,6 +91,33 @@ async def save_context(
         except IntegrityError:
             if attempt:  # a concurrent first message created the row: update it instead
                 raise
+
+
+async def _update_in_thread(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> bool:
+    """The usual save (the chat's row exists) on SQLite: one UPDATE off the ORM (see
+    ``ThreadWrites``). False when it changed nothing or is not available: take ``_upsert``."""
+    fields = tuple(sorted(values))
+
+    def statement() -> UpdateBase:
+        return (
+            update(ChatContext)
+            .where(
+                ChatContext.platform == bindparam("platform"),
+                ChatContext.workspace == bindparam("workspace"),
+                ChatContext.chat_id == bindparam("chat_id"),
+            )
+            .values({name: bindparam(f"new_{name}") for name in (*fields, "updated_at")})
+        )
+
+    params = {f"new_{name}": value for name, value in values.items()}
+    params |= {
+        "new_updated_at": utcnow(),
+        "platform": chat.platform,
+        "workspace": chat.workspace,
+        "chat_id": chat.chat_id,
+    }
+    changed = await thread_writes(sessions).execute(("save_context", fields), statement, params)
+    return bool(changed)
 
 
 async def _upsert(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> None:
