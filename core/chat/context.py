@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import UpdateBase
 
 from core.chat.types import ChatRef
-from core.db import Sessions, inline_reads, thread_writes, transaction
+from core.db import Sessions, inline_reads, single_writes, transaction
 from core.models import BriefItem, ChatContext
 from core.models.base import utcnow
 
@@ -82,7 +82,7 @@ async def save_context(
     }
     if not values:
         return
-    if await _update_in_thread(sessions, chat, values):
+    if await _update_existing(sessions, chat, values):
         return
     for attempt in range(2):
         try:
@@ -93,9 +93,9 @@ async def save_context(
                 raise
 
 
-async def _update_in_thread(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> bool:
-    """The usual save (the chat's row exists) on SQLite: one UPDATE off the ORM (see
-    ``ThreadWrites``). False when it changed nothing or is not available: take ``_upsert``."""
+async def _update_existing(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> bool:
+    """The usual save (the chat's row exists): one UPDATE without a session (see
+    ``SingleWrites``). False when there is no row yet: ``_upsert`` inserts it."""
     fields = tuple(sorted(values))
 
     def statement() -> UpdateBase:
@@ -116,7 +116,7 @@ async def _update_in_thread(sessions: Sessions, chat: ChatRef, values: dict[str,
         "workspace": chat.workspace,
         "chat_id": chat.chat_id,
     }
-    changed = await thread_writes(sessions).execute(("save_context", fields), statement, params)
+    changed = await single_writes(sessions).execute(("save_context", fields), statement, params)
     return bool(changed)
 
 
