@@ -102,9 +102,9 @@ async def _update_existing(sessions: Sessions, chat: ChatRef, values: dict[str, 
         return (
             update(ChatContext)
             .where(
-                ChatContext.platform == bindparam("platform"),
-                ChatContext.workspace == bindparam("workspace"),
-                ChatContext.chat_id == bindparam("chat_id"),
+                ChatContext.platform == bindparam("of_platform"),
+                ChatContext.workspace == bindparam("of_workspace"),
+                ChatContext.chat_id == bindparam("of_chat_id"),
             )
             .values({name: bindparam(f"new_{name}") for name in (*fields, "updated_at")})
         )
@@ -112,9 +112,10 @@ async def _update_existing(sessions: Sessions, chat: ChatRef, values: dict[str, 
     params = {f"new_{name}": value for name, value in values.items()}
     params |= {
         "new_updated_at": utcnow(),
-        "platform": chat.platform,
-        "workspace": chat.workspace,
-        "chat_id": chat.chat_id,
+        # Not the column names: on an UPDATE those are SQLAlchemy's own (PostgreSQL refuses).
+        "of_platform": chat.platform,
+        "of_workspace": chat.workspace,
+        "of_chat_id": chat.chat_id,
     }
     changed = await single_writes(sessions).execute(("save_context", fields), statement, params)
     return bool(changed)
