@@ -218,6 +218,11 @@ class SingleWrites:
         compiled = self._sql.get(key)
         if compiled is None:
             compiled = self._sql[key] = statement().compile(dialect=sqlite.dialect())
+        # Python-side onupdate values (e.g. updated_at) the engine would have filled in.
+        for column in compiled.update_prefetch:
+            if column.key not in params and column.onupdate is not None:
+                arg = getattr(column.onupdate, "arg", None)
+                params = params | {column.key: arg(None) if callable(arg) else arg}
         state = compiled.construct_expanded_state(_bound(compiled, params))
         conn = self._conn
 
