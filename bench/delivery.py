@@ -12,6 +12,9 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
    its bound measured in the same run on the same data: ranking alone (the pool and every
    profile read before the clock starts, then ``core.brief.batch``'s ranking of every
    recipient in one process, no database); ``compose_ratio`` is compose / that bound.
+   In CPU time (steadier on a shared machine; labelled so): ``compose_cpu_ratio`` is the
+   workers' CPU time / ranking's, ``compose_cpu_ratio_with_db`` adds the CPU time of the
+   PostgreSQL backends that served the workers (read from /proc: the server must run here).
 3. send: on a fresh set of due recipients, for ``--seconds``, the workers send through a
    loopback fake Telegram on 127.0.0.1 that enforces Telegram's limits (at most 30 messages
    in any second overall, 1 a second per chat, 20 a minute per group) and answers 429 with
@@ -26,7 +29,7 @@ one PostgreSQL schema through ``core.delivery.service.deliver_due``):
    message above the free 30/s).
 
 Usage: .venv/bin/python bench/delivery.py [--recipients N] [--seconds S] [--processes 1 2]
-                                          [--sample] [--pg URL]
+                                          [--sample] [--compose-only] [--pg URL]
 The last line printed is one JSON object with the figures.
 """
 
@@ -164,9 +167,31 @@ class InstantMessenger:
 # --- one worker process -----------------------------------------------------------------
 
 
+def cpu_seconds(pid: int | str = "self") -> float | None:
+    """User + system CPU time of a process on this machine (None if it cannot be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backends_cpu(engine: Any, name: str) -> float | None:
+    """CPU time the PostgreSQL backends serving this worker used (they serve only it: named
+    by application_name); None if the server's processes are not readable here."""
+    async with engine.connect() as conn:
+        rows = await conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %(n)s", {"n": name}
+        )
+        times = [cpu_seconds(pid) for (pid,) in rows]
+    return None if not times or None in times else sum(t for t in times if t is not None)
+
+
 async def child(
     mode: str, url: str, seconds: float, worker: str, processes: int, platform_url: str
 ) -> dict[str, Any]:
+    app_name = f"bench_{uuid.uuid4().hex[:8]}_{worker}"
+    url = f"{url}&application_name={app_name}"
     engine = create_engine(url, pool_size=40, max_overflow=10)
     sessions = session_factory(engine)
     stop = asyncio.Event()
@@ -180,7 +205,7 @@ async def child(
     loop = asyncio.get_running_loop()
     if seconds > 0:
         loop.call_later(seconds, stop.set)
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     report = await deliver_due(
         sessions,
         SystemClock(),
@@ -189,9 +214,10 @@ async def child(
         limiters=limiters,
         stop=stop,
     )
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
     if isinstance(messenger, HttpMessenger):
         await messenger.aclose()
+    db_cpu = await backends_cpu(engine, app_name)
     await engine.dispose()
     return {
         "worker": worker,
@@ -201,6 +227,8 @@ async def child(
         "retried": report.retried,
         "failed": report.failed,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "db_cpu_seconds": db_cpu,
     }
 
 
@@ -321,14 +349,14 @@ def run_children(
 
 
 async def bench(
-    pg: str, recipients: int, seconds: float, processes: int, full: bool
+    pg: str, recipients: int, seconds: float, processes: int, full: bool, send_too: bool
 ) -> dict[str, Any]:
     compose = await compose_phase(pg, recipients, 0.0 if full else seconds, processes)
-    send = await send_phase(pg, recipients, seconds, processes)
+    send = await send_phase(pg, recipients, seconds, processes) if send_too else {}
     return {"processes": processes, "recipients": recipients, **compose, **send}
 
 
-async def ranking_alone(url: str, now: datetime) -> float:
+async def ranking_alone(url: str, now: datetime) -> tuple[float, float]:
     """The compose bound: every recipient's brief ranked as compose ranks it, in this one
     process, with the candidate pool and the profiles read before the clock starts."""
     engine = create_engine(url)
@@ -347,11 +375,11 @@ async def ranking_alone(url: str, now: datetime) -> float:
             assemble = await load_profiles(session, zones, {row.group for row in pool})
     finally:
         await engine.dispose()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     picks = _rank_all(pool, since, assemble, now)
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     assert len(picks) == len(zones) and all(len(p) == 5 for p in picks.values())
-    return took
+    return took, cpu
 
 
 async def compose_phase(pg: str, recipients: int, seconds: float, processes: int) -> dict[str, Any]:
@@ -360,7 +388,7 @@ async def compose_phase(pg: str, recipients: int, seconds: float, processes: int
     try:
         now = datetime.now(UTC)
         plan_seconds, queued = await seed(url, recipients, now)
-        bound = await ranking_alone(url, now)
+        bound, bound_cpu = await ranking_alone(url, now)
         composed = await asyncio.to_thread(run_children, "compose", url, seconds, processes)
     finally:
         drop_schema(pg, schema)
@@ -368,6 +396,10 @@ async def compose_phase(pg: str, recipients: int, seconds: float, processes: int
     wall = max(r["seconds"] for r in composed)
     rate = total / wall if wall else 0.0
     compose_all = wall if total >= queued else queued / rate
+    cpu = sum(r["cpu_seconds"] for r in composed)
+    db_cpus = [r["db_cpu_seconds"] for r in composed]
+    db_cpu = None if None in db_cpus else sum(db_cpus)
+    share = total / queued if queued else 1.0  # --sample: the CPU for the share composed
     return {
         "planned": queued,
         "plan_seconds": round(plan_seconds, 2),
@@ -377,6 +409,16 @@ async def compose_phase(pg: str, recipients: int, seconds: float, processes: int
         "bound_ranking_alone_seconds": round(bound, 2),
         "compose_ratio": round(compose_all / bound, 2),
         "compose_busy_seconds": [round(r["compose_seconds"], 1) for r in composed],
+        # CPU time, less sensitive to a shared machine's load than wall time: the workers'
+        # processes (all of them) against ranking's, and with the PostgreSQL backends that
+        # served them added (the work the database did for compose, on this machine's cores).
+        "bound_ranking_alone_cpu_seconds": round(bound_cpu, 2),
+        "compose_cpu_seconds": round(cpu, 2),
+        "compose_db_cpu_seconds": None if db_cpu is None else round(db_cpu, 2),
+        "compose_cpu_ratio": round(cpu / share / bound_cpu, 2),
+        "compose_cpu_ratio_with_db": (
+            None if db_cpu is None else round((cpu + db_cpu) / share / bound_cpu, 2)
+        ),
     }
 
 
@@ -439,6 +481,7 @@ def main() -> None:
         action="store_true",
         help="compose for --seconds only and extrapolate (default: compose every brief)",
     )
+    parser.add_argument("--compose-only", action="store_true", help="skip the send phase (step 3)")
     parser.add_argument("--pg", default=PG)
     parser.add_argument("--child", choices=["compose", "send"])
     parser.add_argument("--url", default="")
@@ -461,7 +504,14 @@ def main() -> None:
     figures = {}
     for processes in args.processes:
         result = asyncio.run(
-            bench(args.pg, args.recipients, args.seconds, processes, not args.sample)
+            bench(
+                args.pg,
+                args.recipients,
+                args.seconds,
+                processes,
+                not args.sample,
+                not args.compose_only,
+            )
         )
         print(json.dumps(result))
         figures[f"{processes}_process"] = result
@@ -471,7 +521,8 @@ def main() -> None:
             one["compose_all_seconds"] / two["compose_all_seconds"], 2
         )
     # The free pace as configured (3.5% under 30/s); step 3 measures how close sending gets.
-    figures["reach"] = reach(args.recipients, 30.0 * SHARED_SAFETY)
+    if not args.compose_only:
+        figures["reach"] = reach(args.recipients, 30.0 * SHARED_SAFETY)
     figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
 

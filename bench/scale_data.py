@@ -165,25 +165,24 @@ async def store_insights(
     for ep_start in range(0, episodes, chunk // per_episode):
         ep_range = range(ep_start, min(episodes, ep_start + chunk // per_episode))
         async with transaction(sessions) as session:
-            episode_ids = []
-            for e in ep_range:
-                feed = feed_ids[e % len(feed_ids)]
-                episode_ids.append(
-                    (
-                        await session.execute(
-                            insert(Episode)
-                            .values(
-                                feed_id=feed,
-                                dedup_key=f"scale:{feed}:{e}",
+            episode_ids = list(
+                (
+                    await session.execute(
+                        insert(Episode).returning(Episode.id, sort_by_parameter_order=True),
+                        [
+                            dict(
+                                feed_id=feed_ids[e % len(feed_ids)],
+                                dedup_key=f"scale:{feed_ids[e % len(feed_ids)]}:{e}",
                                 title=f"Episode {e}",
                                 published_at=start + timedelta(days=e % 700),
                                 transcript_status="fetched",
                                 insight_status="done",
                             )
-                            .returning(Episode.id)
-                        )
-                    ).scalar_one()
-                )
+                            for e in ep_range
+                        ],
+                    )
+                ).scalars()
+            )
             values = []
             for e, episode_id in zip(ep_range, episode_ids, strict=True):
                 for r in range(e * per_episode, min(len(rows), (e + 1) * per_episode)):

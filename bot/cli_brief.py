@@ -119,7 +119,8 @@ async def demo_pages(services: Services, embedder: Embedder) -> AsyncIterator[st
             yield ""
             return
     public_url = services.settings.public_url or f"http://127.0.0.1:{sock.getsockname()[1]}"
-    async with serving_on(web_app(services, embedder, public_url).routes(), sock):
+    pages = web_app(services, embedder, public_url)
+    async with serving_on(pages.routes(), sock, front=pages):
         yield public_url
 
 

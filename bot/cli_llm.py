@@ -17,6 +17,7 @@ from bot.wiring import (
     build_llm_budget,
     build_llm_extractor,
     build_transcriber,
+    open_vector_library,
 )
 
 llm_app = typer.Typer(help="The LLM path (OpenAI or an OpenAI-compatible server).")
@@ -76,7 +77,10 @@ def reembed() -> None:
         from core.llm.reembed import reembed_insights
 
         embedder = build_embedder(services.settings, services)
-        return await reembed_insights(services.sessions, embedder)
+        # The new model's index (built from the vectors it has so far, caught up as they are
+        # stored): the edges are then rebuilt through it instead of a full scan per batch.
+        library = await open_vector_library(services, embedder)
+        return await reembed_insights(services.sessions, embedder, library=library)
 
     console.print(f"re-embedded {with_services(work)} insights")
 

@@ -17,7 +17,7 @@ from bot.run_email import BriefFeedService, EmailService, SmtpConfigError, email
 from bot.run_scheduler import ROLES, role_components
 from bot.run_telegram import telegram_component
 from bot.run_web import web_component
-from bot.runtime import Component, HttpServerError, run_components
+from bot.runtime import Component, HttpServerError, freeze_start_up_objects, run_components
 from bot.wiring import Services, build_embedder, build_engine, open_services
 from core.chat.engine import ConversationEngine
 
@@ -38,7 +38,7 @@ RUN_HELP = (
     "the signup pages at /signup on the same server, and daily briefs by mail. Links in mails "
     "point at PODBRIEF_PUBLIC_URL. Every recipient's private Atom feed is at "
     "/feeds/<token>.atom (the chat command 'feed' gives it).\n\n"
-    "The public web pages (an insight page each, see README \"Web\") are on when "
+    'The public web pages (an insight page each, see README "Web") are on when '
     "PODBRIEF_PUBLIC_URL is set (e.g. https://brief.example.org), served on the same server; "
     "chat cards then link to them.\n\n"
     "--role all (default) also runs the scheduler: feeds polled every "
@@ -102,6 +102,7 @@ async def _run(role: str) -> int:
         if role != "worker":  # every recipient's private Atom feed of their briefs
             components.append(BriefFeedService(services))
         settings = services.settings
+        freeze_start_up_objects()
         await run_components(components, host=settings.http_host, port=settings.http_port)
         return 0
     except HttpServerError as exc:

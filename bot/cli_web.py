@@ -1,8 +1,9 @@
 """CLI command: `podbrief web`, the public pages alone, in one or more processes.
 
 `podbrief run` serves the pages next to the chat platforms in one process (one core). A site
-with more readers runs the pages apart, on their own port: `podbrief web --workers N` binds the
-socket once and forks N processes that accept from it, so the pages use every core.
+with more readers runs the pages apart, on their own port: `podbrief web --workers N` binds N
+sockets to the port (SO_REUSEPORT, so the kernel spreads connections over them) and forks N
+processes, each accepting from its own, so the pages use every core.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.run_web import web_app
-from bot.runtime import HttpServerError, listening_socket, serving_on
+from bot.runtime import (
+    HttpServerError,
+    listening_sockets,
+    serving_on,
+)
 from bot.settings import Settings, load_settings
 from bot.wiring import build_embedder, open_services
 
@@ -29,9 +34,9 @@ log = logging.getLogger(__name__)
 
 WEB_HELP = (
     'Serve only the public web pages (see README "Web") on PODBRIEF_HTTP_HOST:'
-    "PODBRIEF_HTTP_PORT until Ctrl-C or SIGTERM, in --workers processes sharing one socket. "
-    "Needs PODBRIEF_PUBLIC_URL. Use it when `podbrief run` (which serves the pages too) "
-    "should leave them to processes of their own."
+    "PODBRIEF_HTTP_PORT until Ctrl-C or SIGTERM, in --workers processes (each with its own "
+    "socket on the port). Needs PODBRIEF_PUBLIC_URL. Use it when `podbrief run` (which serves "
+    "the pages too) should leave them to processes of their own."
 )
 
 
@@ -53,8 +58,13 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
         await services.aclose()
 
 
-def _worker(settings: Settings, sock: socket.socket) -> None:
-    asyncio.run(_serve(settings, sock))
+def _worker(settings: Settings, sockets: list[socket.socket], index: int) -> None:
+    """Serve on socket ``index``; the siblings' copies inherited by fork are closed, so when
+    a worker ends its socket closes and the kernel stops sending connections there."""
+    for other in sockets:
+        if other is not sockets[index]:
+            other.close()
+    asyncio.run(_serve(settings, sockets[index]))
 
 
 async def _migrate_once(settings: Settings) -> None:
@@ -77,23 +87,26 @@ def web(
         raise typer.Exit(2)
     asyncio.run(_migrate_once(settings))
     try:
-        sock = listening_socket(settings.http_host, settings.http_port)
+        sockets = listening_sockets(settings.http_host, settings.http_port, workers)
     except HttpServerError as exc:
         console.print(f"Could not start the HTTP server: {escape(str(exc))}")
         raise typer.Exit(1) from None
     console.print(
         f"Serving the pages of {escape(settings.public_url)} on "
-        f"{settings.http_host}:{sock.getsockname()[1]} with {workers} process(es)"
+        f"{settings.http_host}:{sockets[0].getsockname()[1]} with {workers} process(es)"
     )
     if workers == 1:
-        _worker(settings, sock)
+        _worker(settings, sockets, 0)
         return
     # Fork (not spawn): each child inherits the listening socket as it is.
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=_worker, args=(settings, sock)) for _ in range(workers)]
+    children = [
+        context.Process(target=_worker, args=(settings, sockets, index)) for index in range(workers)
+    ]
     for child in children:
         child.start()
-    sock.close()
+    for sock in set(sockets):
+        sock.close()
     stopping: list[int] = []
 
     def stop_children(signum: int, _frame: object) -> None:

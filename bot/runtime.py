@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -13,6 +14,9 @@ from typing import Any, Protocol
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
+
+from adapters.web.app import WebApp, WebComponent
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,11 @@ class HttpServerError(RuntimeError):
     """The shared HTTP server could not listen; the message says where and why."""
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """Bind and listen at once, so requests queue from now on (even before uvicorn accepts)."""
+def listening_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Bind and listen at once, so requests queue from now on (even before uvicorn accepts).
+
+    ``reuse_port``: other sockets may bind the same port (SO_REUSEPORT), and the kernel then
+    spreads new connections over them (see ``listening_sockets``)."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -51,6 +58,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
         raise HttpServerError(f"cannot listen on {host}:{port}: {exc}") from exc
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(2048)
     except OSError as exc:
@@ -62,26 +71,65 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def freeze_start_up_objects() -> None:
+    """Take what start-up made (modules, templates, wiring: some 240,000 objects in a pages
+    process) out of the cyclic collector's sight for good. A full collection then scans only
+    what was made since: 9 ms of CPU instead of 130 ms, all of it with the event loop stopped
+    (measured in a pages process after 3,000 pages)."""
+    gc.collect()
+    gc.freeze()
+
+
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` sockets listening on one port, one per worker process, where SO_REUSEPORT
+    exists (Linux, BSDs); else one socket shared by all.
+
+    One shared socket is accepted from by whichever process wakes first, and asyncio then
+    accepts every waiting connection in one go: 49 of 50 keep-alive clients landed on one of
+    two workers, which left the other core idle. With a socket each, the kernel spreads
+    connections evenly by their addresses."""
+    if count == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        return [listening_socket(host, port)] * count
+    first = listening_socket(host, port, reuse_port=True)
+    sockets = [first]
+    try:
+        for _ in range(count - 1):  # the same port as the first (which may have been 0)
+            sockets.append(listening_socket(host, first.getsockname()[1], reuse_port=True))
+    except HttpServerError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
 @asynccontextmanager
 async def http_server(
-    routes: list[BaseRoute], host: str, port: int
+    routes: list[BaseRoute], host: str, port: int, front: WebApp | None = None
 ) -> AsyncIterator[asyncio.Task[None] | None]:
     """Serve ``routes`` (none: no server) until the block ends; yields the serving task."""
     if not routes:
         yield None
         return
-    async with serving_on(routes, listening_socket(host, port)) as task:
+    async with serving_on(routes, listening_socket(host, port), front=front) as task:
         yield task
 
 
 @asynccontextmanager
 async def serving_on(
-    routes: list[BaseRoute], sock: socket.socket
+    routes: list[BaseRoute], sock: socket.socket, *, front: WebApp | None = None
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """Serve ``routes`` on a listening socket until the block ends (then close it)."""
+    """Serve ``routes`` on a listening socket until the block ends (then close it).
+
+    With ``front`` (the public pages), every response carries the pages' security headers and
+    unknown paths and methods get its HTML 404 and 405 pages, whichever component's routes
+    are beside them."""
+    app: ASGIApp = Starlette(
+        routes=routes, exception_handlers=dict(front.error_handlers()) if front else None
+    )
     config = uvicorn.Config(
-        Starlette(routes=routes),
+        front.guard(app) if front else app,
         log_level="warning",
+        access_log=False,  # a log call per request, which the warning level then drops
         lifespan="off",
         timeout_graceful_shutdown=int(STOP_GRACE_SECONDS),
     )
@@ -121,9 +169,10 @@ async def run_components(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     routes = [route for component in components for route in component.routes()]
+    front = next((c.app for c in components if isinstance(c, WebComponent)), None)
     started: list[Component] = []
     try:
-        async with http_server(routes, host, port) as serving:
+        async with http_server(routes, host, port, front) as serving:
             for component in components:
                 await component.start()
                 started.append(component)

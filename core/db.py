@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import select as io_select
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Integer, Select, any_, event, literal
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Select,
+    String,
+    any_,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -34,7 +50,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Sessions = async_sessionmaker[AsyncSession]
 M = TypeVar("M")
 Query = Select[*tuple[Any, ...]]  # a SELECT of any columns
+_SQLITE = sqlite.dialect()  # compiles InlineReads' statements and converts their values
 CHUNK = 500  # ids per IN list: well under SQLite's and psycopg's parameter limits
+_SQLITE_IN_LIST = 64  # longer id lists go to SQLite as one JSON parameter
 
 
 def normalise_url(url: str) -> str:
@@ -75,10 +93,36 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip on every checkout, and a chat turn checks out several
-    # sessions (a third of its PostgreSQL round trips under load). A connection dropped by a
-    # server restart fails one request instead; SQLAlchemy then discards the whole pool.
+    # sessions (a third of its PostgreSQL round trips under load). A connection the server
+    # closed (a restart) is noticed at checkout without one (_refuse_closed_connection).
     kwargs.setdefault("pool_recycle", 1800)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed is swapped for a new one at checkout.
+
+    A server restart or ``pg_terminate_backend`` closes the socket of every idle pooled
+    connection (the server says why, then hangs up). Without this the first statement on
+    each fails, and with it whatever was being written down, such as a message that just
+    went out. No round trip: an idle connection has nothing to read unless the server has
+    spoken, which one syscall tells; raising DisconnectionError makes the pool discard it
+    and connect it afresh."""
+    from psycopg import OperationalError  # loaded already: this engine runs on psycopg
+
+    driver = getattr(dbapi_conn, "driver_connection", None)
+    if driver is None:
+        return
+    try:
+        fd = driver.pgconn.socket
+        readable, _, _ = io_select.select([fd], [], [], 0)
+    except (OSError, ValueError, OperationalError) as exc:
+        raise DisconnectionError(f"the connection is closed: {exc}") from exc
+    if readable or driver.closed:
+        raise DisconnectionError("the server closed this connection")
 
 
 def session_factory(engine: AsyncEngine) -> Sessions:
@@ -90,6 +134,21 @@ async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def one_statement(sessions: Sessions) -> AsyncIterator[AsyncConnection]:
+    """A connection for a unit of work that is ONE statement (atomic by itself): in autocommit
+    on PostgreSQL, so it costs one round trip instead of three (psycopg sends BEGIN and
+    COMMIT as commands of their own); in a transaction elsewhere."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    if engine.dialect.name != "postgresql":
+        async with engine.begin() as conn:
+            yield conn
+        return
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 class InlineReads:
@@ -301,6 +360,16 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     return conn
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """A time as JSON text for a statement that reads its rows from JSON (json_to_recordset):
+    the rule of ``UTCDateTime``, aware times only, written in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).isoformat()
+
+
 def mapped_columns(model: type[Any]) -> list[Any]:
     """Every mapped column of ``model``, in the order ``detached_from_row`` expects."""
     return [getattr(model, attr.key) for attr in sa_inspect(model).column_attrs]
@@ -324,9 +393,17 @@ def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
 
 def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """``column IN (ids)``; on PostgreSQL ``= ANY(array)``: one parameter, so the statement
-    text stays the same whatever the number of ids (psycopg parses and prepares it once)."""
+    text stays the same whatever the number of ids (psycopg parses and prepares it once).
+    On SQLite a long list is one JSON parameter read by ``json_each``: thousands of ids (an
+    episode's link candidates) then neither need chunks under the parameter limit nor a new
+    statement to render and prepare for every length."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(ColumnElement[bool], column == any_(literal(list(ids), ARRAY(Integer))))
+    if len(ids) > _SQLITE_IN_LIST:
+        values = func.json_each(literal(json.dumps([int(i) for i in ids]), String()))
+        return cast(
+            ColumnElement[bool], column.in_(select(literal_column("value")).select_from(values))
+        )
     return cast(ColumnElement[bool], column.in_(list(ids)))
 
 

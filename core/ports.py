@@ -105,6 +105,10 @@ class VectorIndex(Protocol):
         """(len(queries), k) ids, best first (-1 where there are fewer), and their cosines."""
         ...
 
+    def vectors(self, ids: Ids) -> tuple[Ids, Vectors]:
+        """The stored vectors of those of ``ids`` present: (the ids found, their vectors)."""
+        ...
+
     def save(self, path: Path) -> None:
         """Write the whole index to ``path`` (the caller renames it into place)."""
         ...
@@ -120,6 +124,8 @@ class VectorIndexFactory(Protocol):
 
     def load(self, path: Path, dim: int) -> VectorIndex:
         """Raises OSError or ValueError when the file cannot be read as an index."""
+
+
 class ChatEngine(Protocol):
     """The conversation engine every chat adapter drives (``core.chat.engine``)."""
 

@@ -27,6 +27,7 @@ from adapters.slack.delivery import (
     TokenSource,
     make_client,
 )
+from adapters.slack.errors import error_code
 from adapters.slack.handlers import SlackHandlers, UserDirectory
 from adapters.slack.home import AppHome
 from adapters.slack.oauth import (
@@ -164,7 +165,7 @@ class SlackComponent:
         try:
             answer = await self.bot.app.client.auth_test()
         except SlackApiError as exc:
-            error = exc.response.get("error")
+            error = error_code(exc)
             raise SlackConfigError(f"Slack refused SLACK_BOT_TOKEN ({error})") from exc
         log.info("slack: connected to workspace %s as %s", answer.get("team"), answer.get("user"))
         # The token works: lift a workspace-wide pause a dead token (or an uninstall) left.
@@ -180,7 +181,7 @@ class SlackComponent:
         try:
             await self.bot.app.client.apps_connections_open(app_token=token)
         except SlackApiError as exc:
-            error = exc.response.get("error")
+            error = error_code(exc)
             raise SlackConfigError(f"Slack refused SLACK_APP_TOKEN ({error})") from exc
 
     async def stop(self) -> None:

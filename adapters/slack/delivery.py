@@ -22,6 +22,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import render_reply
+from adapters.slack.errors import error_code, http_header, http_status
 from core.chat.ids import remember_brief_messages
 from core.chat.types import ChatRef, Reply
 from core.db import Sessions
@@ -176,7 +177,7 @@ class Poster:
         return posted
 
     async def _handle_error(self, chat: ChatRef, exc: SlackApiError) -> None:
-        error = str(exc.response.get("error", ""))
+        error = error_code(exc)
         if error in CHAT_ERRORS:
             reason = f"slack: {error}"
             await deactivate_recipient(
@@ -193,13 +194,14 @@ class Poster:
 
 def _send_error(exc: SlackApiError) -> Exception:
     """What delivery should make of a Slack error that did not stop the recipient."""
-    status = int(getattr(exc.response, "status_code", 200) or 200)
+    status, error = http_status(exc), error_code(exc)
     if status == 429:  # still limited after slack_sdk's own retries
-        headers = getattr(exc.response, "headers", {}) or {}
-        retry_after = headers.get("Retry-After") or headers.get("retry-after") or 1
-        return RateLimited(float(retry_after), f"slack rate limit: {exc.response.get('error')}")
+        retry_after = http_header(exc, "Retry-After") or 1
+        return RateLimited(float(retry_after), f"slack rate limit: retry after {retry_after} s")
     if status >= 500:
-        return TransientSendError(f"slack answered {status}")
+        return TransientSendError(f"slack answered {status}: a server error")
+    if not error:  # no Slack answer at all: a proxy's page, a cut-off body
+        return TransientSendError(f"slack answered {status} with something that is not JSON")
     return exc
 
 

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate as tr
 from adapters.slack.blocks import ACTION_ID_PREFIX, render_reply
 from adapters.slack.delivery import PostedMessage, Poster
+from adapters.slack.errors import error_code
 from core.chat.channels import (
     CHANNEL_HELP,
     ensure_channel,
@@ -57,7 +58,7 @@ class UserDirectory:
                 name = profile.get("display_name") or user.get("real_name") or user.get("name")
                 self._known[key] = (user.get("tz"), name)
             except SlackApiError as exc:
-                log.info("users.info failed for %s: %s", user_id, exc.response.get("error"))
+                log.info("users.info failed for %s: %s", user_id, error_code(exc))
                 return None, None
         return self._known[key]
 
@@ -271,7 +272,7 @@ class SlackHandlers:
                     thread_ts=thread_ts,
                 )
             except SlackApiError as exc:
-                log.info("ephemeral to %s failed: %s", channel, exc.response.get("error"))
+                log.info("ephemeral to %s failed: %s", channel, error_code(exc))
                 return
 
 

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import translate as tr
+from adapters.slack.errors import error_code
 from adapters.slack.handlers import Ack, UserDirectory
 from adapters.slack.home_view import HOME_PREFIX, HomeSettings, home_view, offered
 from core.brief.compose import latest_brief
@@ -59,7 +60,7 @@ class AppHome:
         try:
             await client.views_publish(user_id=user_id, view=home_view(settings, notice))
         except SlackApiError as exc:
-            log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
+            log.warning("views.publish for %s failed: %s", user_id, error_code(exc))
 
     async def _user(self, client: Any, team: str, user_id: str) -> User:
         tz, name = await self.users.lookup(client, team, user_id)

@@ -13,7 +13,15 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from adapters.telegram.limits import retry_after_seconds
 from adapters.telegram.render import OutMessage, render_reply
@@ -27,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NOT_JSON = "Invalid server response"  # what PTB raises when a 2xx body does not parse
 GONE_MESSAGES = ("chat not found", "user is deactivated", "bot was kicked")
 
 
@@ -131,3 +140,9 @@ class TelegramMessenger:
             raise
         except NetworkError as exc:
             raise TransientSendError(f"Telegram unreachable: {exc}") from exc
+        except TelegramError as exc:
+            if str(exc) != NOT_JSON:
+                raise
+            # A 2xx whose body is not JSON (a proxy's page, a cut-off answer): retried like a
+            # 5xx. Had Telegram carried the message out, it arrives twice (see README).
+            raise TransientSendError("Telegram answered with something that is not JSON") from exc

@@ -50,6 +50,18 @@ class UsearchVectorIndex:
             out_sims[row, :c] = 1.0 - distances[row, :c]
         return out_ids, out_sims
 
+    def vectors(self, ids: Ids) -> tuple[Ids, Vectors]:
+        if not len(ids):
+            return ids.astype(np.int64), np.zeros((0, self.dim), dtype=np.float32)
+        got: Any = self._index.get(ids.astype(np.uint64))  # None where a key is absent
+        present = [k for k, v in enumerate(got) if v is not None]
+        vectors = (
+            np.stack([got[k] for k in present]).astype(np.float32, copy=False)
+            if present
+            else np.zeros((0, self.dim), dtype=np.float32)
+        )
+        return ids[present].astype(np.int64), vectors
+
     def save(self, path: Path) -> None:
         self._index.save(str(path))
 

@@ -7,20 +7,25 @@ Open Graph URLs are absolute.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from jinja2 import Environment
-from starlette.middleware import Middleware
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from adapters.web import structured
 from adapters.web.security import SecurityHeaders
 from adapters.web.templating import build_environment
-from core.web.pages import WebPages, first_sentence, parse_id
+from core.web.pages import InsightDetail, WebPages, first_sentence, parse_id
 from core.web.urls import PageUrls
 
 INVITATION = (
@@ -30,6 +35,52 @@ INVITATION = (
 SITE_DESCRIPTION = "Short, grounded insights from new podcast episodes, each with a verbatim quote."
 PAGE_CACHE = "public, max-age=300"
 MAX_QUERY = 200
+RENDERED_PAGES = 2048  # insight pages kept rendered per process (about 9 kB each)
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    """An insight page as sent, with the data it was rendered from."""
+
+    detail: InsightDetail
+    body: bytes
+    etag: str
+
+
+class RenderedPages:
+    """The most recently served insight pages, rendered (an LRU of ``RenderedPage``).
+
+    The data is read afresh for every request and a kept page is reused only when it was
+    rendered from equal data, so an edited insight, a new related list or a renamed show shows
+    at once; what is saved is the rendering, most of a page's cost."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pages: OrderedDict[int, RenderedPage] = OrderedDict()
+
+    def get(self, detail: InsightDetail) -> RenderedPage | None:
+        page = self._pages.get(detail.summary.id)
+        if page is None or page.detail != detail:
+            return None
+        self._pages.move_to_end(detail.summary.id)
+        return page
+
+    def put(self, page: RenderedPage) -> None:
+        self._pages[page.detail.summary.id] = page
+        self._pages.move_to_end(page.detail.summary.id)
+        while len(self._pages) > self.size:
+            self._pages.popitem(last=False)
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 If-None-Match: ``*`` or any listed tag, compared weakly."""
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 class SignupForm(Protocol):
@@ -50,15 +101,19 @@ class WebApp:
         public_url: str,
         env: Environment | None = None,
         signup: SignupForm | None = None,
+        rendered_pages: int = RENDERED_PAGES,
     ) -> None:
         self.pages = pages
+        self.rendered = RenderedPages(rendered_pages)
         self.signup = signup
         self.urls = PageUrls(public_url)  # absolute: canonical, Open Graph, sitemap
         self.links = PageUrls(urlsplit(public_url).path)  # root-relative: links between pages
         self.env = env or build_environment()
         self.env.globals.update(links=self.links, invitation=INVITATION, site_name="podbrief")
         self.https = public_url.startswith("https://")
-        names = ("home", "insight", "episode", "show", "topic", "search", "not_found")
+        names = (
+            "home", "insight", "episode", "show", "topic", "search", "not_found", "not_allowed",
+        )  # fmt: skip
         self.templates = {name: self.env.get_template(f"{name}.html") for name in names}
         self.sitemap_template = self.env.get_template("sitemap.xml")
 
@@ -69,6 +124,23 @@ class WebApp:
 
     def not_found(self, what: str) -> HTMLResponse:
         return self.render("not_found", status=404, what=what, canonical=None)
+
+    async def error_page(self, request: Request, exc: Exception) -> Response:
+        """The page for a request no route takes: an unknown path (404) or method (405)."""
+        assert isinstance(exc, HTTPException)  # what error_handlers registers it for
+        if exc.status_code != 405:
+            return self.not_found("page")
+        response = self.render("not_allowed", status=405, method=request.method, canonical=None)
+        response.headers.update(exc.headers or {})  # Allow
+        return response
+
+    def error_handlers(self) -> Mapping[Any, ErrorHandler]:
+        """For the shared server's Starlette app: the pages for unknown paths and methods."""
+        return {404: self.error_page, 405: self.error_page}
+
+    def guard(self, app: ASGIApp) -> ASGIApp:
+        """``app`` with the security headers on every response (errors included)."""
+        return SecurityHeaders(app, https=self.https)
 
     async def home(self, request: Request) -> Response:
         items = await self.pages.home()
@@ -93,16 +165,29 @@ class WebApp:
         detail = await self.pages.insight(insight_id) if insight_id is not None else None
         if detail is None:
             return self.not_found("insight")
+        page = self.rendered.get(detail)
+        if page is None:
+            page = self._render_insight(detail)
+            self.rendered.put(page)
+        headers = {"cache-control": PAGE_CACHE, "etag": page.etag}
+        if matches(request.headers.get("if-none-match", ""), page.etag):
+            return Response(status_code=304, headers=headers)
+        return Response(page.body, media_type="text/html", headers=headers)
+
+    def _render_insight(self, detail: InsightDetail) -> RenderedPage:
         description = first_sentence(detail.summary.body) or detail.summary.headline
-        url = self.urls.insight(detail.summary.id)
-        return self.render(
-            "insight",
-            insight=detail,
-            canonical=url,
-            description=description,
-            og_type="article",
-            jsonld=[structured.insight_ld(detail, self.urls, description)],
+        body = (
+            self.templates["insight"]
+            .render(
+                insight=detail,
+                canonical=self.urls.insight(detail.summary.id),
+                description=description,
+                og_type="article",
+                jsonld=[structured.insight_ld(detail, self.urls, description)],
+            )
+            .encode()
         )
+        return RenderedPage(detail, body, etag_of(body))
 
     async def episode(self, request: Request) -> Response:
         episode_id = parse_id(request.path_params["episode_id"])
@@ -166,7 +251,8 @@ class WebApp:
         return PlainTextResponse(f"User-agent: *\nAllow: /\nSitemap: {self.urls.sitemap()}\n")
 
     def routes(self) -> list[BaseRoute]:
-        guard = [Middleware(SecurityHeaders, https=self.https)]
+        """The pages; serve them with ``guard`` and ``error_handlers`` around (the shared
+        server does: ``bot.runtime.serving_on``)."""
         pages = [
             ("/", self.home),
             ("/insights/{insight_id}", self.insight),
@@ -178,10 +264,10 @@ class WebApp:
             ("/robots.txt", self.robots),
         ]
         routes: list[BaseRoute] = [
-            Route(path, endpoint, methods=["GET"], middleware=guard) for path, endpoint in pages
+            Route(path, endpoint, methods=["GET"]) for path, endpoint in pages
         ]
         static = StaticFiles(packages=[("adapters.web", "static")])
-        routes.append(Mount("/static", app=static, name="static", middleware=guard))
+        routes.append(Mount("/static", app=static, name="static"))
         return routes
 
 

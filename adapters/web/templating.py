@@ -13,10 +13,16 @@ from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_
 from core.chat.format import format_timestamp
 from core.web.urls import topic_slug
 
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
 
 def long_date(value: datetime | None) -> str:
-    """6 December 2026 (no leading zero); empty for an unknown date."""
-    return f"{value.day} {value:%B %Y}" if value is not None else ""
+    """6 December 2026 (no leading zero); empty for an unknown date. English whatever the
+    locale, as the pages are (and cheaper than strftime, seven times a page)."""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if value is not None else ""
 
 
 def iso_date(value: datetime | None) -> str:

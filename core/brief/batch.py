@@ -18,6 +18,7 @@ ranking's rule for the limits and the score scale.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.brief.batch_rank import SinceView
 from core.brief.compose import (
@@ -50,10 +51,30 @@ from core.ports import Clock
 
 log = logging.getLogger(__name__)
 
-_UNNEST_ITEMS = text(
-    "INSERT INTO brief_items (brief_id, position, user_id, insight_id, is_older) "
-    "SELECT * FROM unnest(CAST(:brief_id AS integer[]), CAST(:position AS integer[]), "
-    "CAST(:user_id AS integer[]), CAST(:insight_id AS integer[]), CAST(:is_older AS boolean[]))"
+# PostgreSQL: a batch's briefs and all their items in one statement, the rows read from one
+# JSON text (one parameter: psycopg sends it as is, where arrays cost a Python call a cell).
+_STORE_PG = text(
+    """
+    WITH b AS (
+        SELECT * FROM json_to_recordset(CAST(:briefs AS json))
+            AS b(user_id integer, local_date date, insights integer[], older boolean[])
+    ), stored AS (
+        INSERT INTO briefs (user_id, local_date, kind, created_at)
+        SELECT b.user_id, b.local_date, :kind, :now FROM b ORDER BY b.user_id
+        RETURNING id, user_id
+    ), items AS (
+        INSERT INTO brief_items (brief_id, position, user_id, insight_id, is_older)
+        SELECT s.id, x.position, s.user_id, x.insight_id, x.is_older
+        FROM stored AS s JOIN b ON b.user_id = s.user_id
+        CROSS JOIN LATERAL unnest(b.insights, b.older) WITH ORDINALITY
+            AS x(insight_id, is_older, position)
+    )
+    SELECT id, user_id FROM stored
+    """
+)
+_LOCK_USERS_PG = text(
+    # The lock compose_brief's no-op UPDATE takes, without writing a new version of each row.
+    "SELECT id FROM users WHERE id = ANY(CAST(:ids AS integer[])) ORDER BY id FOR NO KEY UPDATE"
 )
 NEW_MARGIN = 2000  # extra newest insights read for users who received or muted some
 OLDER_MARGIN = 1000  # extra best older ones, for the same reason
@@ -186,39 +207,75 @@ async def _store(
     if not ids:
         return {}, {}
     async with transaction(sessions) as session:
-        for part in chunks(ids):  # the lock compose_brief takes, for all users at once
-            await session.execute(
-                update(User).where(one_of(session, User.id, part)).values(paused=User.paused),
-                execution_options={"synchronize_session": False},
-            )
+        postgres = session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            await session.execute(_LOCK_USERS_PG, {"ids": ids})
+        else:
+            for part in chunks(ids):  # the lock compose_brief takes, for all users at once
+                await session.execute(
+                    update(User).where(User.id.in_(part)).values(paused=User.paused),
+                    execution_options={"synchronize_session": False},
+                )
         raced = await _existing(session, {uid: dates[uid] for uid in ids})
         fresh = [uid for uid in ids if uid not in raced]
         if not fresh:
             return {}, raced
-        rows = [
-            {"user_id": uid, "local_date": dates[uid], "kind": kind, "created_at": now}
-            for uid in fresh
-        ]
-        conn = await session.connection()  # Core inserts: no ORM objects for 1000s of rows
-        briefs, items = cast(Table, Brief.__table__), cast(Table, BriefItem.__table__)
-        stmt = insert(briefs).returning(briefs.c.id, briefs.c.user_id, sort_by_parameter_order=True)
-        stored = {uid: bid for bid, uid in await conn.execute(stmt, rows)}
-        item_rows = [
-            {
-                "brief_id": stored[uid],
-                "position": position,
-                "user_id": uid,
-                "insight_id": row.id,
-                "is_older": row.is_older,
-            }
-            for uid in fresh
-            for position, row in enumerate(picks[uid], start=1)
-        ]
-        if conn.dialect.name == "postgresql":  # one statement of five arrays, not 5,000 rows
-            await conn.execute(_UNNEST_ITEMS, _as_arrays(item_rows))
+        conn = await session.connection()  # Core statements: no ORM objects for 1000s of rows
+        if postgres:
+            stored = await _store_pg(conn, fresh, picks, dates, kind, now)
         else:
-            await conn.execute(insert(items), item_rows)
+            stored = await _store_rows(conn, fresh, picks, dates, kind, now)
     return stored, raced
+
+
+async def _store_pg(
+    conn: AsyncConnection,
+    fresh: list[int],
+    picks: dict[int, list[CandidateRow]],
+    dates: dict[int, date],
+    kind: str,
+    now: datetime,
+) -> dict[int, int]:
+    briefs = [
+        {
+            "user_id": uid,
+            "local_date": dates[uid].isoformat(),
+            "insights": [row.id for row in picks[uid]],
+            "older": [row.is_older for row in picks[uid]],
+        }
+        for uid in fresh
+    ]
+    params = {"briefs": json.dumps(briefs), "kind": kind, "now": now}
+    return {uid: bid for bid, uid in await conn.execute(_STORE_PG, params)}
+
+
+async def _store_rows(
+    conn: AsyncConnection,
+    fresh: list[int],
+    picks: dict[int, list[CandidateRow]],
+    dates: dict[int, date],
+    kind: str,
+    now: datetime,
+) -> dict[int, int]:
+    briefs, items = cast(Table, Brief.__table__), cast(Table, BriefItem.__table__)
+    rows = [
+        {"user_id": uid, "local_date": dates[uid], "kind": kind, "created_at": now} for uid in fresh
+    ]
+    stmt = insert(briefs).returning(briefs.c.id, briefs.c.user_id, sort_by_parameter_order=True)
+    stored = {uid: bid for bid, uid in await conn.execute(stmt, rows)}
+    item_rows = [
+        {
+            "brief_id": stored[uid],
+            "position": position,
+            "user_id": uid,
+            "insight_id": row.id,
+            "is_older": row.is_older,
+        }
+        for uid in fresh
+        for position, row in enumerate(picks[uid], start=1)
+    ]
+    await conn.execute(insert(items), item_rows)
+    return stored
 
 
 async def _results(
@@ -268,8 +325,18 @@ async def _fresh_results(
             .where(one_of(session, Insight.id, part))
         )
         for insight, episode, feed in await session.execute(stmt):
-            entry = brief_entry(BriefItem(position=0, is_older=False), insight, episode, feed)
-            shown[insight.id] = _after_position(entry)
+            read = brief_entry(BriefItem(position=0, is_older=False), insight, episode, feed)
+            shown[insight.id] = _after_position(read)
+    # Entries are frozen: users given the same insight at the same place share one.
+    made: dict[tuple[int, bool, int], BriefEntry] = {}
+
+    def entry(position: int, row: CandidateRow) -> BriefEntry:
+        key = (position, row.is_older, row.id)
+        found = made.get(key)
+        if found is None:
+            found = made[key] = BriefEntry(position, row.is_older, *shown[row.id])
+        return found
+
     return {
         uid: BriefResult(
             brief_id=bid,
@@ -278,7 +345,7 @@ async def _fresh_results(
             kind=kind,
             created_at=now,
             items=[
-                BriefEntry(position, row.is_older, *shown[row.id])
+                entry(position, row)
                 for position, row in enumerate(picks[uid], start=1)
                 if row.id in shown  # deleted meanwhile (the stored item went with it)
             ],
@@ -289,7 +356,3 @@ async def _fresh_results(
 
 def _after_position(entry: BriefEntry) -> tuple[Any, ...]:
     return astuple(entry)[2:]
-
-
-def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    return {name: [row[name] for row in rows] for name in rows[0]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -14,6 +15,7 @@ from core.db import Sessions, detached_from_row, inline_reads, mapped_columns
 from core.models import Episode, Feed, Insight
 
 
+@lru_cache(maxsize=4096)  # immutable; a delivery run makes the same ones for 1000s of cards
 def insight_buttons(insight_id: int) -> tuple[Button, ...]:
     """The buttons every card carries: Related, Source, 👍, 👎."""
     return (

@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +39,8 @@ from core.models import Delivery, User
 from core.models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
+
+ANALYZE_AFTER = 1000  # rows inserted by one schedule group: refresh the planner's statistics
 
 
 def gets_daily_briefs() -> ColumnElement[bool]:
@@ -96,6 +99,8 @@ async def plan_due(
         count = await _insert_rows(
             sessions, schedule, slot.local_date, slot.due_at, now, missed=missed
         )
+        if count >= ANALYZE_AFTER:
+            await _refresh_statistics(sessions)
         if missed:
             report.missed += count
             if count:
@@ -108,6 +113,17 @@ async def plan_due(
         else:
             report.queued += count
     return report
+
+
+async def _refresh_statistics(sessions: Sessions) -> None:
+    """PostgreSQL: after many new rows, let the planner know. With the statistics of a
+    smaller table it checks "already planned?" by a nested loop over the day's rows, once
+    per recipient: 2.4 s instead of 0.07 s for 5,000 recipients, quadratic beyond. ANALYZE
+    reads a bounded sample (tens of milliseconds whatever the size)."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        return
+    async with transaction(sessions) as session:
+        await session.execute(text("ANALYZE deliveries"))
 
 
 async def _schedules(sessions: Sessions, platforms: Collection[str]) -> list[Schedule]:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.types import ChatRef
-from core.db import Sessions, transaction
+from core.db import Sessions, one_statement, transaction
 from core.delivery.record_pg import write_entries_pg
 from core.delivery.types import Entry, Outcome
 from core.models import ChatContext, Delivery, DeliveryAttempt
@@ -91,6 +91,9 @@ class Recorder:
 
 async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -> None:
     """Statuses, attempt rows and chat contexts of many deliveries in one transaction."""
+    if sessions.kw["bind"].dialect.name == "postgresql":
+        async with one_statement(sessions) as conn:
+            return await write_entries_pg(conn, worker, entries, _ERROR_MAX)
     table = cast(Table, Delivery.__table__)
     base = {
         "status": bindparam("new_status"),
@@ -127,8 +130,6 @@ async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -
     ]
     async with transaction(sessions) as session:
         conn = await session.connection()
-        if conn.dialect.name == "postgresql":
-            return await write_entries_pg(conn, worker, entries, _ERROR_MAX)
         for is_sent, rows in by_shape.items():
             if rows:
                 stmt = update(table).where(table.c.id == bindparam("did"))

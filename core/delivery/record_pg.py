@@ -1,4 +1,4 @@
-"""PostgreSQL: a group of send outcomes in one statement whatever its size (arrays unnested
+"""PostgreSQL: a group of send outcomes in one statement whatever its size (rows read from JSON
 server-side), where row-by-row statements would cost the sending process more CPU than the
 sending itself. The effect is that of ``core.delivery.record.write_entries``."""
 
@@ -10,26 +10,23 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.db import iso_utc
 from core.delivery.types import Entry
 from core.models.base import utcnow
 
 _OUTCOMES = text(
     """
     WITH v AS (
-        SELECT * FROM unnest(
-            CAST(:id AS integer[]), CAST(:status AS text[]), CAST(:error AS text[]),
-            CAST(:not_before AS timestamptz[]), CAST(:inc AS integer[]),
-            CAST(:brief AS integer[]), CAST(:sent_at AS timestamptz[]),
-            CAST(:message_ids AS text[]), CAST(:at AS timestamptz[]),
-            CAST(:attempt AS text[]), CAST(:latency AS integer[])
-        ) AS v(id, status, error, not_before, inc, brief, sent_at, message_ids, at, attempt,
-               latency)
+        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS v(
+            id integer, status text, error text, not_before timestamptz, inc integer,
+            brief integer, sent_at timestamptz, message_ids json, at timestamptz,
+            attempt text, latency integer)
     ), changed AS (
         UPDATE deliveries AS d
         SET status = v.status, error = v.error, not_before = v.not_before,
             attempts = d.attempts + v.inc, brief_id = coalesce(v.brief, d.brief_id),
             sent_at = coalesce(v.sent_at, d.sent_at),
-            message_ids = coalesce(CAST(v.message_ids AS json), d.message_ids)
+            message_ids = coalesce(v.message_ids, d.message_ids)
         FROM v WHERE d.id = v.id
     ), contexts AS (
         INSERT INTO chat_contexts
@@ -37,9 +34,8 @@ _OUTCOMES = text(
              pending, updated_at)
         SELECT t.platform, t.workspace, t.chat_id, t.brief, NULL, CAST('[]' AS json),
                CAST('{}' AS json), :now
-        FROM unnest(CAST(:chat_platform AS text[]), CAST(:chat_workspace AS text[]),
-                    CAST(:chat_id AS text[]), CAST(:chat_brief AS integer[]))
-             AS t(platform, workspace, chat_id, brief)
+        FROM json_to_recordset(CAST(:chats AS json))
+             AS t(platform text, workspace text, chat_id text, brief integer)
         ON CONFLICT (platform, workspace, chat_id) DO UPDATE
         SET last_brief_id = excluded.last_brief_id, last_insight_id = NULL,
             last_listing = excluded.last_listing, updated_at = excluded.updated_at
@@ -53,42 +49,45 @@ _OUTCOMES = text(
 async def write_entries_pg(
     conn: AsyncConnection, worker: str, entries: list[Entry], error_max: int
 ) -> None:
-    """Statuses, attempts and chat contexts in ONE statement: a round trip per group."""
+    """Statuses, attempts and chat contexts in ONE statement: a round trip per group. The rows
+    go as one JSON text each side (what psycopg sends fastest: one string, not a value per
+    cell), read back server-side by json_to_recordset."""
     latest = {
         (e.chat.platform, e.chat.workspace, e.chat.chat_id): e.brief_id
         for e in entries
         if e.chat is not None
     }
-    keys = list(latest)
-    contexts = {
-        "chat_platform": [k[0] for k in keys],
-        "chat_workspace": [k[1] for k in keys],
-        "chat_id": [k[2] for k in keys],
-        "chat_brief": list(latest.values()),
+    chats = [
+        {"platform": p, "workspace": w, "chat_id": c, "brief": b} for (p, w, c), b in latest.items()
+    ]
+    params = {
+        "rows": json.dumps(_outcome_rows(entries, error_max)),
+        "chats": json.dumps(chats),
         "now": utcnow(),
-    }
-    await conn.execute(_OUTCOMES, _outcome_arrays(worker, entries, error_max) | contexts)
-
-
-def _outcome_arrays(worker: str, entries: list[Entry], error_max: int) -> dict[str, Any]:
-    def error(e: Entry) -> str | None:
-        return e.outcome.error[:error_max] if e.outcome.error else None
-
-    sent = [e.outcome.status == "sent" for e in entries]
-    return {
-        "id": [e.delivery_id for e in entries],
-        "status": [e.outcome.status for e in entries],
-        "error": [error(e) for e in entries],
-        "not_before": [e.outcome.not_before for e in entries],
-        "inc": [1 if e.outcome.counts_as_attempt else 0 for e in entries],
-        "brief": [e.brief_id for e in entries],
-        "sent_at": [e.at if s else None for e, s in zip(entries, sent, strict=True)],
-        "message_ids": [
-            json.dumps(list(e.outcome.message_ids)) if s else None
-            for e, s in zip(entries, sent, strict=True)
-        ],
-        "at": [e.at for e in entries],
-        "attempt": [e.outcome.attempt for e in entries],
-        "latency": [e.outcome.latency_ms for e in entries],
         "worker": worker[:100],
     }
+    await conn.execute(_OUTCOMES, params)
+
+
+def _outcome_rows(entries: list[Entry], error_max: int) -> list[dict[str, Any]]:
+    rows = []
+    for e in entries:
+        o = e.outcome
+        sent = o.status == "sent"
+        at = iso_utc(e.at)
+        rows.append(
+            {
+                "id": e.delivery_id,
+                "status": o.status,
+                "error": o.error[:error_max] if o.error else None,
+                "not_before": iso_utc(o.not_before),
+                "inc": 1 if o.counts_as_attempt else 0,
+                "brief": e.brief_id,
+                "sent_at": at if sent else None,
+                "message_ids": list(o.message_ids) if sent else None,
+                "at": at,
+                "attempt": o.attempt,
+                "latency": o.latency_ms,
+            }
+        )
+    return rows

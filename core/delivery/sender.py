@@ -6,17 +6,23 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.brief.compose import BriefResult
-from core.chat.handlers.brief import brief_reply
+from core.brief.compose import BriefEntry, BriefResult
+from core.chat.handlers.brief import brief_reply, card_from_entry
 from core.chat.page_links import with_page_urls
-from core.chat.types import ChatRef
+from core.chat.types import ChatRef, InsightCard
 from core.db import Sessions
 from core.delivery.claim import still_mine
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.record import Recorder
-from core.delivery.types import DeliveryConfig, DeliveryReport, Entry, Outcome
-from core.models import Delivery, User
+from core.delivery.types import (
+    Claimed,
+    DeliveryConfig,
+    DeliveryReport,
+    Entry,
+    Outcome,
+    Recipient,
+)
 from core.people.status import deactivate_recipient
 from core.ports import Clock, Messenger
 
@@ -27,19 +33,39 @@ log = logging.getLogger(__name__)
 class Ready:
     """A claimed delivery with its brief composed, waiting for its turn to be sent."""
 
-    delivery: Delivery
-    user: User
+    delivery: Claimed
+    user: Recipient
     result: BriefResult
     held_since: datetime  # when this worker claimed it (or last renewed the lease)
 
 
-def chat_ref(user: User) -> ChatRef:
+def chat_ref(user: Recipient) -> ChatRef:
     return ChatRef(
         platform=user.platform,
         chat_id=user.external_id,
         workspace=user.workspace,
         is_group=user.kind != "person",
     )
+
+
+class _Cards:
+    """Each brief entry made into a card once: a batch's briefs share their entries
+    (``core.brief.batch``), so 1000s of briefs need only a few dozen cards."""
+
+    _LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._made: dict[int, tuple[BriefEntry, InsightCard]] = {}  # by id(entry)
+
+    def __call__(self, entry: BriefEntry) -> InsightCard:
+        found = self._made.get(id(entry))
+        if found is not None and found[0] is entry:  # the entry is held, so its id is its own
+            return found[1]
+        if len(self._made) >= self._LIMIT:
+            self._made.clear()
+        card = card_from_entry(entry)
+        self._made[id(entry)] = (entry, card)
+        return card
 
 
 class Sender:
@@ -57,6 +83,7 @@ class Sender:
         self.recorder = Recorder(sessions, config.worker)
         self._briefs: dict[int, int | None] = {}  # delivery id -> its composed brief
         self.compact_platforms: set[str] = set()  # where briefs default to one message now
+        self._cards = _Cards()
 
     def remember_brief(self, delivery_id: int, brief_id: int | None) -> None:
         """The brief composed for a delivery, stored with the send's outcome."""
@@ -71,7 +98,12 @@ class Sender:
             self.report.lost_lease += 1
             return
         reply = with_page_urls(
-            brief_reply(result, user, compact_default=user.platform in self.compact_platforms),
+            brief_reply(
+                result,
+                user.settings,
+                compact_default=user.platform in self.compact_platforms,
+                card=self._cards,
+            ),
             self.config.public_url,
         )
         timer = self.limiters.timer
@@ -91,8 +123,13 @@ class Sender:
             return await self.finish(delivery, Outcome("failed", "gone", exc.reason, ms()))
         except RateLimited as exc:
             limiter.pause(exc.retry_after)
-            wait = timedelta(seconds=exc.retry_after)  # the platform's wait, not our backoff
-            return await self.retry(delivery, "rate_limited", str(exc), ms(), wait=wait)
+            # The platform's wait, not our backoff; and not an attempt against max_attempts:
+            # the brief is fine, the platform asked for time (a long stretch of 429s would
+            # otherwise give it up). The grace still bounds how late it may go.
+            not_before = self.clock.now() + timedelta(seconds=exc.retry_after)
+            limited = Outcome("queued", "rate_limited", str(exc), ms(), not_before,
+                              counts_as_attempt=False)  # fmt: skip
+            return await self.finish(delivery, limited)
         except MaybeSent as exc:
             return await self.finish(delivery, Outcome("failed", "maybe_sent", str(exc), ms()))
         except Exception as exc:
@@ -118,24 +155,21 @@ class Sender:
 
     async def retry(
         self,
-        delivery: Delivery,
+        delivery: Claimed,
         attempt: str,
         error: str,
         latency_ms: int = 0,
-        *,
-        wait: timedelta | None = None,
     ) -> None:
         attempts = delivery.attempts + 1
         if attempts >= self.config.max_attempts:
             final = f"gave up after {attempts} attempts: {error}"
             return await self.finish(delivery, Outcome("failed", attempt, final, latency_ms))
-        delay = wait if wait is not None else self.config.backoff(attempts)
-        not_before = self.clock.now() + delay
+        not_before = self.clock.now() + self.config.backoff(attempts)
         await self.finish(delivery, Outcome("queued", attempt, error, latency_ms, not_before))
 
     async def finish(
         self,
-        delivery: Delivery,
+        delivery: Claimed,
         outcome: Outcome,
         *,
         chat: ChatRef | None = None,

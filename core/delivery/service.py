@@ -19,16 +19,17 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from core.brief.batch import compose_briefs
 from core.brief.compose import BriefResult
-from core.db import Sessions, one_of
+from core.db import Sessions, chunks, one_of
 from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.sender import Ready, Sender
-from core.delivery.types import DeliveryConfig, DeliveryReport, Outcome
+from core.delivery.types import Claimed, DeliveryConfig, DeliveryReport, Outcome, Recipient
 from core.models import Delivery, User
 from core.ports import Clock, Messenger
 
@@ -132,7 +133,7 @@ class _Run:
     async def _compose(self, ids: list[int], claimed_at: datetime) -> list[Ready]:
         """Every claimed brief of the batch at once; the ones to send, in claim order."""
         rows = await _load(self.sessions, ids)
-        to_send: list[tuple[Delivery, User]] = []
+        to_send: list[tuple[Claimed, Recipient]] = []
         for delivery, user in rows:
             if user.active and not user.paused:
                 to_send.append((delivery, user))
@@ -167,18 +168,34 @@ class _Run:
         return ready
 
 
-async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Delivery, User]]:
-    found: list[tuple[Delivery, User]] = []
+async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recipient]]:
+    """The claimed rows with their recipients, in claim order, as plain columns."""
+    found: list[tuple[Any, ...]] = []
     async with sessions() as session:
-        for start in range(0, len(ids), 100):  # small reads: the senders' loop keeps going
+        for part in chunks(ids):
             stmt = (
-                select(Delivery, User)
+                select(Delivery.due_at, *_CLAIMED, *_RECIPIENT)
                 .join(User, User.id == Delivery.user_id)
-                .where(one_of(session, Delivery.id, ids[start : start + 100]))
-                .order_by(Delivery.due_at, Delivery.id)
+                .where(one_of(session, Delivery.id, part))
             )
-            found += [(row[0], row[1]) for row in await session.execute(stmt)]
-    return found
+            found += [tuple(row) for row in await session.execute(stmt)]
+    found.sort(key=lambda row: (row[0], row[1]))  # due first, then by id
+    split = 1 + len(_CLAIMED)
+    return [(Claimed(*row[1:split]), Recipient(*row[split:])) for row in found]
+
+
+_CLAIMED = (Delivery.id, Delivery.user_id, Delivery.attempts)
+_RECIPIENT = (
+    User.id,
+    User.platform,
+    User.workspace,
+    User.external_id,
+    User.kind,
+    User.settings,
+    User.active,
+    User.paused,
+    User.inactive_reason,
+)
 
 
 def _nothing_to_send(result: BriefResult) -> str | None:

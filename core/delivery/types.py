@@ -8,6 +8,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.chat.types import ChatRef
 
@@ -63,6 +64,31 @@ class DeliveryReport:
             f"({self.gone} recipients gone), {self.skipped} skipped, {self.missed} missed; "
             f"{self.queued} newly due"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery row a worker holds, as far as sending it needs (read as plain columns: a
+    batch is thousands of rows, ORM objects would cost more than composing them)."""
+
+    id: int
+    user_id: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """The user a claimed delivery goes to, as far as sending needs."""
+
+    id: int
+    platform: str
+    workspace: str
+    external_id: str
+    kind: str
+    settings: dict[str, Any] | None
+    active: bool
+    paused: bool
+    inactive_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)

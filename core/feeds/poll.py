@@ -22,7 +22,14 @@ from core.db import transaction
 from core.domain import FetchError, FetchResult
 from core.feeds.errors import FeedError
 from core.feeds.parse import ParsedFeed, parse_feed
-from core.feeds.store import PollPolicy, mark_failed, mark_polled, store_parsed
+from core.feeds.store import (
+    PollPolicy,
+    mark_failed,
+    mark_many_polled,
+    mark_polled,
+    polled_row,
+    store_parsed,
+)
 from core.models import Feed
 from core.ports import Clock, Fetcher
 
@@ -141,6 +148,8 @@ class _Poller:
         # One writer at a time: SQLite has a single write lock, and batching waits is cheaper
         # than contending for it.
         self.write_lock = asyncio.Lock()
+        self._unchanged: list[tuple[DueFeed, FetchResult, asyncio.Future[None]]] = []
+        self._unchanged_writer: asyncio.Task[None] | None = None
 
     async def poll(self, due: DueFeed) -> FeedOutcome:
         try:
@@ -148,7 +157,10 @@ class _Poller:
                 due.url, etag=due.etag, last_modified=due.last_modified, untrusted=due.untrusted
             )
             if result.status == 304:
-                await self._write(due, result, None)
+                if result.permanent_redirect_to:
+                    await self._write(due, result, None)
+                else:
+                    await self._mark_unchanged(due, result)
                 return FeedOutcome(due.id, due.url, "unchanged")
             parsed = await self._parse(result)
             new = await self._write(due, result, parsed)
@@ -186,6 +198,34 @@ class _Poller:
                 await mark_polled(session, feed, result, now, self.policy)
                 return 0
             return await store_parsed(session, feed, parsed, result, now, self.policy)
+
+    async def _mark_unchanged(self, due: DueFeed, result: FetchResult) -> None:
+        """A 304, stored together with the others that arrive while a write is under way:
+        one transaction for many feeds instead of one each (an all-304 poll of 1,000 feeds
+        was 1,000 transactions). Returns once this feed's poll is stored."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unchanged.append((due, result, done))
+        if self._unchanged_writer is None or self._unchanged_writer.done():
+            self._unchanged_writer = asyncio.create_task(self._write_unchanged())
+        await done
+
+    async def _write_unchanged(self) -> None:
+        while self._unchanged:
+            await asyncio.sleep(0)  # let 304s answered in this same turn join
+            batch, self._unchanged = self._unchanged, []
+            try:
+                async with self.write_lock, transaction(self.sessions) as session:
+                    now = self.clock.now()
+                    rows = [polled_row(due.id, got, now, self.policy) for due, got, _ in batch]
+                    await mark_many_polled(session, rows)
+            except Exception as exc:  # every feed of this batch hears of it
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def _record_failure(self, due: DueFeed, message: str) -> None:
         async with self.write_lock, transaction(self.sessions) as session:

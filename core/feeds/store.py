@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import FetchResult
@@ -110,6 +110,39 @@ async def mark_polled(
     feed.last_error = None
     feed.last_error_at = None
     await follow_permanent_redirect(session, feed, result)
+
+
+def polled_row(
+    feed_id: int, result: FetchResult, now: datetime, policy: PollPolicy
+) -> dict[str, Any]:
+    """What ``mark_polled`` sets, as one row for ``mark_many_polled`` (no redirect to follow)."""
+    return {
+        "fid": feed_id,
+        "new_etag": result.etag[:500] if result.etag else None,
+        "new_last_modified": result.last_modified[:100] if result.last_modified else None,
+        "new_polled_at": now,
+        "new_next_poll_at": policy.next_poll(now, feed_id),
+    }
+
+
+async def mark_many_polled(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many successful polls in one executemany UPDATE (a feed removed meanwhile matches
+    nothing)."""
+    table = cast(Table, Feed.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("fid"))
+        .values(
+            etag=bindparam("new_etag"),
+            last_modified=bindparam("new_last_modified"),
+            last_polled_at=bindparam("new_polled_at"),
+            next_poll_at=bindparam("new_next_poll_at"),
+            error_count=0,
+            last_error=None,
+            last_error_at=None,
+        )
+    )
+    await (await session.connection()).execute(stmt, rows)
 
 
 async def follow_permanent_redirect(session: AsyncSession, feed: Feed, result: FetchResult) -> None:

@@ -55,7 +55,7 @@ async def extract_insights(
     Then insights the current embedding model has no vector for (the model was changed) are
     re-embedded, and related insights rebuilt within that one vector space."""
     report = await extract_pending_insights(sessions, extractor, embedder, clock, vectors=vectors)
-    await reembed_after_model_change(sessions, embedder)
+    await reembed_after_model_change(sessions, embedder, vectors)
     return report
 
 

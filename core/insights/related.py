@@ -25,12 +25,16 @@ import numpy as np
 from sqlalchemy import Integer, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import one_of
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.vectors import VectorLibrary
 
-_IN_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
-_EDGES = cast(Table, RelatedEdge.__table__)  # Core inserts: the ORM bulk path costs more
+_EDGES = cast(Table, RelatedEdge.__table__)  # Core statements: the ORM bulk paths cost more
+_INSIGHTS = cast(Table, Insight.__table__)
+_VECTORS = cast(Table, InsightEmbedding.__table__)
+# Reads by table columns: rows come back without the ORM's per-row loading (thousands a link).
+_I, _E, _V = _INSIGHTS.c, _EDGES.c, _VECTORS.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +84,15 @@ async def link_new_insights(
         await _scan_neighbours(session, batch, model, config, library)
     else:
         await _scan_library(session, batch, model, config)
-    groups = await _assign_groups(session, batch, config)
+    groups = _assign_groups(batch, config)
     new_metas = {
         int(i): Meta(m.episode_id, m.feed_id, groups[int(i)])
         for i, m in zip(batch.ids, batch.metas, strict=True)
     }
     batch.known.update(new_metas)
-    await _write_new_edges(session, batch, new_metas, config)
-    await _update_existing(session, batch, new_metas, config)
+    new_edges = _new_edges(batch, new_metas, config)
+    changed = await _changed_lists(session, batch, new_metas, config)
+    await _write(session, groups, new_edges, changed)
 
 
 async def _load_batch(
@@ -95,10 +100,10 @@ async def _load_batch(
 ) -> _Batch | None:
     rows = (
         await session.execute(
-            select(Insight.id, Insight.episode_id, Insight.feed_id, InsightEmbedding.vector)
-            .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
-            .where(Insight.id.in_(ids), InsightEmbedding.model == model)
-            .order_by(Insight.id)
+            select(_I.id, _I.episode_id, _I.feed_id, _V.vector)
+            .join(_VECTORS, _V.insight_id == _I.id)
+            .where(_I.id.in_(ids), _V.model == model)
+            .order_by(_I.id)
         )
     ).all()
     if not rows:
@@ -124,10 +129,7 @@ async def _scan_library(
     while True:
         rows = (
             await session.execute(
-                _vector_rows(model)
-                .where(Insight.id > after)
-                .order_by(Insight.id)
-                .limit(config.page_rows)
+                _vector_rows(model).where(_I.id > after).order_by(_I.id).limit(config.page_rows)
             )
         ).all()
         if not rows:
@@ -140,11 +142,11 @@ def _vector_rows(model: str) -> Select[int, int, int, int | None, bytes]:
     """(id, episode, feed, group, vector) of the insights with a vector of ``model``."""
     return (
         select(
-            Insight.id, Insight.episode_id, Insight.feed_id, Insight.group_id,
-            InsightEmbedding.vector,
+            _I.id, _I.episode_id, _I.feed_id, _I.group_id,
+            _V.vector,
         )
-        .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
-        .where(InsightEmbedding.model == model)
+        .join(_VECTORS, _V.insight_id == _I.id)
+        .where(_V.model == model)
     )  # fmt: skip
 
 
@@ -152,7 +154,7 @@ def _page_of(rows: Sequence[Any]) -> tuple[np.ndarray, list[Meta], np.ndarray]:
     """Rows of ``_vector_rows`` as ids, metas (a lone insight is its own group) and vectors."""
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
-    vectors = np.stack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
+    vectors = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32).reshape(len(rows), -1)
     return ids, metas, vectors
 
 
@@ -164,19 +166,32 @@ async def _scan_neighbours(
     library: VectorLibrary,
 ) -> None:
     """The index's nearest neighbours of the new insights (stored ones: the new rows are not
-    committed, so not indexed yet) plus the new insights themselves, scored as one page."""
+    committed, so not indexed yet) plus the new insights themselves, scored as one page. The
+    stored neighbours' vectors come from the index (the same float32 rows, caught up just
+    before), so only their places are read: no 1 KB vector per candidate from the database."""
     k = config.update_fanout + config.candidates + len(batch.ids)
     found, _sims = await library.neighbours(batch.vectors, k)
-    candidates = sorted(set(found[found >= 0].tolist()) | set(batch.ids.tolist()))
-    rows: list[Any] = []
-    for start in range(0, len(candidates), _IN_CHUNK):
-        rows += (
-            await session.execute(
-                _vector_rows(model).where(Insight.id.in_(candidates[start : start + _IN_CHUNK]))
-            )
-        ).all()
-    rows.sort(key=lambda r: r[0])  # an id deleted since it was indexed is simply absent
-    _score_page(batch, *_page_of(rows), set(batch.ids.tolist()), config)
+    new_ids = set(batch.ids.tolist())
+    candidates = sorted(set(found[found >= 0].tolist()) | new_ids)
+    stmt = (
+        select(_I.id, _I.episode_id, _I.feed_id, _I.group_id)
+        .join(_VECTORS, (_V.insight_id == _I.id) & (_V.model == model))
+        .where(one_of(session, _I.id, candidates))
+        .order_by(_I.id)
+    )
+    rows = (await session.execute(stmt)).all()  # an id deleted since it was indexed is absent
+    indexed, indexed_vectors = library.vectors(
+        np.array([r[0] for r in rows if r[0] not in new_ids], dtype=np.int64)
+    )
+    vector_of = dict(zip(indexed.tolist(), indexed_vectors, strict=True))
+    vector_of |= dict(zip(batch.ids.tolist(), batch.vectors, strict=True))
+    rows = [r for r in rows if r[0] in vector_of]
+    if not rows:
+        return
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
+    vectors = np.stack([vector_of[int(i)] for i in ids])
+    _score_page(batch, ids, metas, vectors, new_ids, config)
 
 
 def _score_page(
@@ -210,9 +225,7 @@ def _score_page(
             batch.known[i] = meta
 
 
-async def _assign_groups(
-    session: AsyncSession, batch: _Batch, config: RelatedConfig
-) -> dict[int, int]:
+def _assign_groups(batch: _Batch, config: RelatedConfig) -> dict[int, int]:
     groups: dict[int, int] = {}
     for k, insight_id in enumerate(batch.ids.tolist()):
         twin = int(batch.dup_id[k])
@@ -220,59 +233,49 @@ async def _assign_groups(
             groups[insight_id] = groups.get(twin) or batch.known[twin].group_id
         else:
             groups[insight_id] = insight_id
-    for insight_id, group_id in groups.items():
-        await session.execute(
-            update(Insight).where(Insight.id == insight_id).values(group_id=group_id)
-        )
     return groups
 
 
-async def _write_new_edges(
-    session: AsyncSession, batch: _Batch, new_metas: dict[int, Meta], config: RelatedConfig
-) -> None:
+def _new_edges(
+    batch: _Batch, new_metas: dict[int, Meta], config: RelatedConfig
+) -> dict[int, list[tuple[int, float]]]:
     group_of = {i: m.group_id for i, m in batch.known.items()}
-    rows: list[dict[str, object]] = []
-    for k, insight_id in enumerate(batch.ids.tolist()):
-        own = new_metas[insight_id].group_id
-        for rank, (related_id, sim) in enumerate(
-            pick_top(batch.edges.row(k), own, group_of, config.top_k)
-        ):
-            rows.append(_edge(insight_id, related_id, rank, sim))
-    if rows:
-        await session.execute(insert(_EDGES), rows)
+    return {
+        insight_id: pick_top(
+            batch.edges.row(k), new_metas[insight_id].group_id, group_of, config.top_k
+        )
+        for k, insight_id in enumerate(batch.ids.tolist())
+    }
 
 
-async def _update_existing(
+async def _changed_lists(
     session: AsyncSession, batch: _Batch, new_metas: dict[int, Meta], config: RelatedConfig
-) -> None:
-    """Re-rank the lists of existing insights that a new insight may now belong to."""
+) -> dict[int, list[tuple[int, float]]]:
+    """The new lists of existing insights a new insight now belongs to (only those that
+    change): two reads for all of them, whatever their number."""
     offers: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for k, new_id in enumerate(batch.ids.tolist()):
         for _key, sim, old_id in batch.fanout.row(k):
             offers[old_id].append((new_id, sim))
-    old_ids = sorted(offers)
-    for start in range(0, len(old_ids), _IN_CHUNK):
-        chunk = await _may_change(
-            session, old_ids[start : start + _IN_CHUNK], offers, batch, new_metas, config
+    owners = await _may_change(session, sorted(offers), offers, batch, new_metas, config)
+    current = await _current_edges(session, owners)
+    changed: dict[int, list[tuple[int, float]]] = {}
+    for old_id in owners:
+        owner = batch.known[old_id]
+        have = current.get(old_id, [])
+        metas = {rid: meta for rid, _sim, meta in have} | {
+            nid: new_metas[nid] for nid, _sim in offers[old_id]
+        }
+        sims = {rid: sim for rid, sim, _meta in have} | dict(offers[old_id])
+        ranked = sorted(
+            ((s + place_bonus(owner, metas[r]), s, r) for r, s in sims.items()),
+            key=lambda e: (-e[0], e[2]),
         )
-        current = await _current_edges(session, chunk)
-        changed: dict[int, list[tuple[int, float]]] = {}
-        for old_id in chunk:
-            owner = batch.known[old_id]
-            have = current.get(old_id, [])
-            metas = {rid: meta for rid, _sim, meta in have} | {
-                nid: new_metas[nid] for nid, _sim in offers[old_id]
-            }
-            sims = {rid: sim for rid, sim, _meta in have} | dict(offers[old_id])
-            ranked = sorted(
-                ((s + place_bonus(owner, metas[r]), s, r) for r, s in sims.items()),
-                key=lambda e: (-e[0], e[2]),
-            )
-            group_of = {r: m.group_id for r, m in metas.items()}
-            best = pick_top(ranked, owner.group_id, group_of, config.top_k)
-            if [r for r, _ in best] != [rid for rid, _sim, _meta in have]:
-                changed[old_id] = best
-        await _replace_edges(session, changed)
+        group_of = {r: m.group_id for r, m in metas.items()}
+        best = pick_top(ranked, owner.group_id, group_of, config.top_k)
+        if [r for r, _ in best] != [rid for rid, _sim, _meta in have]:
+            changed[old_id] = best
+    return changed
 
 
 async def _may_change(
@@ -287,30 +290,25 @@ async def _may_change(
     last (10th) edge some offered insight outranks. An offer ranked below the last edge sorts
     after all ten, which are already one per group, so that list stays as it is; skipping it
     saves reading and comparing its ten edges (one indexed read of rank top_k - 1 instead)."""
-    if not owners:
-        return []
-    last = {
-        owner: (score + place_bonus(batch.known[owner], Meta(episode, feed, 0)), related)
-        for owner, related, score, episode, feed in (
+    last: dict[int, float] = {}
+    if owners:
+        for owner, score, episode, feed in (
             await session.execute(
-                select(
-                    RelatedEdge.insight_id,
-                    RelatedEdge.related_id,
-                    RelatedEdge.score,
-                    Insight.episode_id,
-                    Insight.feed_id,
+                select(_E.insight_id, _E.score, _I.episode_id, _I.feed_id)
+                .join(_INSIGHTS, _I.id == _E.related_id)
+                .where(
+                    one_of(session, _E.insight_id, owners),
+                    _E.rank == config.top_k - 1,
                 )
-                .join(Insight, Insight.id == RelatedEdge.related_id)
-                .where(RelatedEdge.insight_id.in_(owners), RelatedEdge.rank == config.top_k - 1)
             )
-        ).all()
-    }
+        ).all():
+            last[owner] = score + place_bonus(batch.known[owner], Meta(episode, feed, 0))
     keep = []
     for owner in owners:
         if owner not in last:
             keep.append(owner)
             continue
-        floor = last[owner][0]
+        floor = last[owner]
         meta = batch.known[owner]
         if any(sim + place_bonus(meta, new_metas[nid]) >= floor for nid, sim in offers[owner]):
             keep.append(owner)
@@ -320,33 +318,53 @@ async def _may_change(
 async def _current_edges(
     session: AsyncSession, owners: list[int]
 ) -> dict[int, list[tuple[int, float, Meta]]]:
-    rows = (
-        await session.execute(
-            select(
-                RelatedEdge.insight_id,
-                RelatedEdge.related_id,
-                RelatedEdge.score,
-                Insight.episode_id,
-                Insight.feed_id,
-                Insight.group_id,
-            )
-            .join(Insight, Insight.id == RelatedEdge.related_id)
-            .where(RelatedEdge.insight_id.in_(owners))
-            .order_by(RelatedEdge.insight_id, RelatedEdge.rank)
-        )
-    ).all()
     current: dict[int, list[tuple[int, float, Meta]]] = defaultdict(list)
-    for owner, related, score, episode, feed, group in rows:
-        current[owner].append((related, score, Meta(episode, feed, group or related)))
+    if owners:
+        rows = (
+            await session.execute(
+                select(
+                    _E.insight_id,
+                    _E.related_id,
+                    _E.score,
+                    _I.episode_id,
+                    _I.feed_id,
+                    _I.group_id,
+                )
+                .join(_INSIGHTS, _I.id == _E.related_id)
+                .where(one_of(session, _E.insight_id, owners))
+                .order_by(_E.insight_id, _E.rank)
+            )
+        ).all()
+        for owner, related, score, episode, feed, group in rows:
+            current[owner].append((related, score, Meta(episode, feed, group or related)))
     return current
 
 
-async def _replace_edges(session: AsyncSession, lists: dict[int, list[tuple[int, float]]]) -> None:
-    if not lists:
-        return
-    await session.execute(delete(RelatedEdge).where(RelatedEdge.insight_id.in_(list(lists))))
+async def _write(
+    session: AsyncSession,
+    groups: dict[int, int],
+    new_edges: dict[int, list[tuple[int, float]]],
+    changed: dict[int, list[tuple[int, float]]],
+) -> None:
+    """Groups, the new insights' lists and the changed lists: three statements (executemany
+    is one round trip: one thread hand-off on SQLite, one pipeline on psycopg)."""
+    await session.execute(
+        update(_INSIGHTS)
+        .where(_INSIGHTS.c.id == bindparam("b_id"))
+        .values(group_id=bindparam("b_group")),
+        [{"b_id": i, "b_group": g} for i, g in groups.items()],
+    )
+    # A new insight's own list replaces any it has: none after ingest, but when everything is
+    # relinked (a model change) the insights of later batches already entered lists as
+    # "existing" ones (inserting over them broke the unique (insight, related) key).
+    await session.execute(
+        delete(RelatedEdge).where(
+            one_of(session, RelatedEdge.insight_id, sorted(set(changed) | set(new_edges)))
+        )
+    )
     rows = [
         _edge(owner, related, rank, sim)
+        for lists in (new_edges, changed)
         for owner, best in lists.items()
         for rank, (related, sim) in enumerate(best)
     ]

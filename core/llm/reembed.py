@@ -15,6 +15,7 @@ from core.embeddings.lsa import LsaNotFitted
 from core.insights.related import RelatedConfig, link_new_insights
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.ports import Embedder
+from core.search.vectors import VectorLibrary
 
 
 async def missing_embeddings(sessions: async_sessionmaker[AsyncSession], model: str) -> list[int]:
@@ -32,19 +33,24 @@ async def reembed_insights(
     *,
     batch: int = 256,
     related_config: RelatedConfig | None = None,
+    library: VectorLibrary | None = None,
 ) -> int:
-    """Embed every insight the current model has no vector for; returns how many."""
+    """Embed every insight the current model has no vector for; returns how many. The edges
+    are rebuilt through the vector ``library`` of the new model when given (each batch reads
+    its neighbours, not the whole library)."""
     model = embedder.name
     ids = await missing_embeddings(sessions, model)
     for start in range(0, len(ids), batch):
         await _embed_batch(sessions, embedder, ids[start : start + batch])
     if ids:
-        await _relink(sessions, model, batch, related_config)
+        await _relink(sessions, model, batch, related_config, library)
     return len(ids)
 
 
 async def reembed_after_model_change(
-    sessions: async_sessionmaker[AsyncSession], embedder: Embedder
+    sessions: async_sessionmaker[AsyncSession],
+    embedder: Embedder,
+    library: VectorLibrary | None = None,
 ) -> int:
     """``reembed_insights``, unless the embedder cannot name its vector space yet (an LSA
     embedder not fitted: it has embedded nothing, so there is nothing to compare with)."""
@@ -54,7 +60,7 @@ async def reembed_after_model_change(
         return 0
     if not await missing_embeddings(sessions, model):
         return 0  # the usual case: one cheap query
-    return await reembed_insights(sessions, embedder)
+    return await reembed_insights(sessions, embedder, library=library)
 
 
 async def _embed_batch(
@@ -86,6 +92,7 @@ async def _relink(
     model: str,
     batch: int,
     config: RelatedConfig | None,
+    library: VectorLibrary | None,
 ) -> None:
     async with transaction(sessions) as session:
         await session.execute(delete(RelatedEdge))
@@ -100,4 +107,6 @@ async def _relink(
             ).scalars()
         )
         for start in range(0, len(ids), batch):
-            await link_new_insights(session, ids[start : start + batch], model, config)
+            await link_new_insights(
+                session, ids[start : start + batch], model, config, library=library
+            )

@@ -44,6 +44,14 @@ class ExactVectorIndex:
         out_sims[:, :width] = np.take_along_axis(top_sims, order, axis=1)
         return out_ids, out_sims
 
+    def vectors(self, ids: Ids) -> tuple[Ids, Vectors]:
+        rows = {int(i): k for k, i in enumerate(self._ids.tolist())}
+        found = [int(i) for i in ids.tolist() if int(i) in rows]
+        return (
+            np.array(found, dtype=np.int64),
+            self._vectors[[rows[i] for i in found]].reshape(len(found), self._dim),
+        )
+
     def save(self, path: Path) -> None:
         with path.open("wb") as fh:
             np.savez(fh, ids=self._ids, vectors=self._vectors)

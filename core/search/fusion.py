@@ -28,6 +28,17 @@ def stem(word: str) -> str:
     return word
 
 
+def _stem_pattern(stemmed: str) -> re.Pattern[str]:
+    """The tokens of a lowered text that start with ``stemmed``: the only ones whose stem can
+    be it, since a stem is always a prefix of the lowered word."""
+    return re.compile(r"(?<!\w)" + re.escape(stemmed) + r"\w*")
+
+
+def _has_stem(stemmed: str, pattern: re.Pattern[str], lowered: str) -> bool:
+    # The substring test (in C) settles most fields; only candidates are tokenised.
+    return stemmed in lowered and any(stem(t) == stemmed for t in pattern.findall(lowered))
+
+
 def field_score(
     words: Sequence[str], fields: Sequence[str], *, any_word: bool = False
 ) -> float | None:
@@ -35,15 +46,29 @@ def field_score(
     None when a word is in no field (the engine's own stemmer was more generous) or, with
     ``any_word``, when none is. With ``any_word`` each word found also counts 100, so more
     words found always rank first."""
-    field_stems = [{stem(t) for t in _WORD.findall(text)} for text in fields]
+    return _score(_stems(words), fields, any_word)
+
+
+def _stems(words: Sequence[str]) -> list[tuple[str, re.Pattern[str]]]:
+    return [(s, _stem_pattern(s)) for s in (stem(w) for w in words)]
+
+
+def _score(
+    stems: Sequence[tuple[str, re.Pattern[str]]], fields: Sequence[str], any_word: bool
+) -> float | None:
+    lowered = [text.lower() for text in fields]
     total, found = 0.0, 0
-    for word in words:
-        hits = [w for w, f in zip(FIELD_WEIGHTS, field_stems, strict=True) if stem(word) in f]
+    for stemmed, pattern in stems:
+        hits = [
+            w
+            for w, text in zip(FIELD_WEIGHTS, lowered, strict=True)
+            if _has_stem(stemmed, pattern, text)
+        ]
         if not hits and not any_word:
             return None
         found += bool(hits)
         total += sum(hits)
-    if not found and words:
+    if not found and stems:
         return None
     return total + (100.0 * found if any_word else 0.0)
 
@@ -59,11 +84,8 @@ def portable_order(
     SQLite stems with Porter, PostgreSQL with Snowball: "shortly" is "short" to one and not
     to the other. Keeping only matches where every word's crude stem is present makes the two
     answer alike."""
-    scored = [
-        (score, r[0])
-        for r in rows
-        if (score := field_score(words, r[1:], any_word=any_word)) is not None
-    ]
+    stems = _stems(words)
+    scored = [(score, r[0]) for r in rows if (score := _score(stems, r[1:], any_word)) is not None]
     return [i for _, i in sorted(scored, key=lambda s: (-s[0], -s[1]))]
 
 

@@ -198,6 +198,12 @@ class VectorLibrary:
             )
         return self._index.search(queries.astype(np.float32), k)
 
+    def vectors(self, ids: Ids) -> tuple[Ids, Vectors]:
+        """The indexed vectors of those of ``ids`` present (as of the last catch-up)."""
+        if self._index is None:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return self._index.vectors(ids)
+
     def status(self) -> LibraryStatus:
         return LibraryStatus(
             model=self.model,

@@ -2,14 +2,12 @@
 
 Every page is one or two indexed queries (an insight page is one: the insight and its
 precomputed related insights, each with its episode and show, by primary key), selected as
-columns rather than ORM objects because a page only reads. Insight pages are cached for a short
-while: the related list changes only when new episodes are ingested.
+columns rather than ORM objects because a page only reads.
 """
 
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +17,7 @@ from sqlalchemy import Integer, Select, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.chat.search import search_insights
-from core.db import session_factory
+from core.db import inline_reads, session_factory
 from core.models import Episode, Feed, Insight, InsightTopic, RelatedEdge
 from core.ports import Clock, Embedder
 from core.web.urls import topic_from_slug
@@ -219,10 +217,6 @@ def _insight_page_query() -> Select[Any]:
     )
 
 
-# Built once: building a statement (and its cache key) costs more than running it.
-INSIGHT_PAGE = _insight_page_query()
-
-
 def other_shows_first(
     show_id: int, related: Sequence[InsightSummary]
 ) -> tuple[InsightSummary, ...]:
@@ -248,31 +242,6 @@ def best_per_show(
     return out
 
 
-class _TtlCache:
-    """A small LRU whose entries expire: enough for hot insight pages between ingests."""
-
-    def __init__(self, clock: Clock, ttl: timedelta, size: int) -> None:
-        self.clock, self.ttl, self.size = clock, ttl, size
-        self._items: OrderedDict[int, tuple[datetime, InsightDetail]] = OrderedDict()
-
-    def get(self, key: int) -> InsightDetail | None:
-        found = self._items.get(key)
-        if found is None:
-            return None
-        stored_at, value = found
-        if self.clock.now() - stored_at > self.ttl:
-            del self._items[key]
-            return None
-        self._items.move_to_end(key)
-        return value
-
-    def put(self, key: int, value: InsightDetail) -> None:
-        self._items[key] = (self.clock.now(), value)
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-
 class WebPages:
     """The queries behind the public pages."""
 
@@ -282,27 +251,19 @@ class WebPages:
         clock: Clock,
         *,
         embedder: Embedder | None = None,
-        cache_ttl: timedelta = timedelta(minutes=5),
-        cache_size: int = 4096,
     ) -> None:
         # Pages only read: plain connections, not ORM sessions, which cost twice as much per
         # request (the chat's search still gets its sessions).
         self.engine, self.clock, self.embedder = engine, clock, embedder
         self.sessions = session_factory(engine)
-        self._insights = _TtlCache(clock, cache_ttl, cache_size)
+        self.reads = inline_reads(self.sessions)
 
     async def insight(self, insight_id: int) -> InsightDetail | None:
-        cached = self._insights.get(insight_id)
-        if cached is not None:
-            return cached
-        detail = await self._load_insight(insight_id)
-        if detail is not None:
-            self._insights.put(insight_id, detail)
-        return detail
-
-    async def _load_insight(self, insight_id: int) -> InsightDetail | None:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(INSIGHT_PAGE, {"insight_id": insight_id})).all()
+        """Read afresh every time (no cache here, so a page never shows old data; the web
+        adapter keeps rendered pages and reuses one only while its data is equal)."""
+        # Built and compiled once; on SQLite run on the loop (an indexed read of seven rows costs
+        # less than one hand-off to aiosqlite's thread, and a page made five: see InlineReads).
+        rows = await self.reads.rows(_insight_page_query, {"insight_id": insight_id})
         if not rows or rows[0][-1] != 0:
             return None
         row = rows[0]

@@ -48,3 +48,19 @@ def test_a_file_that_is_no_index_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad").write_bytes(b"nope")
     with pytest.raises(ValueError):
         UsearchIndexFactory().load(tmp_path / "bad", 4)
+
+
+@pytest.mark.parametrize("make", [UsearchIndexFactory().create, ExactVectorIndex])
+def test_stored_vectors_come_back_bit_for_bit_and_absent_ids_are_left_out(make: object) -> None:
+    """Linking scores index neighbours on the index's own copy of their vectors: it must be
+    the stored float32 rows exactly (the last one added for an id)."""
+    index = make(16)  # type: ignore[operator]
+    vectors = unit(50, 16, 3)
+    index.add(np.arange(1, 51, dtype=np.int64), vectors)
+    index.add(np.array([5], dtype=np.int64), vectors[:1])  # 5 replaced by 1's vector
+    found, got = index.vectors(np.array([9, 999, 5, 1], dtype=np.int64))
+    assert found.tolist() == [9, 5, 1]
+    assert got.dtype == np.float32
+    assert np.array_equal(got, vectors[[8, 0, 0]])
+    none, empty = index.vectors(np.array([], dtype=np.int64))
+    assert len(none) == 0 and empty.shape == (0, 16)

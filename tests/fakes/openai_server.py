@@ -144,6 +144,7 @@ class FakeOpenAI:
         self.supports_json_schema = True
         self.transcription_text = "Hello from the audio. This part was transcribed."
         self._release = asyncio.Event()
+        self.hung = asyncio.Event()  # set when a Hang step starts: a request is being held
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -178,6 +179,7 @@ class FakeOpenAI:
         if isinstance(step, Answer):
             step = self.responder(body)
         if isinstance(step, Hang):
+            self.hung.set()
             await self._release.wait()
             return _error(500, "released")
         if isinstance(step, Status):

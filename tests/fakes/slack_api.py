@@ -58,6 +58,17 @@ class Workspace:
     team_name: str = "Test Team"
 
 
+# What Slack (or a proxy in front of it) answers during an outage: status, body, type, headers.
+OUTAGES = {
+    "429": (429, '{"ok":false,"error":"ratelimited"}', "application/json",
+            {"Retry-After": "30"}),
+    "500": (500, '{"ok":false,"error":"internal_error"}', "application/json", {}),
+    "html": (200, "<html><body><h1>Service Temporarily Unavailable</h1></body></html>",
+             "text/html", {}),
+    "truncated": (200, '{"ok":true,"channel":"D0ADA","ts":"17', "application/json", {}),
+}  # fmt: skip
+
+
 @dataclass
 class FakeSlack:
     """State and scripting of the fake; ``app()`` is the aiohttp application."""
@@ -82,6 +93,7 @@ class FakeSlack:
     _holds: dict[str, asyncio.Event] = field(default_factory=dict)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _outage: tuple[str, str] | None = None  # method, kind: until recover()
 
     # --- scripting ------------------------------------------------------------------------
 
@@ -105,6 +117,17 @@ class FakeSlack:
     def _script(self, method: str, status: int, body: dict[str, Any], retry: int = 0) -> None:
         headers = {"Retry-After": str(retry)} if status == 429 else {}
         self._scripted.setdefault(method, []).append((status, body, headers))
+
+    def outage(self, method: str, kind: str) -> None:
+        """Every ``method`` call fails, not carried out, until ``recover()``: ``kind`` is "429"
+        (Retry-After 30), "500", "html" (a 200 whose body is a proxy's HTML page) or
+        "truncated" (a 200 whose JSON is cut off)."""
+        if kind not in OUTAGES:
+            raise ValueError(f"unknown outage {kind!r}")
+        self._outage = (method, kind)
+
+    def recover(self) -> None:
+        self._outage = None
 
     def hold(self, method: str) -> asyncio.Event:
         """Calls to ``method`` wait until the returned event is set."""
@@ -176,6 +199,11 @@ class FakeSlack:
         gate = self._holds.get(method)
         if gate is not None:
             await gate.wait()
+        if self._outage is not None and self._outage[0] == method:
+            status, text, content_type, headers = OUTAGES[self._outage[1]]
+            await self._notify()
+            return web.Response(status=status, text=text, content_type=content_type,
+                                headers=headers)  # fmt: skip
         scripted = self._scripted.get(method)
         if scripted:
             status, body, headers = scripted.pop(0)

@@ -36,6 +36,18 @@ from tests.fakes.telegram_rules import (
 __all__ = ["Attempt", "Sent", "TelegramApiEmulator", "check_html", "utf16_len", "visible_text"]
 
 
+# What the Bot API (or a proxy in front of it) answers during an outage: status, body, type.
+OUTAGES = {
+    "429": (429, '{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 30",'
+                 '"parameters":{"retry_after":30}}', "application/json"),
+    "500": (500, '{"ok":false,"error_code":500,"description":"Internal Server Error"}',
+            "application/json"),
+    "html": (200, "<html><body><h1>Service Temporarily Unavailable</h1></body></html>",
+             "text/html"),
+    "truncated": (200, '{"ok":true,"result":{"message_id":', "application/json"),
+}  # fmt: skip
+
+
 @dataclass
 class TelegramApiEmulator:
     token: str = "123456:TEST-TOKEN"
@@ -76,6 +88,8 @@ class TelegramApiEmulator:
         self._hold: tuple[str, int, int] | None = None  # method, after this many, held so far
         self.held = 0  # requests being held open right now
         self._let_go = asyncio.Event()
+        self._carry_out = False
+        self._outage: tuple[str, str, int] | None = None  # method, kind, good ones still due
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -193,10 +207,23 @@ class TelegramApiEmulator:
         carried out, until ``let_go()``: the test can kill the bot with requests in flight."""
         self._hold = (method, after, 0)
 
-    def let_go(self) -> None:
-        """Held requests end with a 502 and were never carried out (nobody is listening)."""
+    def let_go(self, *, carry_out: bool = False) -> None:
+        """Held requests end with a 502 and were never carried out (nobody is listening);
+        with ``carry_out``, they go on and are answered as usual instead."""
         self._hold = None
+        self._carry_out = carry_out
         self._let_go.set()
+
+    def outage(self, method: str, kind: str, *, after: int = 0) -> None:
+        """From the ``after``-th next ``method`` request on, until ``recover()``, every one
+        fails without being carried out: ``kind`` is "429" (retry_after 30 s), "500", "html"
+        (a 200 whose body is a proxy's HTML page) or "truncated" (a 200 whose JSON is cut off)."""
+        if kind not in OUTAGES:
+            raise ValueError(f"unknown outage {kind!r}")
+        self._outage = (method, kind, after)
+
+    def recover(self) -> None:
+        self._outage = None
 
     def slow(self, method: str, seconds: float, *, chat_id: int | None = None) -> None:
         """The next matching request succeeds, but only after ``seconds``."""
@@ -238,6 +265,11 @@ class TelegramApiEmulator:
         if await self._held(method):
             return web.json_response({"ok": False, "error_code": 502,
                                       "description": "Bad Gateway"}, status=502)  # fmt: skip
+        broken = self._broken(method)
+        if broken is not None:
+            self.attempts.append(Attempt(method, chat_id, broken.status, time.monotonic()))
+            await self._notify()
+            return broken
         try:
             await self._apply_scripted(method, chat_id)
             handler = getattr(self, f"_m_{method}", None)
@@ -256,6 +288,16 @@ class TelegramApiEmulator:
         await self._notify()
         return web.json_response({"ok": True, "result": result})
 
+    def _broken(self, method: str) -> web.Response | None:
+        if self._outage is None or self._outage[0] != method:
+            return None
+        name, kind, good = self._outage
+        if good > 0:
+            self._outage = (name, kind, good - 1)
+            return None
+        status, body, content_type = OUTAGES[kind]
+        return web.Response(status=status, text=body, content_type=content_type)
+
     async def _held(self, method: str) -> bool:
         if self._hold is None or self._hold[0] != method:
             return False
@@ -269,7 +311,7 @@ class TelegramApiEmulator:
             await self._let_go.wait()
         finally:
             self.held -= 1
-        return True
+        return not self._carry_out
 
     async def _apply_scripted(self, method: str, chat_id: int | None) -> None:
         for item in self._scripted:

@@ -11,6 +11,8 @@ from core.chat.search import search_insights
 from core.db import Sessions, transaction
 from core.models import Episode, Insight, InsightEmbedding
 from core.search.exact_index import ExactVectorIndexFactory
+from core.search.fulltext import text_matches
+from core.search.query import parse_query
 from core.search.vectors import VectorLibrary
 from tests.fakes.chat_library import Library, build_library
 from tests.fakes.clock import FakeClock
@@ -171,3 +173,15 @@ async def test_hybrid_search_finds_synonyms_through_embeddings(sessions: Session
     assert result.insight_ids[:2] == new  # the word first, then the synonym
     without = await search_insights(sessions, None, "burnout", limit=5)
     assert without.insight_ids == new[:1]
+
+
+async def test_a_word_in_more_insights_than_the_window_ranks_its_newest_matches(
+    sessions: Sessions, lib: Library
+) -> None:
+    """The engine ranks only the newest matches (bounded work for a word found everywhere)."""
+    query = parse_query("pricing")
+    async with sessions() as session:
+        every = [r[0] for r in await text_matches(session, query, 10)]
+        newest = [r[0] for r in await text_matches(session, query, 10, window=2)]
+    assert len(every) >= 4
+    assert sorted(newest) == sorted(every)[-2:]

@@ -15,6 +15,7 @@ from bench.scale_data import insights as real_insights
 from bench.scale_data import store_insights
 from core.db import Sessions, create_engine, session_factory, transaction
 from core.insights.related import RelatedConfig, link_new_insights
+from core.llm.reembed import reembed_insights
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.exact_index import ExactVectorIndexFactory
 from core.search.vectors import VectorLibrary
@@ -202,3 +203,41 @@ async def test_a_worker_killed_while_indexing_loses_nothing(
     assert len(restarted) == 1000
     found, _ = await restarted.neighbours(np.stack(vectors_of_seed(1000, 1)), 1)
     assert found[:, 0].tolist() == ids
+
+
+async def test_re_embedding_relinks_through_the_new_models_index_as_a_full_scan_would(
+    sessions: Sessions,
+) -> None:
+    """After a model change every insight is embedded again and every edge rebuilt: through
+    the new model's index (its neighbours per batch) the edges are those of the full scan."""
+    rows, vectors = real_insights(400, 3)
+    await store_insights(sessions, rows, vectors, STAGING, shows=6)
+    staged = StagedEmbedder(sessions)
+    assert await reembed_insights(sessions, staged, batch=64) == 400
+    scanned = await snapshot(sessions)
+    async with transaction(sessions) as session:
+        await session.execute(delete(InsightEmbedding).where(InsightEmbedding.model == MODEL))
+    assert await reembed_insights(sessions, staged, batch=64, library=library(sessions)) == 400
+    assert await snapshot(sessions) == scanned
+    assert len(scanned[0]) > 2000
+
+
+class StagedEmbedder:
+    """An embedder of the new model whose vector for an insight's text is its staged one."""
+
+    name = MODEL
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        async with self._sessions() as session:
+            found = (
+                await session.execute(
+                    select(Insight.headline, Insight.body, InsightEmbedding.vector)
+                    .join(InsightEmbedding, InsightEmbedding.insight_id == Insight.id)
+                    .where(InsightEmbedding.model == STAGING)
+                )
+            ).all()
+        by_text = {f"{h}. {b}": np.frombuffer(v, dtype=np.float32) for h, b, v in found}
+        return np.stack([by_text[t] for t in texts])

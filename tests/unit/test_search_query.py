@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.search.exact_index import ExactVectorIndex
 from core.search.fulltext import fts5_match
-from core.search.fusion import portable_order, reciprocal_rank_fusion, stem
+from core.search.fusion import (
+    FIELD_WEIGHTS,
+    field_score,
+    portable_order,
+    reciprocal_rank_fusion,
+    stem,
+)
 from core.search.query import parse_query
 
 
@@ -73,3 +82,30 @@ def test_exact_index_replaces_and_ranks() -> None:
     assert ids.tolist() == [[2, 1, -1]]
     assert round(float(sims[0, 1]), 3) == 0.8
     assert len(index) == 2
+
+
+_TEXT = st.text(alphabet="abcdeinprsy ÉéüPRIC-'.,", max_size=40)
+
+
+@given(words=st.lists(st.text(alphabet="abceinprsyÉ", min_size=1, max_size=8), max_size=3),
+       fields=st.lists(_TEXT, min_size=4, max_size=4), any_word=st.booleans())  # fmt: skip
+def test_field_score_looks_only_at_tokens_that_can_have_the_stem(
+    words: list[str], fields: list[str], any_word: bool
+) -> None:
+    """The fast score (substring test, then only tokens starting with the stem) is the plain
+    definition: every token of every field stemmed."""
+
+    def plain() -> float | None:
+        field_stems = [{stem(t) for t in re.findall(r"\w+", text)} for text in fields]
+        total, found = 0.0, 0
+        for word in words:
+            hits = [w for w, f in zip(FIELD_WEIGHTS, field_stems, strict=True) if stem(word) in f]
+            if not hits and not any_word:
+                return None
+            found += bool(hits)
+            total += sum(hits)
+        if not found and words:
+            return None
+        return total + (100.0 * found if any_word else 0.0)
+
+    assert field_score(words, fields, any_word=any_word) == plain()

@@ -39,7 +39,7 @@ async def site(
     sock = listening_socket("127.0.0.1", 0)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     async with (
-        serving_on(app.routes(), sock),
+        serving_on(app.routes(), sock, front=app),
         httpx.AsyncClient(base_url=base, timeout=10) as client,
     ):
         yield Site(client, base, lib, sessions, clock)

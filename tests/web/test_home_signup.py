@@ -24,7 +24,7 @@ async def test_a_visitor_signs_up_from_the_home_page(
         app = WebApp(WebPages(engine, clock), site.url, signup=site.pages)
         sock = listening_socket("127.0.0.1", 0)
         async with (
-            serving_on(app.routes() + site.pages.routes(), sock),
+            serving_on(app.routes() + site.pages.routes(), sock, front=app),
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}") as web,
         ):
             home = await web.get("/")

@@ -367,7 +367,7 @@ async def test_the_home_page_includes_the_signup_form_another_module_provides(
     app = WebApp(WebPages(engine, site.clock), PUBLIC_URL, env)
     sock = listening_socket("127.0.0.1", 0)
     async with (
-        serving_on(app.routes(), sock),
+        serving_on(app.routes(), sock, front=app),
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}") as client,
     ):
         text = (await client.get("/")).text

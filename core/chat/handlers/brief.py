@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from core.brief.compose import BRIEF_SIZE, BriefEntry, BriefResult, compose_brief
 from core.chat.cards import insight_buttons
 from core.chat.context import save_context
@@ -33,10 +36,17 @@ def card_from_entry(entry: BriefEntry) -> InsightCard:
     )
 
 
-def brief_reply(result: BriefResult, user: User, *, compact_default: bool = False) -> Reply:
+def brief_reply(
+    result: BriefResult,
+    settings: Mapping[str, Any] | None,
+    *,
+    compact_default: bool = False,
+    card: Callable[[BriefEntry], InsightCard] = card_from_entry,
+) -> Reply:
     """The brief as a reply: one message per card, or one compact message if the recipient
-    chose that (or chose nothing and ``compact_default`` says so)."""
-    compact = bool((user.settings or {}).get("compact", compact_default))
+    (whose ``settings`` these are) chose that (or chose nothing and ``compact_default`` says
+    so). ``card`` makes an entry's card (the delivery run reuses the cards of shared entries)."""
+    compact = bool((settings or {}).get("compact", compact_default))
     if result.brief_id is None or not result.items:
         return Reply(
             parts=(
@@ -51,7 +61,7 @@ def brief_reply(result: BriefResult, user: User, *, compact_default: bool = Fals
     day = f"{result.local_date:%A, %d %B %Y}"
     heading = Text(f"Your brief for {day}: top {len(result.items)}", "heading")
     parts: list[Text | InsightCard] = [heading]
-    parts.extend(card_from_entry(entry) for entry in result.items)
+    parts.extend(card(entry) for entry in result.items)
     shortfall = _shortfall_note(result)
     if shortfall:
         parts.append(Text(shortfall, "note"))
@@ -84,7 +94,7 @@ async def brief_reply_for(deps: Deps, user: User, chat: ChatRef, *, kind: str) -
             last_insight_id=None,
             last_listing=[],
         )
-    return brief_reply(result, user)
+    return brief_reply(result, user.settings)
 
 
 async def brief(deps: Deps, turn: Turn) -> Reply:
