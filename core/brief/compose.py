@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import Select, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.brief.profile import load_profile
 from core.brief.rank import CandidateRow, Candidates, Ranker
-from core.db import Sessions, transaction
+from core.db import Query, Sessions, inline_reads, transaction
 from core.models import Brief, BriefItem, Episode, Feed, Insight, InsightTopic, User
 from core.people.users import PeopleError, UserProfile
 from core.ports import Clock
@@ -80,6 +83,9 @@ async def compose_brief(
 ) -> BriefResult:
     """Today's brief for the user's local date: the stored one if it exists, else a new one."""
     now = clock.now()
+    stored = await _stored_today(sessions, user_id, now)
+    if stored is not None:
+        return stored
     async with sessions() as session:
         user = await session.get(User, user_id)
         if user is None:
@@ -110,6 +116,74 @@ async def compose_brief(
             return await _result(session, existing, reused=True)
     async with sessions() as session:
         return await _result(session, brief, reused=False)
+
+
+async def _stored_today(sessions: Sessions, user_id: int, now: datetime) -> BriefResult | None:
+    """Today's brief if already composed (most asks for one): inline reads, no session."""
+    reads = inline_reads(sessions)
+    timezone = await reads.scalars(_timezone_query, {"user_id": user_id})
+    if not timezone:
+        return None  # no such user: the full path says so
+    local_date = local_date_for(timezone[0], now)
+    found = await reads.rows(_brief_on_query, {"user_id": user_id, "local_date": local_date})
+    if not found:
+        return None
+    brief_id, kind, created_at = found[0]
+    rows = await reads.rows(_entries_columns_query, {"brief_id": brief_id})
+    items = [_entry_from_columns(row) for row in rows]
+    return BriefResult(brief_id, user_id, local_date, kind, created_at, items, reused=True)
+
+
+def _timezone_query() -> Query:
+    return select(User.timezone).where(User.id == bindparam("user_id"))
+
+
+def _brief_on_query() -> Query:
+    return (
+        select(Brief.id, Brief.kind, Brief.created_at)
+        .where(Brief.user_id == bindparam("user_id"), Brief.local_date == bindparam("local_date"))
+        .order_by(Brief.id)
+        .limit(1)
+    )
+
+
+def _entries_columns_query() -> Query:
+    """What ``brief_entry`` takes from the four rows, in ``BriefEntry``'s field order."""
+    return (
+        select(
+            BriefItem.position,
+            BriefItem.is_older,
+            Insight.id,
+            Insight.headline,
+            Insight.body,
+            Insight.quote,
+            Insight.speaker,
+            Insight.start_seconds,
+            Insight.end_seconds,
+            Insight.topics,
+            Insight.score,
+            Insight.created_at,
+            Episode.id,
+            Episode.title,
+            Episode.link,
+            Episode.published_at,
+            Episode.enclosure_url,
+            Feed.id,
+            Feed.title,
+            Feed.link,
+        )
+        .join(Insight, Insight.id == BriefItem.insight_id)
+        .join(Episode, Episode.id == Insight.episode_id)
+        .join(Feed, Feed.id == Insight.feed_id)
+        .where(BriefItem.brief_id == bindparam("brief_id"))
+        .order_by(BriefItem.position)
+    )
+
+
+def _entry_from_columns(row: Sequence[Any]) -> BriefEntry:
+    values = list(row)
+    values[9] = list(values[9] or [])  # topics
+    return BriefEntry(*values)
 
 
 async def _lock_user(session: AsyncSession, user_id: int) -> None:
@@ -177,17 +251,26 @@ async def _candidate_rows(
     new = new.order_by(Insight.created_at.desc(), Insight.id.desc()).limit(NEW_POOL)
     older = _unseen(profile).where(Insight.created_at <= since)
     older = older.order_by(Insight.score.desc(), Insight.id.desc()).limit(OLDER_POOL)
-    rows = [_row(i, is_older=False) for i in (await session.scalars(new)).all()]
-    rows += [_row(i, is_older=True) for i in (await session.scalars(older)).all()]
+    rows = [_row(*found, is_older=False) for found in (await session.execute(new)).all()]
+    rows += [_row(*found, is_older=True) for found in (await session.execute(older)).all()]
     return rows
 
 
-def _unseen(profile: UserProfile) -> Select[Insight]:
+def _unseen(profile: UserProfile) -> Query:
     """Insights never sent to this user and not tagged with a topic they muted."""
     received = exists().where(
         BriefItem.user_id == profile.user_id, BriefItem.insight_id == Insight.id
     )
-    stmt = select(Insight).where(~received)
+    # Only what the ranking reads: up to NEW_POOL + OLDER_POOL rows per first brief of the day.
+    stmt = select(
+        Insight.id,
+        Insight.episode_id,
+        Insight.feed_id,
+        Insight.score,
+        Insight.created_at,
+        Insight.topics,
+        Insight.group_id,
+    ).where(~received)
     if profile.muted_topics:
         plurals = {f"{topic}s" for topic in profile.muted_topics}
         muted = exists().where(
@@ -199,17 +282,33 @@ def _unseen(profile: UserProfile) -> Select[Insight]:
     return stmt
 
 
-def _row(insight: Insight, *, is_older: bool) -> CandidateRow:
+def _row(
+    insight_id: int,
+    episode_id: int,
+    feed_id: int,
+    score: float,
+    created_at: datetime,
+    topics: list[str] | None,
+    group_id: int | None,
+    *,
+    is_older: bool,
+) -> CandidateRow:
     return CandidateRow(
-        id=insight.id,
-        episode_id=insight.episode_id,
-        feed_id=insight.feed_id,
-        score=insight.score,
-        created_at=insight.created_at,
-        topics=tuple(topic_key(normalise_topic(t)) for t in insight.topics or ()),
-        group_id=insight.group_id,
+        id=insight_id,
+        episode_id=episode_id,
+        feed_id=feed_id,
+        score=score,
+        created_at=created_at,
+        topics=tuple(_topic_key(t) for t in topics or ()),
+        group_id=group_id,
         is_older=is_older,
     )
+
+
+@lru_cache(maxsize=4096)
+def _topic_key(topic: str) -> str:
+    """The ranking's key of a stored tag (the same few hundred tags come up in every brief)."""
+    return topic_key(normalise_topic(topic))
 
 
 def entries_query() -> Select[BriefItem, Insight, Episode, Feed]:
@@ -280,8 +379,6 @@ async def latest_brief(sessions: Sessions, user_id: int) -> BriefResult | None:
 async def brief_item(sessions: Sessions, brief_id: int, position: int) -> BriefEntry | None:
     """Item "#position" of a brief, or None if the brief has no such item."""
     async with sessions() as session:
-        stmt = entries_query().where(
-            BriefItem.brief_id == brief_id, BriefItem.position == position
-        )
+        stmt = entries_query().where(BriefItem.brief_id == brief_id, BriefItem.position == position)
         row = (await session.execute(stmt)).first()
     return None if row is None else brief_entry(row[0], row[1], row[2], row[3])

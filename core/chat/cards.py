@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from core.chat.format import format_timestamp
 from core.chat.types import Action, Button, InsightCard
-from core.db import Sessions
+from core.db import Sessions, detached_from_row, inline_reads, mapped_columns
 from core.models import Episode, Feed, Insight
 
 
@@ -38,15 +39,25 @@ async def load_rows(sessions: Sessions, insight_ids: Sequence[int]) -> dict[int,
     """Insights by id with their episode and show; missing ids are simply absent."""
     if not insight_ids:
         return {}
-    stmt = (
-        select(Insight, Episode, Feed)
+    # Inline (see ``InlineReads``): most chat replies show cards, so this is read every turn.
+    rows = await inline_reads(sessions).rows(_rows_query, {"ids": list(insight_ids)})
+    n_insight, n_episode = len(mapped_columns(Insight)), len(mapped_columns(Episode))
+    found = {}
+    for row in rows:
+        insight = detached_from_row(Insight, row[:n_insight])
+        episode = detached_from_row(Episode, row[n_insight : n_insight + n_episode])
+        feed = detached_from_row(Feed, row[n_insight + n_episode :])
+        found[insight.id] = InsightRow(insight, episode, feed)
+    return found
+
+
+def _rows_query() -> Select[Any]:
+    return (
+        select(*mapped_columns(Insight), *mapped_columns(Episode), *mapped_columns(Feed))
         .join(Episode, Episode.id == Insight.episode_id)
         .join(Feed, Feed.id == Insight.feed_id)
-        .where(Insight.id.in_(list(insight_ids)))
+        .where(Insight.id.in_(bindparam("ids", expanding=True)))
     )
-    async with sessions() as session:
-        rows = (await session.execute(stmt)).all()
-    return {ins.id: InsightRow(ins, ep, feed) for ins, ep, feed in rows}
 
 
 def episode_link(episode: Episode) -> str | None:

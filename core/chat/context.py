@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import UpdateBase
 
 from core.chat.types import ChatRef
-from core.db import Sessions, transaction
+from core.db import Sessions, inline_reads, single_writes, transaction
 from core.models import BriefItem, ChatContext
+from core.models.base import utcnow
 
 _UNSET: Any = object()
 
@@ -31,13 +33,28 @@ def _where(chat: ChatRef) -> tuple[Any, ...]:
     )
 
 
+def _context_query() -> Select[Any]:
+    return select(
+        ChatContext.last_brief_id,
+        ChatContext.last_insight_id,
+        ChatContext.last_listing,
+        ChatContext.pending,
+    ).where(
+        ChatContext.platform == bindparam("platform"),
+        ChatContext.workspace == bindparam("workspace"),
+        ChatContext.chat_id == bindparam("chat_id"),
+    )
+
+
 async def load_context(sessions: Sessions, chat: ChatRef) -> Context:
-    async with sessions() as session:
-        row = (await session.execute(select(ChatContext).where(*_where(chat)))).scalar_one_or_none()
-    if row is None:
+    """Read on every turn: inline (see ``InlineReads``), not through a session."""
+    params = {"platform": chat.platform, "workspace": chat.workspace, "chat_id": chat.chat_id}
+    rows = await inline_reads(sessions).rows(_context_query, params)
+    if not rows:
         return Context()
-    listing = [int(x) for x in (row.last_listing or []) if str(x).isdigit()]
-    return Context(row.last_brief_id, row.last_insight_id, listing, dict(row.pending or {}))
+    last_brief_id, last_insight_id, last_listing, pending = rows[0]
+    listing = [int(x) for x in (last_listing or []) if str(x).isdigit()]
+    return Context(last_brief_id, last_insight_id, listing, dict(pending or {}))
 
 
 async def save_context(
@@ -63,6 +80,10 @@ async def save_context(
         )
         if value is not _UNSET
     }
+    if not values:
+        return
+    if await _update_existing(sessions, chat, values):
+        return
     for attempt in range(2):
         try:
             await _upsert(sessions, chat, values)
@@ -72,29 +93,64 @@ async def save_context(
                 raise
 
 
-async def _upsert(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> None:
-    async with transaction(sessions) as session:
-        row = (await session.execute(select(ChatContext).where(*_where(chat)))).scalar_one_or_none()
-        if row is None:
-            row = ChatContext(
-                platform=chat.platform, workspace=chat.workspace, chat_id=chat.chat_id
+async def _update_existing(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> bool:
+    """The usual save (the chat's row exists): one UPDATE without a session (see
+    ``SingleWrites``). False when there is no row yet: ``_upsert`` inserts it."""
+    fields = tuple(sorted(values))
+
+    def statement() -> UpdateBase:
+        return (
+            update(ChatContext)
+            .where(
+                ChatContext.platform == bindparam("of_platform"),
+                ChatContext.workspace == bindparam("of_workspace"),
+                ChatContext.chat_id == bindparam("of_chat_id"),
             )
-            session.add(row)
-        for name, value in values.items():
-            setattr(row, name, value)
+            .values({name: bindparam(f"new_{name}") for name in (*fields, "updated_at")})
+        )
+
+    params = {f"new_{name}": value for name, value in values.items()}
+    params |= {
+        "new_updated_at": utcnow(),
+        # Not the column names: on an UPDATE those are SQLAlchemy's own (PostgreSQL refuses).
+        "of_platform": chat.platform,
+        "of_workspace": chat.workspace,
+        "of_chat_id": chat.chat_id,
+    }
+    changed = await single_writes(sessions).execute(("save_context", fields), statement, params)
+    return bool(changed)
+
+
+async def _upsert(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> None:
+    # Every turn that shows something saves here: one UPDATE; the INSERT only on first use.
+    async with transaction(sessions) as session:
+        result = await session.execute(
+            update(ChatContext).where(*_where(chat)).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+        if not getattr(result, "rowcount", 0):
+            session.add(
+                ChatContext(
+                    platform=chat.platform, workspace=chat.workspace, chat_id=chat.chat_id, **values
+                )
+            )
 
 
 async def brief_insight_at(
     sessions: Sessions, brief_id: int, position: int, user_id: int
 ) -> int | None:
     """The insight at "#position" of a brief, only if that brief belongs to this chat's user."""
-    stmt = select(BriefItem.insight_id).where(
-        BriefItem.brief_id == brief_id,
-        BriefItem.position == position,
-        BriefItem.user_id == user_id,
+    params = {"brief_id": brief_id, "position": position, "user_id": user_id}
+    found = await inline_reads(sessions).scalars(_insight_at_query, params)
+    return int(found[0]) if found else None
+
+
+def _insight_at_query() -> Select[Any]:
+    return select(BriefItem.insight_id).where(
+        BriefItem.brief_id == bindparam("brief_id"),
+        BriefItem.position == bindparam("position"),
+        BriefItem.user_id == bindparam("user_id"),
     )
-    async with sessions() as session:
-        return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def brief_size(sessions: Sessions, brief_id: int) -> int:

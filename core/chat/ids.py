@@ -7,11 +7,12 @@ whose id changed (a Telegram group upgraded to a supergroup) followed to its new
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from core.chat.types import ChatRef
-from core.db import Sessions, transaction
+from core.db import Sessions, inline_reads, transaction
 from core.models import ChatContext, SentMessage, User
 
 
@@ -48,14 +49,24 @@ async def count_brief_messages(sessions: Sessions, chat: ChatRef, brief_id: int)
 
 async def brief_of_message(sessions: Sessions, chat: ChatRef, message_id: str) -> int | None:
     """The brief a message we sent showed, or None if it showed none (or is forgotten)."""
-    async with sessions() as session:
-        stmt = select(SentMessage.brief_id).where(
-            SentMessage.platform == chat.platform,
-            SentMessage.workspace == chat.workspace,
-            SentMessage.chat_id == chat.chat_id,
-            SentMessage.message_id == str(message_id),
-        )
-        return (await session.execute(stmt)).scalar_one_or_none()
+    # Inline (see ``InlineReads``): read for every reply in a thread and every button press.
+    params = {
+        "platform": chat.platform,
+        "workspace": chat.workspace,
+        "chat_id": chat.chat_id,
+        "message_id": str(message_id),
+    }
+    found = await inline_reads(sessions).scalars(_brief_of_message_query, params)
+    return int(found[0]) if found and found[0] is not None else None
+
+
+def _brief_of_message_query() -> Select[Any]:
+    return select(SentMessage.brief_id).where(
+        SentMessage.platform == bindparam("platform"),
+        SentMessage.workspace == bindparam("workspace"),
+        SentMessage.chat_id == bindparam("chat_id"),
+        SentMessage.message_id == bindparam("message_id"),
+    )
 
 
 async def move_chat(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from core.chat.context import Context, brief_insight_at, brief_size, load_context, save_context
 from core.chat.intents import Intent
 from core.chat.types import IncomingMessage, Reply
-from core.db import Sessions
+from core.db import Sessions, inline_reads
 from core.models import BriefItem, Insight, User
 from core.ports import Clock, Embedder, Fetcher
 from core.search.vectors import VectorLibrary
@@ -88,10 +89,19 @@ async def _at_position(deps: Deps, turn: Turn, position: int) -> int:
 async def _existing(deps: Deps, insight_id: int | None) -> int:
     if insight_id is None:
         raise Refusal("That button doesn't point at an insight. Say 'brief' to start over.")
-    async with deps.sessions() as session:
-        if await session.get(Insight, insight_id) is None:
-            raise Refusal("That insight is no longer stored. Say 'brief' for today's.")
+    if not await inline_reads(deps.sessions).scalars(_insight_query, {"id": insight_id}):
+        raise Refusal("That insight is no longer stored. Say 'brief' for today's.")
     return insight_id
+
+
+def _insight_query() -> Select[Any]:
+    return select(Insight.id).where(Insight.id == bindparam("id"))
+
+
+def _position_query() -> Select[Any]:
+    return select(BriefItem.position).where(
+        BriefItem.brief_id == bindparam("brief_id"), BriefItem.insight_id == bindparam("insight_id")
+    )
 
 
 async def label_for(deps: Deps, turn: Turn, insight_id: int) -> str:
@@ -100,13 +110,10 @@ async def label_for(deps: Deps, turn: Turn, insight_id: int) -> str:
         return f"#{turn.intent.position}"
     brief_id = await brief_for_numbers(deps, turn)
     if brief_id is not None:
-        stmt = select(BriefItem.position).where(
-            BriefItem.brief_id == brief_id, BriefItem.insight_id == insight_id
-        )
-        async with deps.sessions() as session:
-            position = (await session.execute(stmt)).scalar_one_or_none()
-        if position is not None:
-            return f"#{position}"
+        params = {"brief_id": brief_id, "insight_id": insight_id}
+        positions = await inline_reads(deps.sessions).scalars(_position_query, params)
+        if positions:
+            return f"#{positions[0]}"
     return "this"
 
 

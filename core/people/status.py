@@ -7,9 +7,11 @@ inactive recipients, and the reason stays on the row so people can see why.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, update
+from typing import Any
 
-from core.db import Sessions, transaction
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
+
+from core.db import Sessions, inline_reads, transaction
 from core.models import User
 
 _REASON_MAX = 500
@@ -56,11 +58,9 @@ async def reactivate_recipient(
     """The chat talks to us again: deliveries may resume. False if it was not inactive."""
     # Called on every incoming message: read first, so the usual case (active) takes no
     # write transaction (on SQLite that would queue every chat turn behind the one writer).
-    async with sessions() as session:
-        inactive = await session.scalar(
-            select(User.id).where(*_chat(platform, workspace, external_id), User.active.is_(False))
-        )
-    if inactive is None:
+    # Inline (see ``InlineReads``): no session for the usual case.
+    params = {"platform": platform, "workspace": workspace, "external_id": external_id}
+    if not await inline_reads(sessions).scalars(_inactive_query, params):
         return False
     async with transaction(sessions) as session:
         result = await session.execute(
@@ -69,6 +69,15 @@ async def reactivate_recipient(
             .values(active=True, inactive_reason=None)
         )
     return bool(getattr(result, "rowcount", 0))
+
+
+def _inactive_query() -> Select[Any]:
+    return select(User.id).where(
+        User.platform == bindparam("platform"),
+        User.workspace == bindparam("workspace"),
+        User.external_id == bindparam("external_id"),
+        User.active.is_(False),
+    )
 
 
 async def inactive_reason(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from core.db import Sessions, transaction
+from core.db import Sessions, detached_from_row, inline_reads, mapped_columns, transaction
 from core.models import (
     Brief,
     BriefFeed,
@@ -82,16 +83,21 @@ async def get_or_create_user(
         return again
 
 
+def _user_query() -> Select[Any]:
+    return select(*mapped_columns(User)).where(
+        User.platform == bindparam("platform"),
+        User.workspace == bindparam("workspace"),
+        User.external_id == bindparam("external_id"),
+    )
+
+
 async def _find_user(
     sessions: Sessions, platform: str, workspace: str, external_id: str
 ) -> User | None:
-    async with sessions() as session:
-        stmt = select(User).where(
-            User.platform == platform,
-            User.workspace == workspace,
-            User.external_id == external_id,
-        )
-        return (await session.execute(stmt)).scalar_one_or_none()
+    """Every chat turn starts here: an inline read (see ``InlineReads``), not a session."""
+    params = {"platform": platform, "workspace": workspace, "external_id": external_id}
+    rows = await inline_reads(sessions).rows(_user_query, params)
+    return detached_from_row(User, rows[0]) if rows else None
 
 
 async def get_user(sessions: Sessions, user_id: int) -> User:

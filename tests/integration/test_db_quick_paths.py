@@ -1,0 +1,76 @@
+"""The session-free chat paths of core.db read and write what the ORM would, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.sql.dml import UpdateBase
+
+from core.db import (
+    Query,
+    Sessions,
+    detached_from_row,
+    inline_reads,
+    mapped_columns,
+    single_writes,
+    transaction,
+)
+from core.models import Brief, ChatContext, User
+
+
+def _users_query() -> Query:
+    return select(*mapped_columns(User)).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
+def _briefs_on_query() -> Query:
+    return select(Brief.id, Brief.created_at).where(
+        Brief.local_date == bindparam("day"), Brief.created_at >= bindparam("since")
+    )
+
+
+def _save_listing() -> UpdateBase:
+    return (
+        update(ChatContext)
+        .where(ChatContext.chat_id == bindparam("of_chat"))
+        .values(last_listing=bindparam("listing"))
+    )
+
+
+async def test_inline_rows_convert_and_bind_like_the_orm(sessions: Sessions) -> None:
+    created = datetime(2026, 3, 1, 8, 30, 15, 250_000, tzinfo=UTC)
+    async with transaction(sessions) as session:
+        ada = User(platform="telegram", external_id="1", settings={"compact": True}, paused=True)
+        bob = User(platform="telegram", external_id="2")
+        session.add_all([ada, bob])
+        await session.flush()
+        session.add(Brief(user_id=ada.id, local_date=date(2026, 3, 1), created_at=created))
+    reads = inline_reads(sessions)
+
+    rows = await reads.rows(_users_query, {"ids": [ada.id, bob.id, 999]})
+    users = sorted((detached_from_row(User, row) for row in rows), key=lambda u: u.id)
+    assert [u.external_id for u in users] == ["1", "2"]
+    assert users[0].settings == {"compact": True} and users[0].paused is True
+    assert users[1].paused is False and users[1].created_at is not None
+
+    found = await reads.rows(
+        _briefs_on_query, {"day": date(2026, 3, 1), "since": created.replace(microsecond=0)}
+    )
+    assert [(c.replace(tzinfo=UTC) if c.tzinfo is None else c) for _, c in found] == [created]
+    later: dict[str, Any] = {"day": date(2026, 3, 1), "since": datetime(2026, 3, 2, tzinfo=UTC)}
+    assert await reads.rows(_briefs_on_query, later) == []
+
+
+async def test_single_write_stores_json_and_counts_rows(sessions: Sessions) -> None:
+    async with transaction(sessions) as session:
+        session.add(ChatContext(platform="slack", workspace="T1", chat_id="D1"))
+    writes = single_writes(sessions)
+
+    changed = await writes.execute("listing", _save_listing, {"of_chat": "D1", "listing": ["7"]})
+    missing = await writes.execute("listing", _save_listing, {"of_chat": "D2", "listing": []})
+
+    assert (changed, missing) == (1, 0)
+    async with sessions() as session:
+        stored = await session.scalar(select(ChatContext.last_listing))
+    assert stored == ["7"]
