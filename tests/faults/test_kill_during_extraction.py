@@ -14,38 +14,13 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from aiohttp import web
-
 from tests.cli_process import PODBRIEF, clean_env
 from tests.fakes.openai_server import FakeOpenAI, Hang, Json, running
 from tests.faults.test_kill_during_ingest import Site, _stored
 from tests.http_server import serve
-from tests.integration.test_transcripts_service import MIME_BY_SUFFIX
 
 NAMES = ["awsbites__10.vtt", "changelog__changelog-news-100.md", "awsbites__150.vtt",
          "podcastindex__example.srt"]  # fmt: skip
-
-
-def _feed(base: str) -> str:
-    items = "".join(
-        f"<item><title>{name}</title><guid>{name}</guid>"
-        f"<pubDate>Mon, 0{i + 1} Jun 2026 10:00:00 +0000</pubDate>"
-        f'<enclosure url="{base}/audio/{name}.mp3" type="audio/mpeg" length="1"/>'
-        f'<podcast:transcript url="{base}/t/{name}" type="{MIME_BY_SUFFIX[Path(name).suffix]}"/>'
-        "</item>"
-        for i, name in enumerate(NAMES)
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0">'
-        f"<channel><title>Extraction</title><link>{base}</link><language>en</language>"
-        f"{items}</channel></rss>"
-    )
-
-
-class SmallSite(Site):
-    async def feed(self, _: web.Request) -> web.Response:
-        return web.Response(text=_feed(self.base), content_type="application/rss+xml")
 
 
 def _env(data: Path, llm_url: str) -> dict[str, str]:
@@ -84,7 +59,7 @@ def _extracted(data: Path) -> set[str]:
 async def test_ingest_killed_mid_extraction_then_rerun_extracts_each_episode_once(
     tmp_path: Path, shared_data: Path
 ) -> None:
-    site, llm = SmallSite(shared_data / "transcripts"), FakeOpenAI()
+    site, llm = Site(shared_data / "transcripts", NAMES, "Extraction"), FakeOpenAI()
     async with serve(site.app()) as base, running(llm) as llm_url:
         site.base = base
         reference, killed = tmp_path / "reference", tmp_path / "killed"

@@ -26,26 +26,28 @@ NAMES = ["awsbites__10.vtt", "virtualcoffee__3_3.srt", "changelog__practical-ai-
 HELD = "changelog__practical-ai-300.md"
 
 
-def _feed(base: str) -> str:
+def feed_xml(base: str, names: list[str], title: str) -> str:
+    """A podcast feed of one episode per shared transcript file, each linked by its type."""
     items = "".join(
         f"<item><title>{name}</title><guid>{name}</guid>"
         f"<pubDate>Mon, 0{i + 1} Jun 2026 10:00:00 +0000</pubDate>"
         f'<enclosure url="{base}/audio/{name}.mp3" type="audio/mpeg" length="1"/>'
         f'<podcast:transcript url="{base}/t/{name}" type="{MIME_BY_SUFFIX[Path(name).suffix]}"/>'
         "</item>"
-        for i, name in enumerate(NAMES)
+        for i, name in enumerate(names)
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0">'
-        f"<channel><title>Faults</title><link>{base}</link><language>en</language>"
+        f"<channel><title>{title}</title><link>{base}</link><language>en</language>"
         f"{items}</channel></rss>"
     )
 
 
 class Site:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, names: list[str] = NAMES, title: str = "Faults") -> None:
         self.folder, self.base = folder, ""
+        self.names, self.title = names, title
         self.hold: str | None = None
         self.held, self.release = asyncio.Event(), asyncio.Event()
 
@@ -56,7 +58,9 @@ class Site:
         return app
 
     async def feed(self, _: web.Request) -> web.Response:
-        return web.Response(text=_feed(self.base), content_type="application/rss+xml")
+        return web.Response(
+            text=feed_xml(self.base, self.names, self.title), content_type="application/rss+xml"
+        )
 
     async def transcript(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
