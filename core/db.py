@@ -307,18 +307,25 @@ def _open_write_connection(engine: Engine) -> sqlite3.Connection | None:
     return conn
 
 
-_WRITES: weakref.WeakKeyDictionary[Engine, SingleWrites] = weakref.WeakKeyDictionary()
+_QuickPath = TypeVar("_QuickPath", "InlineReads", "SingleWrites")
+_QUICK_PATHS: weakref.WeakKeyDictionary[Engine, dict[type[Any], Any]] = weakref.WeakKeyDictionary()
+
+
+def _per_engine(sessions: async_sessionmaker[AsyncSession], kind: type[_QuickPath]) -> _QuickPath:
+    """The engine's one ``kind`` (made at first use; closed when the engine is disposed)."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    made = _QUICK_PATHS.setdefault(engine.sync_engine, {})
+    path = made.get(kind)
+    if path is None:
+        path = made[kind] = kind(engine)
+        event.listen(engine.sync_engine, "engine_disposed", lambda _: path.close())
+    return cast(_QuickPath, path)
 
 
 def single_writes(sessions: async_sessionmaker[AsyncSession]) -> SingleWrites:
     """The engine's ``SingleWrites`` (one per engine; closed when the engine is disposed)."""
-    engine = sessions.kw["bind"]
-    assert isinstance(engine, AsyncEngine)
-    writes = _WRITES.get(engine.sync_engine)
-    if writes is None:
-        writes = _WRITES[engine.sync_engine] = SingleWrites(engine)
-        event.listen(engine.sync_engine, "engine_disposed", lambda _: writes.close())
-    return writes
+    return _per_engine(sessions, SingleWrites)
 
 
 def _bound(compiled: SQLCompiler, params: dict[str, Any]) -> dict[str, Any]:
@@ -333,18 +340,9 @@ def _bound(compiled: SQLCompiler, params: dict[str, Any]) -> dict[str, Any]:
     return bound
 
 
-_INLINE: weakref.WeakKeyDictionary[Engine, InlineReads] = weakref.WeakKeyDictionary()
-
-
 def inline_reads(sessions: async_sessionmaker[AsyncSession]) -> InlineReads:
     """The engine's ``InlineReads`` (one per engine; closed when the engine is disposed)."""
-    engine = sessions.kw["bind"]
-    assert isinstance(engine, AsyncEngine)
-    reads = _INLINE.get(engine.sync_engine)
-    if reads is None:
-        reads = _INLINE[engine.sync_engine] = InlineReads(engine)
-        event.listen(engine.sync_engine, "engine_disposed", lambda _: reads.close())
-    return reads
+    return _per_engine(sessions, InlineReads)
 
 
 def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
