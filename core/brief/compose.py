@@ -13,6 +13,7 @@ from sqlalchemy import Select, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.brief.load import RANKING_COLUMNS
 from core.brief.profile import load_profile
 from core.brief.rank import CandidateRow, Candidates, Ranker
 from core.db import Query, Sessions, inline_reads, transaction
@@ -262,15 +263,7 @@ def _unseen(profile: UserProfile) -> Query:
         BriefItem.user_id == profile.user_id, BriefItem.insight_id == Insight.id
     )
     # Only what the ranking reads: up to NEW_POOL + OLDER_POOL rows per first brief of the day.
-    stmt = select(
-        Insight.id,
-        Insight.episode_id,
-        Insight.feed_id,
-        Insight.score,
-        Insight.created_at,
-        Insight.topics,
-        Insight.group_id,
-    ).where(~received)
+    stmt = select(*RANKING_COLUMNS).where(~received)
     if profile.muted_topics:
         plurals = {f"{topic}s" for topic in profile.muted_topics}
         muted = exists().where(

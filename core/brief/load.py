@@ -25,6 +25,17 @@ from core.people.users import UserProfile
 from core.topics.match import topic_key
 from core.topics.normalise import normalise_topic
 
+# What the ranking reads of an insight (a ``PoolRow``/``CandidateRow``), in this order: a pool
+# of thousands of rows is read as these columns, never as ORM objects.
+RANKING_COLUMNS = (
+    Insight.id,
+    Insight.episode_id,
+    Insight.feed_id,
+    Insight.score,
+    Insight.created_at,
+    Insight.topics,
+    Insight.group_id,
+)
 
 @dataclass(frozen=True, slots=True)
 class PoolRow:
@@ -55,15 +66,7 @@ async def load_pool(
 ) -> list[PoolRow]:
     """Insights created after ``newest_after`` (newest first) and the best-scored ones
     created up to ``older_until``, each once."""
-    columns = (
-        Insight.id,
-        Insight.episode_id,
-        Insight.feed_id,
-        Insight.score,
-        Insight.created_at,
-        Insight.topics,
-        Insight.group_id,
-    )
+    columns = RANKING_COLUMNS
     new = (
         select(*columns)
         .where(Insight.created_at > newest_after, Insight.created_at <= now)
