@@ -7,16 +7,14 @@ to the LLM again."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import signal
 import sqlite3
 from pathlib import Path
 
 from tests.cli_process import PODBRIEF, clean_env
 from tests.fakes.openai_server import FakeOpenAI, Hang, Json, running
-from tests.faults.test_kill_during_ingest import Site, _stored
+from tests.faults.test_kill_during_ingest import Site, _stored, kill_when
 from tests.http_server import serve
 
 NAMES = ["awsbites__10.vtt", "changelog__changelog-news-100.md", "awsbites__150.vtt",
@@ -70,17 +68,7 @@ async def test_ingest_killed_mid_extraction_then_rerun_extracts_each_episode_onc
 
         llm.script = [Hang()]  # the next completion is held open
         process = await _start(killed, llm_url, "ingest", "--all")
-        try:
-            async with asyncio.timeout(120):
-                await llm.hung.wait()
-        except TimeoutError:
-            pass  # the output below says why
-        finally:
-            os.killpg(process.pid, signal.SIGKILL)
-            async with asyncio.timeout(30):
-                output, _ = await process.communicate()
-        assert llm.hung.is_set(), output.decode()
-        assert process.returncode == -signal.SIGKILL
+        await kill_when(process, llm.hung)
         done_before = _extracted(killed)
         assert done_before != set(NAMES)  # caught in the middle
 

@@ -87,6 +87,22 @@ async def _start(data: Path, *args: str) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
+async def kill_when(process: asyncio.subprocess.Process, reached: asyncio.Event) -> None:
+    """SIGKILL the process's group (with its feed-parsing pool, as systemd does) once it has
+    ``reached`` the point to be killed at (2 minutes at most; its output then says why not)."""
+    try:
+        async with asyncio.timeout(120):
+            await reached.wait()
+    except TimeoutError:
+        pass
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        async with asyncio.timeout(30):
+            output, _ = await process.communicate()
+    assert reached.is_set(), output.decode()
+    assert process.returncode == -signal.SIGKILL
+
+
 def _stored(data: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, ...]]]:
     """Insights as (episode, headline, quote), sorted; and every episode's title and states."""
     with sqlite3.connect(data / "data" / "podbrief.sqlite3") as db:
@@ -115,18 +131,10 @@ async def test_ingest_killed_mid_transcript_then_rerun_stores_everything_once(
         site.hold = HELD
         process = await _start(killed, "ingest", "--all")
         try:
-            async with asyncio.timeout(120):
-                await site.held.wait()
-        except TimeoutError:
-            pass  # the output below says why
+            await kill_when(process, site.held)
         finally:
-            os.killpg(process.pid, signal.SIGKILL)  # with its feed-parsing pool, as systemd does
-            async with asyncio.timeout(30):
-                output, _ = await process.communicate()
             site.hold = None
             site.release.set()
-        assert site.held.is_set(), output.decode()
-        assert process.returncode == -signal.SIGKILL
         _, midway = _stored(killed)
         assert dict((title, count) for title, *_, count in midway)[HELD] == 0
 
