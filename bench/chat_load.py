@@ -34,6 +34,7 @@ from typing import Any
 import aiohttp
 import httpx
 import psycopg
+from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,6 +43,7 @@ from tests.cli_process import PODBRIEF, clean_env, free_port  # noqa: E402
 from tests.fakes.slack_api import Call, FakeSlack, Posted, Workspace  # noqa: E402
 from tests.fakes.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, SlackSide  # noqa: E402
 from tests.fakes.telegram_api import Sent, TelegramApiEmulator  # noqa: E402
+from tests.fakes.telegram_rules import parse_params  # noqa: E402
 from tests.http_server import serve  # noqa: E402
 
 PG_ADMIN = os.environ.get("PODBRIEF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -56,12 +58,25 @@ class Figures:
     sent: int = 0  # messages and presses the chats sent during the load
     errors: int = 0
     errors_by: dict[str, int] = field(default_factory=dict)
+    # Messages beyond the first of a reply (a reply split in several): each one takes a
+    # second of the chat's Telegram pace, so the chat's next reply may wait behind it.
+    extra_messages: int = 0
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, MB)
     cpu_seconds: float = 0.0  # CPU time of `podbrief run` during the load
     loop_cpu_seconds: float = 0.0  # of which its main thread (the event loop)
     stop_seconds: float | None = None  # from SIGTERM to exit
     bench_cpu_seconds: float = 0.0  # CPU time of this load generator (fakes and chats)
     load_seconds: float = 0.0  # wall time of the load
+    first_contact_seconds: float = 0.0  # every chat's first message, before the clock
+    # The floor on this machine, measured in the same run: podbrief answering a request that
+    # does no work (a 404), and how late this bench's own timers fire.
+    probe: list[float] = field(default_factory=list)
+    bench_lag: list[float] = field(default_factory=list)
+    trace: list[tuple[float, str, Any, str]] | None = None  # (time, event, chat, detail)
+
+    def note(self, event: str, chat: Any, detail: str = "") -> None:
+        if self.trace is not None:
+            self.trace.append((time.monotonic(), event, chat, detail))
 
     def took(self, platform: str, seconds: float) -> None:
         self.latencies.append(seconds)
@@ -88,12 +103,19 @@ class Figures:
             "replies": len(ordered),
             "errors": self.errors,
             "errors_by": self.errors_by,
+            "extra_messages": self.extra_messages,
             "p50_ms": pct(0.50),
             "p99_ms": pct(0.99),
             "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
             **{
                 f"{name}_p{p}_ms": round(sorted(values)[int(p / 100 * (len(values) - 1))] * 1000, 1)
                 for name, values in self.by_platform.items()
+                for p in (50, 99)
+            },
+            **{
+                f"{name}_p{p}_ms": round(sorted(values)[int(p / 100 * (len(values) - 1))] * 1000, 1)
+                for name, values in (("noop_probe", self.probe), ("bench_lag", self.bench_lag))
+                if values
                 for p in (50, 99)
             },
             "cpu_ms_per_reply": round(self.cpu_seconds * 1000 / len(ordered), 1)
@@ -105,6 +127,7 @@ class Figures:
             "bench_cpu_share": round(self.bench_cpu_seconds / wall, 2),
             "podbrief_cpu_share": round(self.cpu_seconds / wall, 2),
             "stop_seconds": self.stop_seconds,
+            "first_contact_seconds": round(self.first_contact_seconds, 1),
             "rss_mb_start": self.rss_mb[0][1] if self.rss_mb else None,
             "rss_mb_end": self.rss_mb[-1][1] if self.rss_mb else None,
             "rss_mb_samples": self.rss_mb,
@@ -164,7 +187,18 @@ class LoadTelegram(TelegramApiEmulator):
 
     inboxes: dict[int, Inbox] = field(default_factory=lambda: defaultdict(Inbox))
     refused_deliveries: int = 0
+    figures: Figures | None = None  # where calls are traced (--trace)
     _http: aiohttp.ClientSession | None = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if self.figures is None or self.figures.trace is None:
+            return await super()._handle(request)
+        params = parse_params(dict(await request.post()))  # aiohttp keeps the parsed body
+        chat = params.get("chat_id")
+        self.figures.note("call", chat, request.match_info["method"])
+        response = await super()._handle(request)
+        self.figures.note("answered", chat, request.match_info["method"])
+        return response
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         message = await super()._m_sendMessage(params)
@@ -176,6 +210,9 @@ class LoadTelegram(TelegramApiEmulator):
         if self._http is None:
             self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=40))
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
+        if self.figures is not None:
+            holder = update.get("message") or update.get("callback_query", {}).get("message", {})
+            self.figures.note("webhook", holder.get("chat", {}).get("id"), "POST")
         for attempt in range(50):
             try:
                 async with self._http.post(self.webhook_url, json=update, headers=headers) as r:
@@ -230,32 +267,35 @@ async def telegram_chat(
 ) -> None:
     inbox = api.inboxes[chat]
     await asyncio.sleep(think * rng.random())  # chats start spread out, not all at once
-    await api.send_text(chat, "/compact on")  # one message per reply, so replies are countable
-    try:
-        await inbox.arrival_of(0, within=REPLY_TIMEOUT)
-    except TimeoutError:
-        figures.error("telegram /compact on")
-        return
     step = rng.randrange(len(MIX))
+    expected = 1  # messages this chat should have had: one per reply
     while time.monotonic() < until:
         await asyncio.sleep(think * rng.uniform(0.7, 1.3))
         what = MIX[step % len(MIX)]
         step += 1
         before = len(inbox.arrived)
+        if expected >= 0:  # unknown after a reply that did not come in time
+            figures.extra_messages += max(0, before - expected)
+        expected = before + 1
         started = time.monotonic()
         if what == "button":
             last = inbox.last_with_buttons
             if last is None:
+                expected -= 1
                 continue
+            figures.note("in", chat, what)
             await api.press(chat, last.message_id, last.buttons()[0]["callback_data"])
         else:
+            figures.note("in", chat, what)
             await api.send_text(chat, what)
         figures.sent += 1
         try:
             arrived = await inbox.arrival_of(before, within=REPLY_TIMEOUT)
             figures.took("telegram", arrived - started)
+            figures.note("counted", chat, f"{(arrived - started) * 1000:.0f} ms")
         except TimeoutError:
             figures.error(f"telegram {what}")
+            expected = -1
 
 
 async def _or_error(request: Any) -> httpx.Response | Exception:
@@ -279,16 +319,21 @@ async def slack_chat(
     user, dm = f"UL{n:05d}", f"DL{n:05d}"
     inbox = fake.inboxes[dm]
     step = rng.randrange(len(MIX))
+    expected = 1  # messages this chat should have had: one per reply (the first: its hello)
     await asyncio.sleep(think * rng.random())  # chats start spread out, not all at once
     while time.monotonic() < until:
         await asyncio.sleep(think * rng.uniform(0.7, 1.3))
         what = MIX[step % len(MIX)]
         step += 1
         before = len(inbox.arrived)
+        if expected >= 0:  # unknown after a reply that did not come in time
+            figures.extra_messages += max(0, before - expected)
+        expected = before + 1
         started = time.monotonic()
         if what == "button":
             last = inbox.last_with_buttons
             if last is None:
+                expected -= 1
                 continue
             response = await _or_error(
                 side.press(
@@ -324,6 +369,40 @@ async def slack_chat(
             figures.took("slack", arrived - started)
         except TimeoutError:
             figures.error(f"slack {what}")
+            expected = -1
+
+
+async def first_contact(
+    api: LoadTelegram, fake: LoadSlack, side: SlackSide, telegram_n: int, slack_n: int
+) -> float:
+    """Every chat says its first message before the clock starts (Telegram: /compact on, so
+    each reply is one message and countable; Slack: help) and gets its answer: the bench
+    measures chats that are talking, not 500 people all meeting the bot in the same minute
+    (which queues every first contact's writes on SQLite's one writer; its time is
+    printed). Seconds it took."""
+    started = time.monotonic()
+    gate = asyncio.Semaphore(50)
+
+    async def telegram(chat: int) -> None:
+        async with gate:
+            await api.send_text(chat, "/compact on")
+            await api.inboxes[chat].arrival_of(0, within=120)
+
+    async def slack(n: int) -> None:
+        user, dm = f"UL{n:05d}", f"DL{n:05d}"
+        async with gate:
+            hello = {"type": "message", "channel_type": "im", "channel": dm, "user": user,
+                     "text": "help", "ts": f"{time.time():.6f}"}  # fmt: skip
+            response = await side.event(hello)
+            response.raise_for_status()
+            await fake.inboxes[dm].arrival_of(0, within=120)
+
+    async with asyncio.TaskGroup() as group:
+        for n in range(telegram_n):
+            group.create_task(telegram(100_000 + n))
+        for n in range(slack_n):
+            group.create_task(slack(n))
+    return time.monotonic() - started
 
 
 async def warm_up(api: LoadTelegram) -> None:
@@ -368,6 +447,7 @@ async def run_once(
     tmp: Path,
     think_seconds: float | None,
     profile: Path | None = None,
+    trace: Path | None = None,
 ) -> dict[str, Any]:
     api, fake = LoadTelegram(), LoadSlack()
     fake.add_workspace(TEAM, BOT_TOKEN)
@@ -384,12 +464,14 @@ async def run_once(
         extra["PODBRIEF_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
     data = tmp / f"{db}-{chats}"
     prepare_library(clean_env(data, **extra))
-    figures = Figures()
+    figures = Figures(trace=[] if trace is not None else None)
+    api.figures = figures
     telegram_n = chats - slack_n
-    # Each chat waits for the reply, then ~think seconds (people read) before its next
-    # message: Telegram's 1 message a second per chat, and the Telegram half stays under the
-    # bot's 30 replies a second in all (Telegram's own limit, which podbrief keeps).
-    think = think_seconds if think_seconds is not None else max(2.0, telegram_n / 25)
+    # Each chat waits for the reply, then ~think seconds (a person reads it and types) before
+    # its next message: 5 s, a brisk human pace, or more so the Telegram half offers at most
+    # 15 messages a second, half of the bot's 30 a second in all (Telegram's own limit, which
+    # podbrief keeps: at the limit replies would queue there by design).
+    think = think_seconds if think_seconds is not None else max(5.0, telegram_n / 15)
     async with serve(api.app()) as tg_url, serve(fake.app()) as slack_url:
         env = clean_env(
             data,
@@ -409,23 +491,29 @@ async def run_once(
         try:
             await wait_listening(port)
             await api.wait_for(lambda: bool(api.webhook_url), within=120)
-            await warm_up(api)
-            started = time.monotonic()
-            cpu_before = cpu_seconds(process.pid)
-            loop_cpu_before = main_thread_cpu_seconds(process.pid)
-            bench_cpu_before = time.process_time()
-            until = started + minutes * 60
-            spy = None
-            if profile is not None:  # py-spy must be installed (pip install py-spy)
-                spy = subprocess.Popen(  # noqa: ASYNC220 - started once
-                    ["py-spy", "record", "--pid", str(process.pid), "--format", "raw", "--gil",
-                     "--rate", "200", "--duration", str(int(minutes * 60)), "--nonblocking",
-                     "-o", str(profile.with_name(f"{profile.stem}-{db}-{chats}{profile.suffix}"))],
-                    stdout=subprocess.DEVNULL,
-                )  # fmt: skip
             limits = httpx.Limits(max_connections=200)
             async with httpx.AsyncClient(limits=limits, timeout=REPLY_TIMEOUT) as http:
                 side = SlackSide(http, f"http://127.0.0.1:{port}", slack_url)
+                await warm_up(api)
+                figures.first_contact_seconds = await first_contact(
+                    api, fake, side, telegram_n, slack_n
+                )
+                api.forget_history()
+                fake.forget_history()
+                started = time.monotonic()
+                cpu_before = cpu_seconds(process.pid)
+                loop_cpu_before = main_thread_cpu_seconds(process.pid)
+                bench_cpu_before = time.process_time()
+                until = started + minutes * 60
+                spy = None
+                if profile is not None:  # py-spy must be installed (pip install py-spy)
+                    out = profile.with_name(f"{profile.stem}-{db}-{chats}{profile.suffix}")
+                    spy = subprocess.Popen(  # noqa: ASYNC220 - started once
+                        ["py-spy", "record", "--pid", str(process.pid), "--format", "raw", "--gil",
+                         "--rate", "200", "--duration", str(int(minutes * 60)), "--nonblocking",
+                         "-o", str(out)],
+                        stdout=subprocess.DEVNULL,
+                    )  # fmt: skip
 
                 async def sample_memory() -> None:
                     """RSS every 5 s (every 30 s after the first minute), printed once a
@@ -445,8 +533,23 @@ async def run_once(
                             fake.forget_history()
                         await asyncio.sleep(5 if at < 60 else 30)
 
+                async def probe() -> None:
+                    """Five times a second: a request podbrief answers without any work (an
+                    unknown path), and how late this bench's own sleep woke."""
+                    while time.monotonic() < until:
+                        asked = time.monotonic()
+                        try:
+                            await http.get(f"http://127.0.0.1:{port}/load-probe")
+                            figures.probe.append(time.monotonic() - asked)
+                        except httpx.HTTPError:
+                            figures.error("probe")
+                        slept = time.monotonic()
+                        await asyncio.sleep(0.2)
+                        figures.bench_lag.append(max(0.0, time.monotonic() - slept - 0.2))
+
                 async with asyncio.TaskGroup() as group:
                     group.create_task(sample_memory())
+                    group.create_task(probe())
                     for n in range(telegram_n):
                         group.create_task(
                             telegram_chat(api, 100_000 + n, until, think, figures, random.Random(n))
@@ -478,6 +581,15 @@ async def run_once(
             if db == "postgres":
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                     conn.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+    if trace is not None and figures.trace is not None:
+        path = trace.with_name(f"{trace.stem}-{db}-{chats}{trace.suffix}")
+        origin = figures.trace[0][0] if figures.trace else 0.0
+        path.write_text(
+            "".join(
+                json.dumps([round((at - origin) * 1000, 1), event, chat, detail]) + "\n"
+                for at, event, chat, detail in figures.trace
+            )
+        )
     result = {
         "db": db,
         "chats": chats,
@@ -495,7 +607,11 @@ async def run_once(
         f"({result['loop_cpu_ms_per_reply']} on the event loop), "
         f"stopped in {result['stop_seconds']} s, "
         f"RSS {result['rss_mb_start']} -> {result['rss_mb_end']} MB; offered "
-        f"{result['offered_per_second']} msg/s, bench's own CPU {result['bench_cpu_share']:.0%}",
+        f"{result['offered_per_second']} msg/s, {result['extra_messages']} messages beyond one "
+        f"per reply, bench's own CPU {result['bench_cpu_share']:.0%}; floor on this machine now: "
+        f"a no-op request p50 {result.get('noop_probe_p50_ms')} / p99 "
+        f"{result.get('noop_probe_p99_ms')} ms, bench timer lag p99 "
+        f"{result.get('bench_lag_p99_ms')} ms; load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     return result
@@ -518,7 +634,7 @@ async def main() -> None:
         type=float,
         default=None,
         help="seconds a chat waits after a reply before its next message "
-        "(default: 2, or more so the Telegram half offers at most 25 a second)",
+        "(default: 5, or more so the Telegram half offers at most 15 a second)",
     )
     parser.add_argument(
         "--py-spy",
@@ -527,12 +643,22 @@ async def main() -> None:
         metavar="FILE",
         help="record a py-spy profile (collapsed stacks) of `podbrief run` during the load",
     )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write every Telegram update in, Bot API call and counted reply with its time "
+        "(JSON lines), to see what a slow reply waited for",
+    )
     args = parser.parse_args()
     results = []
     with TemporaryDirectory() as tmp:
         for chats in args.chats:
             for db in args.db:
-                run = run_once(chats, db, args.minutes, Path(tmp), args.think, args.py_spy)
+                run = run_once(
+                    chats, db, args.minutes, Path(tmp), args.think, args.py_spy, args.trace
+                )
                 results.append(await run)
     print(json.dumps({"bench": "chat_load", "loadavg": os.getloadavg()[0], "runs": results}))
 

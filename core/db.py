@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -321,6 +323,16 @@ def _per_engine(sessions: async_sessionmaker[AsyncSession], kind: type[_QuickPat
         path = made[kind] = kind(engine)
         event.listen(engine.sync_engine, "engine_disposed", lambda _: path.close())
     return cast(_QuickPath, path)
+
+
+def upsert_into(sessions: Sessions, model: type[Any]) -> Any:
+    """``INSERT INTO model`` in the engine's dialect, which has ``on_conflict_do_update``:
+    an insert-or-update in one statement, so it can go through ``SingleWrites``."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    if engine.dialect.name == "postgresql":
+        return postgresql_insert(model)
+    return sqlite_insert(model)
 
 
 def single_writes(sessions: async_sessionmaker[AsyncSession]) -> SingleWrites:

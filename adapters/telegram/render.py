@@ -107,12 +107,15 @@ def _card_drafts(reply: Reply) -> list[Draft]:
 def _compact_draft(reply: Reply) -> list[Draft]:
     paragraphs: list[Paragraph] = []
     rows: list[list[Button]] = []
+    shown = 0
     for part in reply.parts:
         if isinstance(part, Text):
             paragraphs.extend(text_paragraphs(part))
         elif isinstance(part, InsightCard):
-            paragraphs.extend(compact_card(part))
-            rows.append(list(card_buttons(part, numbered=True)))
+            shown += 1
+            mark = list_mark(part, shown)
+            paragraphs.extend(compact_card(part, mark))
+            rows.append(list(card_buttons(part, mark=mark)))
         elif isinstance(part, Buttons):
             rows.extend(_rows(part.buttons))
     return [Draft(paragraphs, rows)]
@@ -162,12 +165,21 @@ def card_paragraphs(card: InsightCard) -> list[Paragraph]:
     return paragraphs
 
 
-def compact_card(card: InsightCard) -> list[Paragraph]:
-    """One short paragraph per insight for the compact brief."""
+def list_mark(card: InsightCard, shown: int) -> str:
+    """What ties a compact paragraph to its row of buttons: a brief's "#N", or for a list
+    (related, search) its place as a circled digit, which "#N" (a brief's item) cannot be
+    mistaken for."""
+    if card.position is not None:
+        return f"#{card.position}"
+    return chr(0x245F + shown) if 1 <= shown <= 20 else f"({shown})"  # ① is U+2460
+
+
+def compact_card(card: InsightCard, mark: str) -> list[Paragraph]:
+    """One short paragraph per insight for a compact brief or list."""
     return [
         Paragraph(
             (
-                Span(_number(card) + card.headline, "b"),
+                Span(f"{mark} · {card.headline}", "b"),
                 Span(f"\n{card.body}\n"),
                 Span(f"{card.show_title} · ", "i"),
                 time_span(card),
@@ -177,7 +189,7 @@ def compact_card(card: InsightCard) -> list[Paragraph]:
     ]
 
 
-def card_buttons(card: InsightCard, *, numbered: bool = False) -> tuple[Button, ...]:
+def card_buttons(card: InsightCard, *, mark: str | None = None) -> tuple[Button, ...]:
     """The engine's buttons for a card, or the standard four when it gave none."""
     buttons = card.buttons or (
         Button("Related", Action("related", card.insight_id)),
@@ -185,9 +197,9 @@ def card_buttons(card: InsightCard, *, numbered: bool = False) -> tuple[Button, 
         Button("👍", Action("up", card.insight_id)),
         Button("👎", Action("down", card.insight_id)),
     )
-    if not numbered or card.position is None:
+    if mark is None:
         return buttons
-    return tuple(Button(f"{b.label} #{card.position}", b.action) for b in buttons)
+    return tuple(Button(f"{b.label} {mark}", b.action) for b in buttons)
 
 
 def _rows(buttons: tuple[Button, ...]) -> list[list[Button]]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import UpdateBase
 
 from core.chat.types import ChatRef
-from core.db import Sessions, inline_reads, single_writes, transaction
+from core.db import Sessions, inline_reads, single_writes, upsert_into
 from core.models import BriefItem, ChatContext
 from core.models.base import utcnow
 
@@ -84,13 +83,7 @@ async def save_context(
         return
     if await _update_existing(sessions, chat, values):
         return
-    for attempt in range(2):
-        try:
-            await _upsert(sessions, chat, values)
-            return
-        except IntegrityError:
-            if attempt:  # a concurrent first message created the row: update it instead
-                raise
+    await _upsert(sessions, chat, values)
 
 
 async def _update_existing(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> bool:
@@ -121,19 +114,45 @@ async def _update_existing(sessions: Sessions, chat: ChatRef, values: dict[str, 
     return bool(changed)
 
 
+_NEW_ROW: dict[str, Any] = {
+    "last_brief_id": None,
+    "last_insight_id": None,
+    "last_listing": [],
+    "pending": {},
+}
+
+
 async def _upsert(sessions: Sessions, chat: ChatRef, values: dict[str, Any]) -> None:
-    # Every turn that shows something saves here: one UPDATE; the INSERT only on first use.
-    async with transaction(sessions) as session:
-        result = await session.execute(
-            update(ChatContext).where(*_where(chat)).values(**values),
-            execution_options={"synchronize_session": False},
+    """The chat's first save: one INSERT, or an UPDATE of the row a concurrent first message
+    created, in one statement through ``SingleWrites``. (As an ORM transaction it took
+    several hand-offs to SQLite's thread while holding the one write lock, which the other
+    writers then polled for.)"""
+    fields = tuple(sorted(values))
+
+    def statement() -> UpdateBase:
+        insert = upsert_into(sessions, ChatContext)
+        columns = ("platform", "workspace", "chat_id", *_NEW_ROW, "updated_at")
+        insert = insert.values({name: bindparam(f"new_{name}") for name in columns})
+        changed = {name: insert.excluded[name] for name in (*fields, "updated_at")}
+        return cast(
+            UpdateBase,
+            insert.on_conflict_do_update(
+                index_elements=["platform", "workspace", "chat_id"], set_=changed
+            ),
         )
-        if not getattr(result, "rowcount", 0):
-            session.add(
-                ChatContext(
-                    platform=chat.platform, workspace=chat.workspace, chat_id=chat.chat_id, **values
-                )
-            )
+
+    row = (
+        _NEW_ROW
+        | values
+        | {
+            "platform": chat.platform,
+            "workspace": chat.workspace,
+            "chat_id": chat.chat_id,
+            "updated_at": utcnow(),
+        }
+    )
+    params = {f"new_{name}": value for name, value in row.items()}
+    await single_writes(sessions).execute(("insert_context", fields), statement, params)
 
 
 async def brief_insight_at(

@@ -188,7 +188,7 @@ class ConversationEngine:
             answered = await self._answerer.answer(self._deps, turn)
             if answered is not None:
                 return answered
-        return await HANDLERS[intent.kind](self._deps, turn)
+        return _as_chosen(await HANDLERS[intent.kind](self._deps, turn), user)
 
     async def _understand(self, message: IncomingMessage) -> Intent | None:
         """The intent of a message; None for a button the engine never made (forged or old)."""
@@ -221,6 +221,16 @@ class ConversationEngine:
             display_name=None if chat.is_group else sender.display_name,
             timezone=hint,
         )
+
+
+def _as_chosen(reply: Reply, user: User) -> Reply:
+    """A list of insights (related, search, more from an episode) in the form the chat chose
+    for its briefs: one compact message instead of one per card. On Telegram each message to a
+    chat takes a second of its pace, so a five-card list would hold the chat's next reply for
+    five seconds."""
+    if reply.cards and not reply.compact and (user.settings or {}).get("compact"):
+        return replace(reply, compact=True)
+    return reply
 
 
 def _sentence(text: str) -> str:

@@ -7,32 +7,44 @@ whose id changed (a Telegram group upgraded to a supergroup) followed to its new
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy.sql.dml import UpdateBase
 
 from core.chat.types import ChatRef
-from core.db import Sessions, inline_reads, transaction
+from core.db import Sessions, inline_reads, single_writes, transaction, upsert_into
 from core.models import ChatContext, SentMessage, User
+from core.models.base import utcnow
 
 
 async def remember_brief_messages(
     sessions: Sessions, chat: ChatRef, message_ids: Sequence[str], brief_id: int
 ) -> None:
     """Record that these messages showed ``brief_id``."""
-    if not message_ids:
-        return
-    async with transaction(sessions) as session:
-        for message_id in message_ids:
-            await session.merge(
-                SentMessage(
-                    platform=chat.platform,
-                    workspace=chat.workspace,
-                    chat_id=chat.chat_id,
-                    message_id=str(message_id),
-                    brief_id=brief_id,
-                )
-            )
+    # One INSERT-or-UPDATE per message through ``SingleWrites``: a brief's every message
+    # lands here, and as an ORM merge it held SQLite's one write lock over several
+    # hand-offs to its thread.
+    writes = single_writes(sessions)
+    for message_id in message_ids:
+        params = {
+            "platform": chat.platform,
+            "workspace": chat.workspace,
+            "chat_id": chat.chat_id,
+            "message_id": str(message_id),
+            "brief_id": brief_id,
+            "created_at": utcnow(),
+        }
+        await writes.execute("remember_brief_message", lambda: _remember(sessions), params)
+
+
+def _remember(sessions: Sessions) -> UpdateBase:
+    insert = upsert_into(sessions, SentMessage)
+    columns = ("platform", "workspace", "chat_id", "message_id", "brief_id", "created_at")
+    insert = insert.values({name: bindparam(name) for name in columns})
+    keys = ["platform", "workspace", "chat_id", "message_id"]
+    changed = {"brief_id": insert.excluded.brief_id}
+    return cast(UpdateBase, insert.on_conflict_do_update(index_elements=keys, set_=changed))
 
 
 async def count_brief_messages(sessions: Sessions, chat: ChatRef, brief_id: int) -> int:

@@ -192,10 +192,17 @@ async def test_the_compact_setting_makes_the_brief_one_message(bot: Harness) -> 
     assert all(f"#{n} · " in brief.visible_text for n in range(1, 6))
     rows = brief.reply_markup["inline_keyboard"] if brief.reply_markup else []
     assert [row[0]["text"] for row in rows] == [f"Related #{n}" for n in range(1, 6)]
-    _, related = await bot.press(ADA, brief, "Related #2")
-    assert "Related to" in related[0].visible_text
+    # A list of insights comes compact too: one message, not a heading and one per card
+    # (each of which would take a second of the chat's Telegram pace).
+    _, [related] = await bot.press(ADA, brief, "Related #2")
+    assert "Related to" in related.visible_text and "① · " in related.visible_text
+    rows = related.reply_markup["inline_keyboard"] if related.reply_markup else []
+    assert rows and rows[0][0]["text"] == "Related ①"
     await bot.say(ADA, "compact off")  # and back to one message per insight
-    assert len(cards(await bot.say(ADA, "/brief"))) == 5
+    brief_cards = cards(await bot.say(ADA, "/brief"))
+    assert len(brief_cards) == 5
+    _, listed = await bot.press(ADA, brief_cards[1], "Related")
+    assert len(listed) > 1 and "Related to" in listed[0].visible_text
 
 
 async def test_a_sticker_in_a_private_chat_gets_words_not_silence(bot: Harness) -> None:

@@ -20,7 +20,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("time", "Delivery time: /time 08:00"),
     ("timezone", "Your time zone: /timezone Europe/Berlin"),
     ("feed", "Your briefs as a private Atom feed: /feed (feed reset: a new URL)"),
-    ("compact", "Brief as one compact message, or one per insight: /compact on|off"),
+    ("compact", "Briefs and lists as one compact message, or one per insight: /compact on|off"),
     ("pause", "Pause daily briefs"),
     ("resume", "Resume daily briefs"),
     ("forget", "Delete everything about this chat"),

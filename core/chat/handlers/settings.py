@@ -138,8 +138,14 @@ async def compact(deps: Deps, turn: Turn) -> Reply:
     wanted = (arg == "on") if arg in {"on", "off"} else not current
     await _set_user(deps, turn.user.id, settings={**(turn.user.settings or {}), "compact": wanted})
     if wanted:
-        return Reply.text("Briefs now come as one compact message. 'compact off' undoes it.")
-    return Reply.text("Briefs now come as one message per insight. 'compact on' makes it one.")
+        return Reply.text(
+            "Briefs and lists of insights now come as one compact message. "
+            "'compact off' undoes it."
+        )
+    return Reply.text(
+        "Briefs and lists of insights now come as one message per insight. "
+        "'compact on' makes it one."
+    )
 
 
 async def forget(deps: Deps, turn: Turn) -> Reply:
