@@ -448,6 +448,7 @@ async def run_once(
     think_seconds: float | None,
     profile: Path | None = None,
     trace: Path | None = None,
+    log_to: Path | None = None,
 ) -> dict[str, Any]:
     api, fake = LoadTelegram(), LoadSlack()
     fake.add_workspace(TEAM, BOT_TOKEN)
@@ -485,8 +486,15 @@ async def run_once(
             PODBRIEF_SLACK_API_URL=f"{slack_url}/api/",
             PODBRIEF_HTTP_PORT=str(port),
         )
+        log = None
+        if log_to is not None:  # open for the process's whole life, closed when it ends
+            log_path = log_to.with_name(f"{log_to.stem}-{db}-{chats}{log_to.suffix}")
+            log = log_path.open("wb")
         process = subprocess.Popen(  # noqa: ASYNC220 - started once, not on a hot path
-            [str(PODBRIEF), "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [str(PODBRIEF), "run"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log or subprocess.DEVNULL,
         )
         try:
             await wait_listening(port)
@@ -577,6 +585,8 @@ async def run_once(
                 process.kill()
                 process.wait()
             figures.stop_seconds = round(time.monotonic() - stopping, 2)
+            if log is not None:
+                log.close()
             await api.close()
             if db == "postgres":
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -644,6 +654,13 @@ async def main() -> None:
         help="record a py-spy profile (collapsed stacks) of `podbrief run` during the load",
     )
     parser.add_argument(
+        "--log",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="keep the log (stderr) of `podbrief run`, one file per run",
+    )
+    parser.add_argument(
         "--trace",
         type=Path,
         default=None,
@@ -657,7 +674,14 @@ async def main() -> None:
         for chats in args.chats:
             for db in args.db:
                 run = run_once(
-                    chats, db, args.minutes, Path(tmp), args.think, args.py_spy, args.trace
+                    chats,
+                    db,
+                    args.minutes,
+                    Path(tmp),
+                    args.think,
+                    args.py_spy,
+                    args.trace,
+                    args.log,
                 )
                 results.append(await run)
     print(json.dumps({"bench": "chat_load", "loadavg": os.getloadavg()[0], "runs": results}))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.sql.dml import UpdateBase
 
+from core.chat.context import load_context, save_context
+from core.chat.types import ChatRef
 from core.db import (
     Query,
     Sessions,
@@ -74,3 +77,19 @@ async def test_single_write_stores_json_and_counts_rows(sessions: Sessions) -> N
     async with sessions() as session:
         stored = await session.scalar(select(ChatContext.last_listing))
     assert stored == ["7"]
+
+
+async def test_first_saves_of_a_chat_context_racing_keep_both_fields(sessions: Sessions) -> None:
+    """The first save is one INSERT-or-UPDATE: two at once (say a press and a message) make
+    one row holding what each wrote, not an error."""
+    chat = ChatRef("telegram", "77")
+    await asyncio.gather(
+        save_context(sessions, chat, last_listing=[3, 4]),
+        save_context(sessions, chat, pending={"confirm": "forget"}),
+    )
+    context = await load_context(sessions, chat)
+    assert context.last_listing == [3, 4] and context.pending == {"confirm": "forget"}
+    await save_context(sessions, chat, last_listing=[5])  # later saves update that row
+    assert (await load_context(sessions, chat)).last_listing == [5]
+    async with sessions() as session:
+        assert len((await session.scalars(select(ChatContext))).all()) == 1
