@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import text
 
 from core.db import create_engine, migrate, session_factory, transaction
-from core.models import Feed
+from core.models import Feed, User
+from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.cli_process import PODBRIEF
 from tests.integration.test_transcripts_service import MIME_BY_SUFFIX
 
@@ -89,19 +92,21 @@ async def podbrief(env: dict[str, str], *args: str) -> str:
     return output.decode()
 
 
-async def kill_when(process: asyncio.subprocess.Process, reached: asyncio.Event) -> None:
+async def kill_when(process: asyncio.subprocess.Process, reached: Awaitable[object]) -> None:
     """SIGKILL the process's group (with its feed-parsing pool) once it has ``reached`` the
     point to be killed at (2 minutes at most; its output then says why not)."""
+    got_there = False
     try:
         async with asyncio.timeout(120):
-            await reached.wait()
+            await reached
+            got_there = True
     except TimeoutError:
         pass
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         async with asyncio.timeout(30):
             output, _ = await process.communicate()
-    assert reached.is_set(), output.decode()
+    assert got_there, output.decode()
     assert process.returncode == -signal.SIGKILL
 
 
@@ -135,6 +140,29 @@ async def subscribe(db_url: str, url: str) -> None:
         await migrate(engine)
         async with transaction(session_factory(engine)) as session:
             session.add(Feed(url=url))
+    finally:
+        await engine.dispose()
+
+
+async def seed_due_briefs(db_url: str, chats: list[int]) -> None:
+    """A new database with seven insights and Telegram ``chats`` whose daily brief was due half
+    an hour ago (so a starting worker sends it late, at once)."""
+    now = datetime.now(UTC)
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine)
+        sessions = session_factory(engine)
+        feed = await add_feed(sessions, "Fault show")
+        episode = await add_episode(sessions, feed, "Fault episode")
+        for i in range(7):
+            await add_insight(sessions, episode, feed, headline=f"Insight number {i}",
+                              score=0.4 + i / 20, created_at=now - timedelta(hours=6))  # fmt: skip
+        due = now - timedelta(minutes=30)
+        async with transaction(sessions) as session:
+            for chat in chats:
+                session.add(User(platform="telegram", external_id=str(chat), timezone="UTC",
+                                 delivery_time=f"{due:%H:%M}",
+                                 created_at=now - timedelta(days=3)))  # fmt: skip
     finally:
         await engine.dispose()
 

@@ -49,7 +49,7 @@ async def test_run_killed_mid_transcript_then_restarted_stores_everything_once(
         site.hold = HELD
         process = await start(env, *RUN)
         try:
-            await kill_when(process, site.held)
+            await kill_when(process, site.held.wait())
         finally:
             site.hold = None
             site.release.set()
@@ -60,7 +60,7 @@ async def test_run_killed_mid_transcript_then_restarted_stores_everything_once(
 
     want_insights, want_episodes = _reference[0]
     got_insights, got_episodes = await stored(db_url)
-    assert len(want_episodes) == len(NAMES) and len(want_insights) > 5
+    assert {title for title, _, _ in want_insights} == set(NAMES)  # insights from each
     assert {state for _, state, _, _ in want_episodes} == {"fetched"}
     assert got_episodes == want_episodes  # one transcript each, all in the same state
     assert got_insights == want_insights  # none lost, none twice
