@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from core.db import create_engine, migrate, session_factory, transaction
 from core.models import Feed, User
-from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.cli_process import PODBRIEF
+from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.integration.test_transcripts_service import MIME_BY_SUFFIX
 
 # `podbrief run` as a single worker that ingests right at start (not at a random point of its

@@ -48,13 +48,14 @@ async def _let_the_lease_run_out(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
         async with transaction(session_factory(engine)) as session:
-            claimed = await session.execute(
-                select(Delivery.id, Delivery.claimed_at).where(Delivery.status == "claimed"))  # fmt: skip
-            for delivery, claimed_at in claimed.all():
+            claimed = (await session.scalars(
+                select(Delivery).where(Delivery.status == "claimed"))).all()  # fmt: skip
+            for delivery in claimed:
+                assert delivery.claimed_at is not None
                 await session.execute(
                     update(Delivery)
-                    .where(Delivery.id == delivery)
-                    .values(claimed_at=claimed_at - timedelta(minutes=LEASE_MINUTES))
+                    .where(Delivery.id == delivery.id)
+                    .values(claimed_at=delivery.claimed_at - timedelta(minutes=LEASE_MINUTES))
                 )
     finally:
         await engine.dispose()
