@@ -40,11 +40,11 @@ TIMEOUT = 3  # fetch_timeout_seconds: the hanging and the dripping feed take thi
 SANE = {
     "one": ["awsbites__10.vtt", "declared.vtt", "streamed.vtt", "bomb.vtt",
             "changelog__changelog-news-100.md"],
-    "two": ["awsbites__150.vtt"],
+    "two": ["podcastindex__example.srt"],
 }  # fmt: skip
 HOSTILE = ["hang", "drip", "endless", "redirects"]
 TOO_BIG = ("declared.vtt", "streamed.vtt", "bomb.vtt")
-HELD = "awsbites__150.vtt"  # answered once both 500 MB ones are cut: memory is read meanwhile
+HELD = "podcastindex__example.srt"  # answered once both 500 MB ones are cut: memory is read meanwhile
 MAX_RSS_MB = 400  # far under the 500 MB bodies: they were never held
 SAYS = {"hang": f"timed out after {TIMEOUT} s", "drip": f"timed out after {TIMEOUT} s",
         "endless": "larger than the 2 MB limit", "redirects": "too many redirects"}  # fmt: skip
