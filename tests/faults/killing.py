@@ -1,6 +1,7 @@
-"""What the kill tests share: a loopback podcast site that can hold one transcript request open,
-a real `podbrief` process started in its own process group, SIGKILL at an observed point, a
-restarted `podbrief run` waited on through its own output, and what ended up stored."""
+"""What the fault tests share: a loopback podcast site that can hold one transcript request
+open, a database subscribed to a feed or with briefs due, a real `podbrief` process started in
+its own process group, SIGKILL at an observed point, a restarted `podbrief run` waited on
+through its own output, and what ended up stored."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from tests.cli_process import PODBRIEF
 from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.integration.test_transcripts_service import MIME_BY_SUFFIX
 
-# `podbrief run` as a single worker that ingests right at start (not at a random point of its
-# first minute), with no chat platform: it polls, fetches and extracts, and sends nothing.
+# `podbrief run` with its scheduler (ingest and delivery) and no receiving side; RUN_ENV makes a
+# single process ingest right at start, not at a random point of its first minute.
 RUN = ("run", "--role", "worker")
 RUN_ENV = {"PODBRIEF_POLL_AT_START": "true"}
 

@@ -44,7 +44,7 @@ SANE = {
 }  # fmt: skip
 HOSTILE = ["hang", "drip", "endless", "redirects"]
 TOO_BIG = ("declared.vtt", "streamed.vtt", "bomb.vtt")
-HELD = "podcastindex__example.srt"  # answered once both 500 MB ones are cut: memory is read meanwhile
+HELD = "podcastindex__example.srt"  # answered once both 500 MB ones are cut: RSS read then
 MAX_RSS_MB = 400  # far under the 500 MB bodies: they were never held
 SAYS = {"hang": f"timed out after {TIMEOUT} s", "drip": f"timed out after {TIMEOUT} s",
         "endless": "larger than the 2 MB limit", "redirects": "too many redirects"}  # fmt: skip
