@@ -231,6 +231,7 @@ async def build(db: str, size: int, keep: Path) -> dict[str, Any]:
         return built
     steps = keep / f"building-{db}-{size}.json"
     done: dict[str, Any] = json.loads(steps.read_text()) if steps.exists() else {}
+    steps.write_text(json.dumps(done))  # says "being built" to a build of the other database
     model = WordLlamaEmbedder().name
     directory = keep / f"vectors-{db}-{size}"
     sqlite_path = keep / f"scale-{size}.sqlite3"
@@ -262,6 +263,14 @@ async def build(db: str, size: int, keep: Path) -> dict[str, Any]:
             print(f"  {db} {size}: loaded in {done['load_s']} s", flush=True)
         del rows
         shared = keep / f"vectors-sqlite-{size}"
+        while db == "postgres" and "index_build_s" not in done and not marker.exists():
+            # A SQLite build of the same size in another process: its index will do.
+            if (
+                not (keep / f"building-sqlite-{size}.json").exists()
+                or (shared / ".complete").exists()
+            ):
+                break
+            await asyncio.sleep(10)
         if db == "postgres" and "index_build_s" not in done and (shared / ".complete").exists():
             shutil.copytree(shared, directory, dirs_exist_ok=True)
             done |= {"index_build_s": "SQLite's file", "index_mb": round(dir_size(shared) / 1e6, 1)}
@@ -281,11 +290,18 @@ async def build(db: str, size: int, keep: Path) -> dict[str, Any]:
             print(f"  {db} {size}: index in {done['index_build_s']} s", flush=True)
         t = time.perf_counter()
         edges_file = keep / f"edges-{size}.npy"
+        while db == "postgres" and not edges_file.exists():
+            if (keep / f"built-sqlite-{size}.json").exists() or not (
+                keep / f"building-sqlite-{size}.json"
+            ).exists():
+                break
+            await asyncio.sleep(10)  # the SQLite build in another process is computing them
         if edges_file.exists():
             edges = np.load(edges_file)
         else:
             edges = await asyncio.to_thread(seed_edges, directory, vectors)
-            np.save(edges_file, edges)
+            np.save(keep / "edges.tmp.npy", edges)
+            (keep / "edges.tmp.npy").replace(edges_file)
         blocks = (edges[k : k + 1_000_000] for k in range(0, len(edges), 1_000_000))
         if db == "sqlite":
             await asyncio.to_thread(load_edges_sqlite, sqlite_path, blocks)

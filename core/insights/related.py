@@ -45,7 +45,7 @@ class RelatedConfig:
     duplicate_similarity: float = 0.8
     page_rows: int = 20_000
     candidates: int = 40  # kept per new insight before group de-duplication
-    update_fanout: int = 256  # existing insights per new insight whose lists may change
+    update_fanout: int = 64  # existing insights per new insight whose lists may change
 
 
 @dataclass(frozen=True, slots=True)
