@@ -5,7 +5,9 @@ The library's vectors are known before they are stored (``bench/scale_data.py``,
 1..N in storing order), so the index of a large library and its seeded top-10 lists can be
 made while the database is still being loaded; ``bench/scale.py --keep DIR`` (started before or
 after) then loads them instead of making them again: the index's manifest says it holds every
-row up to N, and the lists are ``edges-N.npy``. Prints the build time and size.
+row up to N, and the lists are ``edges-N.npy``. Start it once ``bench/scale.py`` has begun
+loading (a fresh build of the same size clears the index directory first). Prints the build
+time and size.
 
     python bench/scale_index.py SIZE DIR/vectors-sqlite-SIZE
 """
