@@ -1,6 +1,6 @@
 """Reciprocal rank fusion, and the portable order of full-text matches.
 
-The database's own index (FTS5, PostgreSQL's GIN) finds the newest matches; they are then
+The database's own rank (FTS5 bm25, PostgreSQL ts_rank_cd) picks the candidates; they are then
 ordered by a score both databases compute alike (which fields mention which query words), so
 the same library answers the same on SQLite and PostgreSQL.
 """
@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 RRF_K = 60  # the usual constant: rank 1 is worth 1/61, rank 10 1/70
-FIELD_WEIGHTS = (4.0, 1.0, 1.0, 3.0)  # headline, body, quote, topics
+FIELD_WEIGHTS = (4.0, 1.0, 1.0, 3.0)  # headline, body, quote, topics (as bm25 above)
 
 
 _SUFFIXES = ("ies", "ing", "es", "ed", "s", "e", "y")

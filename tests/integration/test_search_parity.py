@@ -1,8 +1,9 @@
 """The same library answers the same searches on SQLite and on PostgreSQL.
 
-Both engines take the newest full-text matches as candidates; candidates are then ordered by a
-score both compute alike and fused with the same embedding neighbours. The queries are real
-words of the library.
+Both engines pick full-text candidates with their own rank (bm25, ts_rank_cd); candidates are
+then ordered by a score both compute alike and fused with the same embedding neighbours. The
+queries are real words of the library with fewer matches than the candidate window, where the
+engines' different ranks cannot change which candidates are fused.
 """
 
 from __future__ import annotations
