@@ -34,7 +34,7 @@ class Compact:
     back from the parse workers pickled, and a frozen slots dataclass's own ``__setstate__``
     looks its fields up again for every object (a few percent of the ingest process)."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return type(self), tuple([getattr(self, name) for name in self.__slots__])
