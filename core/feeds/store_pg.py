@@ -1,7 +1,8 @@
 """PostgreSQL: new episodes and their transcript links in ONE statement, the rows sent as one
 JSON text each and read back server-side by json_to_recordset. psycopg's executemany sends
 every row as a statement of its own (0.2 ms of the ingest process's CPU a row, more than
-fetching the feed); the effect is that of the executemany path in ``core.feeds.store``."""
+fetching the feed); the effect is that of the executemany path in ``core.feeds.store``, ids
+in the same order (a feed's order, and each episode's links in the order it announces them)."""
 
 from __future__ import annotations
 
@@ -31,14 +32,17 @@ _INSERT = text(
             feed_id integer, dedup_key text, guid text, title text, published_at timestamptz,
             duration_seconds double precision, enclosure_url text, enclosure_type text,
             link text, description text, image_url text, chapters_url text, persons json,
-            language text)
+            language text, n bigint)
+        ORDER BY e.n
         RETURNING id, feed_id, dedup_key
     )
     INSERT INTO transcript_links (episode_id, url, mime_type, language, rel)
     SELECT s.id, t.url, t.mime_type, t.language, t.rel
     FROM json_to_recordset(CAST(:links AS json)) AS t(
-        feed_id integer, dedup_key text, url text, mime_type text, language text, rel text)
+        feed_id integer, dedup_key text, url text, mime_type text, language text, rel text,
+        n bigint)
     JOIN stored AS s ON s.feed_id = t.feed_id AND s.dedup_key = t.dedup_key
+    ORDER BY t.n
     """
 )
 
@@ -51,6 +55,7 @@ async def insert_episodes_pg(
     """Each item is (feed id, episode, the feed's language)."""
     episodes = [
         {
+            "n": n,
             "feed_id": feed_id,
             "dedup_key": e.dedup_key,
             "guid": e.guid,
@@ -66,7 +71,7 @@ async def insert_episodes_pg(
             "persons": e.persons,
             "language": language,
         }
-        for feed_id, e, language in items
+        for n, (feed_id, e, language) in enumerate(items)
     ]
     links = [
         {"feed_id": feed_id, "dedup_key": e.dedup_key, "url": t.url}
@@ -74,5 +79,7 @@ async def insert_episodes_pg(
         for feed_id, e, _ in items
         for t in e.transcripts
     ]
+    for n, link in enumerate(links):
+        link["n"] = n
     params = {"episodes": json.dumps(episodes), "links": json.dumps(links), "created": created_at}
     await conn.execute(_INSERT, params)
