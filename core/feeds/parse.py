@@ -310,6 +310,8 @@ def _url(value: Any) -> str | None:
     url = value.strip()
     if not url or len(url) > MAX_URL:
         return None
+    if url.isascii() and "[" not in url and "]" not in url:
+        return url  # nothing urlsplit could refuse (unbalanced brackets, odd Unicode hosts)
     try:
         urlsplit(url)  # "http://[::1" would otherwise raise later, taking the whole feed with it
     except ValueError:
