@@ -121,12 +121,16 @@ async def poll_due_feeds(
     total, done = len(due), 0
     if on_progress:
         on_progress(0, total)
+    # ``concurrency`` feeds fetched and parsed at once; a parsed feed waiting to be stored
+    # gives its place to the next (storing a batch would otherwise stall the parse workers),
+    # up to a batch of them waiting.
     gate = asyncio.Semaphore(concurrency)
+    in_flight = asyncio.Semaphore(concurrency + MAX_BATCH)
 
     async def one(feed: DueFeed) -> FeedOutcome:
         nonlocal done
-        async with gate:
-            outcome = await poller.poll(feed)
+        async with in_flight:
+            outcome = await poller.poll(feed, gate)
         done += 1
         if on_progress:
             on_progress(done, total)
@@ -165,22 +169,20 @@ class _Poller:
         self._pending: list[_PendingWrite] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def poll(self, due: DueFeed) -> FeedOutcome:
+    async def poll(self, due: DueFeed, gate: asyncio.Semaphore) -> FeedOutcome:
+        """Fetch and parse holding a place at ``gate``, then store without it."""
         try:
-            result = await self.fetcher.fetch(
-                due.url, etag=due.etag, last_modified=due.last_modified, untrusted=due.untrusted
-            )
-            if result.status == 304:
-                if result.permanent_redirect_to:
-                    await self._write(due, result, None)
-                else:
-                    await self._write_together(due, result, None)
-                return FeedOutcome(due.id, due.url, "unchanged")
-            parsed = await self._parse(result)
+            async with gate:
+                result = await self.fetcher.fetch(
+                    due.url, etag=due.etag, last_modified=due.last_modified, untrusted=due.untrusted
+                )
+                parsed = await self._parse(result) if result.status != 304 else None
             if result.permanent_redirect_to:
                 new = await self._write(due, result, parsed)
             else:
                 new = await self._write_together(due, result, parsed)
+            if parsed is None:
+                return FeedOutcome(due.id, due.url, "unchanged")
             return FeedOutcome(due.id, due.url, "updated", new_episodes=new)
         except (FetchError, FeedError) as exc:
             message = str(exc)
