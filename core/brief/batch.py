@@ -22,7 +22,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import astuple
+from dataclasses import astuple, dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -85,14 +85,66 @@ async def compose_briefs(
 ) -> dict[int, BriefResult]:
     """Today's brief for each user (by id): the stored one if it exists, else a new one.
     Unknown ids are left out of the answer."""
+    prepared = await prepare_briefs(sessions, user_ids, clock, kind=kind)
+    # CPU work off the event loop: the senders sharing it keep their pace meanwhile.
+    picks = await asyncio.to_thread(rank_prepared, prepared) if prepared.ranks else {}
+    return await store_briefs(sessions, prepared, picks, clock)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBriefs:
+    """What composing a batch reads before ranking (``prepare_briefs``). The three steps are
+    separate so that a delivery run can read the next batch and store the last one while
+    this one is ranked: the database's work then overlaps ranking's."""
+
+    now: datetime
+    kind: str
+    zones: dict[int, str]  # user id -> time zone, every known user asked for
+    dates: dict[int, date]  # user id -> their local day
+    existing: dict[int, int]  # user id -> today's brief already stored
+    pool: list[PoolRow]  # the candidates of the users to rank
+    since: dict[int, datetime]  # user to rank -> new insights count from then
+    profiles: Callable[[], dict[int, UserProfile]] | None
+
+    @property
+    def ranks(self) -> bool:
+        return bool(self.pool) and self.profiles is not None
+
+
+async def prepare_briefs(
+    sessions: Sessions, user_ids: Sequence[int], clock: Clock, *, kind: str = "daily"
+) -> PreparedBriefs:
+    """Every read composing these users' briefs needs, in one session."""
     now = clock.now()
     async with sessions() as session:
         zones = await _timezones(session, user_ids)
         dates = {uid: local_date_for(tz, now) for uid, tz in zones.items()}
         existing = await _existing(session, dates)
         todo = {uid: tz for uid, tz in zones.items() if uid not in existing}
-        picks = await _rank(session, todo, now) if todo else {}
-    read_back = {uid: (bid, True) for uid, bid in existing.items()}  # (brief id, reused)
+        pool, since, profiles = (
+            await _ranking_inputs(session, todo, now) if todo else ([], {}, None)
+        )
+    return PreparedBriefs(now, kind, zones, dates, existing, pool, since, profiles)
+
+
+def rank_prepared(prepared: PreparedBriefs) -> dict[int, list[CandidateRow]]:
+    """Each user's picks: CPU work only, which a caller may run off the event loop."""
+    if not prepared.ranks:
+        return {}
+    assert prepared.profiles is not None
+    return _rank_all(prepared.pool, prepared.since, prepared.profiles, prepared.now)
+
+
+async def store_briefs(
+    sessions: Sessions,
+    prepared: PreparedBriefs,
+    picks: dict[int, list[CandidateRow]],
+    clock: Clock,
+) -> dict[int, BriefResult]:
+    """Store the new briefs (unless another compose stored one meanwhile) and answer every
+    user's: the stored one, else the one made of their picks."""
+    now, kind, dates = prepared.now, prepared.kind, prepared.dates
+    read_back = {uid: (bid, True) for uid, bid in prepared.existing.items()}  # (id, reused)
     try:
         new, raced = await _store(sessions, picks, dates, kind, now)
         read_back |= {uid: (bid, True) for uid, bid in raced.items()}
@@ -103,7 +155,7 @@ async def compose_briefs(
     async with sessions() as session:
         results = await _results(session, read_back)
         results |= await _fresh_results(session, new, picks, dates, kind, now)
-    for uid in zones:
+    for uid in prepared.zones:
         if uid not in results:
             results[uid] = BriefResult(None, uid, dates[uid], kind, None, [])
     return results
@@ -156,9 +208,9 @@ async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[i
     return found
 
 
-async def _rank(
+async def _ranking_inputs(
     session: AsyncSession, zones: dict[int, str], now: datetime
-) -> dict[int, list[CandidateRow]]:
+) -> tuple[list[PoolRow], dict[int, datetime], Callable[[], dict[int, UserProfile]] | None]:
     ids = sorted(zones)
     last = await _last_brief_times(session, ids)
     since = {uid: last.get(uid, now - FIRST_BRIEF_WINDOW) for uid in ids}
@@ -171,10 +223,8 @@ async def _rank(
         older_limit=OLDER_POOL + OLDER_MARGIN,
     )
     if not pool:
-        return {}
-    profiles = await load_profiles(session, zones, {row.group for row in pool})
-    # CPU work off the event loop: the senders sharing it keep their pace meanwhile.
-    return await asyncio.to_thread(_rank_all, pool, since, profiles, now)
+        return [], since, None
+    return pool, since, await load_profiles(session, zones, {row.group for row in pool})
 
 
 def _rank_all(

@@ -18,13 +18,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from core.brief.batch import compose_briefs
+from core.brief.batch import PreparedBriefs, prepare_briefs, rank_prepared, store_briefs
 from core.brief.compose import BriefResult
+from core.brief.rank import CandidateRow
 from core.db import Sessions, chunks, one_of
 from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
@@ -67,6 +69,7 @@ class _Run:
         self.sender = Sender(sessions, clock, self.messengers, config, limiters, self.report)
         self._last_plan = clock.now()
         self._unsent: list[int] = []  # claimed, then left in the queue by a stop
+        self._composing, self._busy_since = 0, 0.0  # batches being composed, since when
 
     async def run(self, stop: asyncio.Event) -> None:
         if not self.messengers:
@@ -85,13 +88,25 @@ class _Run:
             await release(self.sessions, self.config.worker, self._unsent)
 
     async def _produce(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            claimed_at = self.clock.now()
-            ids = await self._claim_next(claimed_at)
-            if not ids:
-                return
-            for ready in await self._compose(ids, claimed_at):
-                await queue.put(ready)
+        """Batches in a pipeline: the next batch is claimed and read, and the last one stored
+        and queued, while this one is ranked (in a thread), so the database's work overlaps
+        ranking instead of being waited for."""
+        reading: asyncio.Task[_Batch | None] = asyncio.create_task(self._read_next(stop))
+        storing: asyncio.Task[None] | None = None
+        try:
+            while (batch := await reading) is not None:
+                reading = asyncio.create_task(self._read_next(stop))
+                picks = await self._rank(batch)
+                if storing is not None:  # batches reach the queue in claim order
+                    await storing
+                storing = asyncio.create_task(self._store(batch, picks, queue))
+            if storing is not None:
+                await storing
+        except BaseException:
+            for task in (reading, storing):
+                if task is not None:
+                    task.cancel()
+            raise
 
     async def _consume(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
         while (ready := await queue.get()) is not None:
@@ -130,42 +145,92 @@ class _Run:
                 platform for platform, count in due.items() if count > config.compact_above
             }
 
-    async def _compose(self, ids: list[int], claimed_at: datetime) -> list[Ready]:
-        """Every claimed brief of the batch at once; the ones to send, in claim order."""
-        rows = await _load(self.sessions, ids)
-        to_send: list[tuple[Claimed, Recipient]] = []
-        for delivery, user in rows:
+    async def _read_next(self, stop: asyncio.Event) -> _Batch | None:
+        """Claim the next batch and read what composing it needs; None when there is none."""
+        if stop.is_set():
+            return None
+        claimed_at = self.clock.now()
+        ids = await self._claim_next(claimed_at)
+        if not ids:
+            return None
+        batch = _Batch(claimed_at)
+        for delivery, user in await _load(self.sessions, ids):
             if user.active and not user.paused:
-                to_send.append((delivery, user))
+                batch.to_send.append((delivery, user))
                 continue
             why = "paused" if user.paused else f"inactive: {user.inactive_reason or '?'}"
             await self.sender.finish(
                 delivery, Outcome("skipped", "skipped", why, counts_as_attempt=False)
             )
-        if not to_send:
-            return []
-        started = time.perf_counter()
-        try:
-            briefs = await compose_briefs(
-                self.sessions, [user.id for _, user in to_send], self.clock, kind="daily"
-            )
-        except Exception as exc:  # a failed batch is retried later, like one failed brief
-            log.warning("composing %d briefs failed", len(to_send), exc_info=True)
-            for delivery, _ in to_send:
-                await self.sender.retry(delivery, "compose_failed", f"composing failed: {exc}")
-            return []
-        self.report.compose_seconds += time.perf_counter() - started
-        self.report.composed += len(to_send)
-        ready: list[Ready] = []
-        for delivery, user in to_send:
+        if batch.to_send:
+            self._busy(+1)
+            try:
+                batch.prepared = await prepare_briefs(
+                    self.sessions, [user.id for _, user in batch.to_send], self.clock, kind="daily"
+                )
+            except Exception as exc:
+                batch.failed = exc
+        return batch
+
+    async def _rank(self, batch: _Batch) -> dict[int, list[CandidateRow]]:
+        if batch.prepared is None or not batch.prepared.ranks:
+            return {}
+        try:  # CPU work off the event loop: the other batches' reads and writes go on meanwhile
+            return await asyncio.to_thread(rank_prepared, batch.prepared)
+        except Exception as exc:
+            batch.failed = exc
+            return {}
+
+    async def _store(
+        self,
+        batch: _Batch,
+        picks: dict[int, list[CandidateRow]],
+        queue: asyncio.Queue[Ready | None],
+    ) -> None:
+        """Store the batch's briefs, then queue the ones to send, in claim order."""
+        if batch.prepared is None and batch.failed is None:  # nothing to compose
+            return
+        briefs: dict[int, BriefResult] = {}
+        if batch.failed is None and batch.prepared is not None:
+            try:
+                briefs = await store_briefs(self.sessions, batch.prepared, picks, self.clock)
+            except Exception as exc:
+                batch.failed = exc
+        self._busy(-1)
+        if batch.failed is not None:  # a failed batch is retried later, like one failed brief
+            failed = batch.failed
+            log.warning("composing %d briefs failed", len(batch.to_send), exc_info=failed)
+            for delivery, _ in batch.to_send:
+                await self.sender.retry(delivery, "compose_failed", f"composing failed: {failed}")
+            return
+        self.report.composed += len(batch.to_send)
+        for delivery, user in batch.to_send:
             self.sender.remember_brief(delivery.id, briefs[user.id].brief_id)
             skip = _nothing_to_send(briefs[user.id])
             if skip is None:
-                ready.append(Ready(delivery, user, briefs[user.id], claimed_at))
+                await queue.put(Ready(delivery, user, briefs[user.id], batch.claimed_at))
             else:
                 outcome = Outcome("skipped", "skipped", skip, counts_as_attempt=False)
                 await self.sender.finish(delivery, outcome)
-        return ready
+
+    def _busy(self, change: int) -> None:
+        """Composing time is the wall time while any batch is being composed (they overlap)."""
+        now = time.perf_counter()
+        if self._composing == 0:
+            self._busy_since = now
+        self._composing += change
+        if self._composing == 0:
+            self.report.compose_seconds += now - self._busy_since
+
+
+@dataclass
+class _Batch:
+    """A claimed batch on its way through the pipeline."""
+
+    claimed_at: datetime
+    to_send: list[tuple[Claimed, Recipient]] = field(default_factory=list)
+    prepared: PreparedBriefs | None = None
+    failed: Exception | None = None
 
 
 async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recipient]]:
