@@ -42,7 +42,7 @@ from core.brief.compose import (
     entries_query,
     local_date_for,
 )
-from core.brief.load import PoolRow, load_pool, load_profiles
+from core.brief.load import PoolRow, core_rows, load_pool, load_profiles
 from core.brief.rank import CandidateRow
 from core.db import Sessions, chunks, one_of, transaction
 from core.models import Brief, BriefItem, Episode, Feed, Insight, User
@@ -176,7 +176,7 @@ async def _timezones(session: AsyncSession, user_ids: Sequence[int]) -> dict[int
     found: dict[int, str] = {}
     for part in chunks(sorted(set(user_ids))):
         stmt = select(User.id, User.timezone).where(one_of(session, User.id, part))
-        found.update({uid: tz for uid, tz in await session.execute(stmt)})
+        found.update({uid: tz for uid, tz in await core_rows(session, stmt)})
     return found
 
 
@@ -190,7 +190,7 @@ async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, 
             .where(one_of(session, Brief.user_id, part), Brief.local_date.in_(days))
             .group_by(Brief.user_id, Brief.local_date)
         )
-        for uid, day, bid in await session.execute(stmt):
+        for uid, day, bid in await core_rows(session, stmt):
             if dates[uid] == day:
                 found[uid] = bid
     return found
@@ -204,7 +204,7 @@ async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[i
             .where(one_of(session, Brief.user_id, part))
             .group_by(Brief.user_id)
         )
-        found.update({uid: at for uid, at in await session.execute(stmt)})
+        found.update({uid: at for uid, at in await core_rows(session, stmt)})
     return found
 
 

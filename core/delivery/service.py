@@ -15,6 +15,7 @@ An orderly stop gives the claimed rows it did not send back at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from core.brief.batch import PreparedBriefs, prepare_briefs, rank_prepared, store_briefs
 from core.brief.compose import BriefResult
@@ -237,16 +238,25 @@ async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recip
     """The claimed rows with their recipients, in claim order, as plain columns."""
     found: list[tuple[Any, ...]] = []
     async with sessions() as session:
+        conn = await session.connection()  # Core rows: no ORM result machinery per row
         for part in chunks(ids):
             stmt = (
                 select(Delivery.due_at, *_CLAIMED, *_RECIPIENT)
                 .join(User, User.id == Delivery.user_id)
                 .where(one_of(session, Delivery.id, part))
             )
-            found += [tuple(row) for row in await session.execute(stmt)]
+            found += [tuple(row) for row in await conn.execute(stmt)]
     found.sort(key=lambda row: (row[0], row[1]))  # due first, then by id
-    split = 1 + len(_CLAIMED)
-    return [(Claimed(*row[1:split]), Recipient(*row[split:])) for row in found]
+    split, at = 1 + len(_CLAIMED), 1 + len(_CLAIMED) + _SETTINGS
+    # Settings come as text, each distinct one decoded once (most recipients share theirs).
+    decoded: dict[str | None, Any] = {None: None}
+    loaded = []
+    for row in found:
+        text = row[at]
+        settings = decoded[text] if text in decoded else decoded.setdefault(text, json.loads(text))
+        recipient = Recipient(*(*row[split:at], settings, *row[at + 1 :]))
+        loaded.append((Claimed(*row[1:split]), recipient))
+    return loaded
 
 
 _CLAIMED = (Delivery.id, Delivery.user_id, Delivery.attempts)
@@ -256,11 +266,12 @@ _RECIPIENT = (
     User.workspace,
     User.external_id,
     User.kind,
-    User.settings,
+    cast(User.settings, Text),
     User.active,
     User.paused,
     User.inactive_reason,
 )
+_SETTINGS = 5  # where the settings are among the recipient's columns
 
 
 def _nothing_to_send(result: BriefResult) -> str | None:
