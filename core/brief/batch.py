@@ -377,14 +377,27 @@ async def _fresh_results(
         for insight, episode, feed in await session.execute(stmt):
             read = brief_entry(BriefItem(position=0, is_older=False), insight, episode, feed)
             shown[insight.id] = _after_position(read)
-    # Entries are frozen: users given the same insight at the same place share one.
+    # Entries are frozen: users given the same insight at the same place share one, and
+    # users given the same picks (the same rows of a shared view, so by identity) one list.
     made: dict[tuple[int, bool, int], BriefEntry] = {}
+    lists: dict[tuple[int, ...], list[BriefEntry]] = {}
 
     def entry(position: int, row: CandidateRow) -> BriefEntry:
         key = (position, row.is_older, row.id)
         found = made.get(key)
         if found is None:
             found = made[key] = BriefEntry(position, row.is_older, *shown[row.id])
+        return found
+
+    def items(rows: list[CandidateRow]) -> list[BriefEntry]:
+        key = tuple(map(id, rows))  # picks holds the rows meanwhile: their ids are theirs
+        found = lists.get(key)
+        if found is None:
+            found = lists[key] = [
+                entry(position, row)
+                for position, row in enumerate(rows, start=1)
+                if row.id in shown  # deleted meanwhile (the stored item went with it)
+            ]
         return found
 
     return {
@@ -394,11 +407,7 @@ async def _fresh_results(
             local_date=dates[uid],
             kind=kind,
             created_at=now,
-            items=[
-                entry(position, row)
-                for position, row in enumerate(picks[uid], start=1)
-                if row.id in shown  # deleted meanwhile (the stored item went with it)
-            ],
+            items=items(picks[uid]),
         )
         for uid, bid in briefs.items()
     }

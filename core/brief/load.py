@@ -4,12 +4,12 @@ profile of a batch in a handful of queries (``core.brief.profile.load_profile`` 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Result, func, select
+from sqlalchemy import Executable, Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.brief.profile import FeedbackRow, liked_ids, profile_from
@@ -160,7 +160,7 @@ async def _edges(session: AsyncSession, liked: set[int]) -> dict[int, list[tuple
     return found
 
 
-async def core_rows(session: AsyncSession, stmt: Executable) -> Result[*tuple[Any, ...]]:
-    """A plain column select run on the session's connection: Core rows, without the ORM
-    result machinery a session's ``execute`` puts around every statement and row."""
-    return await (await session.connection()).execute(stmt)
+async def core_rows(session: AsyncSession, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
+    """A plain column select run on the session's connection: Core rows, fetched at once,
+    without the ORM result machinery a session's ``execute`` puts around every statement."""
+    return (await (await session.connection()).execute(stmt)).all()

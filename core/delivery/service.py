@@ -245,7 +245,7 @@ async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recip
                 .join(User, User.id == Delivery.user_id)
                 .where(one_of(session, Delivery.id, part))
             )
-            found += [tuple(row) for row in await conn.execute(stmt)]
+            found += [tuple(row) for row in (await conn.execute(stmt)).all()]
     found.sort(key=lambda row: (row[0], row[1]))  # due first, then by id
     split, at = 1 + len(_CLAIMED), 1 + len(_CLAIMED) + _SETTINGS
     # Settings come as text, each distinct one decoded once (most recipients share theirs).
