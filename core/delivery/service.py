@@ -4,6 +4,9 @@ A pipeline, so sending never waits for composing: one producer claims a batch, c
 its briefs at once (``core.brief.batch``) and queues them; ``concurrency`` senders take them
 from the queue through the rate limiter. The queue holds at most a batch, so the next batch is
 composed while the last one is being sent and claimed rows do not outwait their lease.
+Composing is itself a pipeline of batches: while one batch is ranked (CPU, in a thread), the
+next is claimed and read and the last one stored, so the database works meanwhile instead of
+being waited for.
 
 Exactly once: the deliveries row (unique per recipient and local day) is stored before any
 brief is composed, a worker sends only rows it holds a live lease on, and the platform's
