@@ -44,7 +44,7 @@ from core.brief.compose import (
 )
 from core.brief.load import PoolRow, core_rows, load_pool, load_profiles
 from core.brief.rank import CandidateRow
-from core.db import Sessions, chunks, one_of, transaction
+from core.db import IntArray, Sessions, chunks, one_of, transaction
 from core.models import Brief, BriefItem, Episode, Feed, Insight, User
 from core.people.users import UserProfile
 from core.ports import Clock
@@ -259,7 +259,7 @@ async def _store(
     async with transaction(sessions) as session:
         postgres = session.get_bind().dialect.name == "postgresql"
         if postgres:
-            await session.execute(_LOCK_USERS_PG, {"ids": ids})
+            await session.execute(_LOCK_USERS_PG, {"ids": IntArray(ids)})
         else:
             for part in chunks(ids):  # the lock compose_brief takes, for all users at once
                 await session.execute(
