@@ -12,11 +12,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
-
-import openai
+from typing import TYPE_CHECKING, TypeVar
 
 from core.llm.types import LlmBadAnswer, LlmUnavailable
+
+if TYPE_CHECKING:  # imported where a request fails: every `podbrief` command loads this module
+    import openai
 
 R = TypeVar("R")
 Sleep = Callable[[float], Awaitable[None]]
@@ -52,6 +53,8 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
 
 async def with_retries(policy: RetryPolicy, call: Callable[[], Awaitable[R]], what: str) -> R:
     """Run ``call``; transient failures are retried, the rest become plain-words errors."""
+    import openai  # already loaded by the client that ``call`` uses
+
     for attempt in range(1, policy.attempts + 1):
         try:
             return await call()
@@ -70,6 +73,8 @@ def _transient(exc: openai.APIStatusError) -> bool:
 
 
 def _delay(policy: RetryPolicy, exc: openai.APIError, attempt: int) -> float | None:
+    import openai
+
     response = exc.response if isinstance(exc, openai.APIStatusError) else None
     named = retry_after_seconds(response.headers if response is not None else None)
     if named is not None:
@@ -79,6 +84,8 @@ def _delay(policy: RetryPolicy, exc: openai.APIError, attempt: int) -> float | N
 
 
 def _describe(exc: openai.APIError) -> str:
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return "the server did not answer in time"
     if isinstance(exc, openai.APIConnectionError):
@@ -91,6 +98,8 @@ def _describe(exc: openai.APIError) -> str:
 
 
 def _permanent(exc: openai.APIStatusError, what: str) -> Exception:
+    import openai
+
     detail = _detail(exc)
     if isinstance(exc, openai.AuthenticationError):
         return LlmUnavailable(f"{what} failed: the API key was refused (401). Check OPENAI_API_KEY")

@@ -30,17 +30,19 @@ from typing import Any
 import numpy as np
 import psycopg
 from sqlalchemy import func, insert, select, text
+from usearch.index import Index
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.vectors.usearch_index import UsearchIndexFactory
-from bench.scale_data import TOPICS, insights, library_vectors, store_insights
+from bench.scale_data import TOPICS, insights, library_vectors
+from bench.scale_load import load_edges_postgres, load_edges_sqlite, load_postgres, load_sqlite
 from core.chat.search import search_insights
 from core.clock import SystemClock
 from core.db import create_engine, migrate, session_factory, transaction
 from core.embeddings import WordLlamaEmbedder
 from core.insights.related import link_new_insights
 from core.models.feeds import Episode, Feed
-from core.models.insights import Insight, InsightEmbedding, InsightTopic, RelatedEdge
+from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.search.vectors import VectorLibrary
 
 PG_URL = os.environ.get("PODBRIEF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -135,36 +137,47 @@ async def add_episode(
     return time.perf_counter() - t
 
 
-async def seed_edges(sessions: Any, library: VectorLibrary, vectors: np.ndarray) -> None:
-    """Give the bulk-loaded library the top-10 lists linking would have written (nearest 40 by
+def seed_edges(directory: Path, vectors: np.ndarray) -> np.ndarray:
+    """The top-10 lists linking would have written for the bulk-loaded library (nearest 40 by
     the index, other shows first, cosine >= 0.2), so new episodes meet settled lists as in a
-    real deployment. Ids are 1..N in storing order; episodes of 10, shows round-robin (50)."""
+    real deployment: (insight_id, related_id, rank, score) rows, computed block by block with
+    numpy. Ids are 1..N in storing order; episodes of 10, shows round-robin (50). The saved
+    index is searched with a smaller beam (ef 48 instead of 128): a million queries at the
+    application's beam would take longer than everything else in the build."""
+    manifest = json.loads(next(directory.glob("vectors-*.json")).read_text())
+    index = Index.restore(str(directory / manifest["file"]), view=True)
+    index.expansion_search = 48
     n = len(vectors)
     episode = np.arange(n) // 10
     feed = episode % 50
-    rows: list[dict[str, Any]] = []
-    for start in range(0, n, 2000):
-        found, sims = await library.neighbours(vectors[start : start + 2000], 41)
-        for k in range(len(found)):
-            me = start + k
-            ok = (found[k] > 0) & (found[k] != me + 1) & (sims[k] >= 0.2)
-            other = found[k][ok] - 1
-            bonus = np.where(
-                feed[other] != feed[me], 2.0, np.where(episode[other] != episode[me], 1.0, 0.0)
-            )
-            order = np.argsort(-(sims[k][ok] + bonus), kind="stable")[:10]
-            rows += [
-                {
-                    "insight_id": me + 1,
-                    "related_id": int(other[j]) + 1,
-                    "rank": r,
-                    "score": float(sims[k][ok][j]),
-                }
-                for r, j in enumerate(order)
-            ]
-        async with transaction(sessions) as session:
-            await session.execute(insert(RelatedEdge.__table__), rows)  # type: ignore[arg-type]
-        rows = []
+    blocks = []
+    for start in range(0, n, 20_000):
+        matches: Any = index.search(vectors[start : start + 20_000], 41)
+        found = np.asarray(matches.keys).astype(np.int64)
+        sims = (1.0 - np.asarray(matches.distances)).astype(np.float32)
+        found[np.arange(found.shape[1])[None, :] >= np.asarray(matches.counts)[:, None]] = 0
+        me = np.arange(start, start + len(found))[:, None]
+        other = found - 1
+        ok = (found > 0) & (other != me) & (sims >= 0.2)
+        safe = np.where(ok, other, 0)
+        bonus = np.where(
+            feed[safe] != feed[me], 2.0, np.where(episode[safe] != episode[me], 1.0, 0.0)
+        )
+        keys = np.where(ok, sims + bonus, -np.inf)
+        order = np.argsort(-keys, axis=1, kind="stable")[:, :10]
+        kept = np.isfinite(np.take_along_axis(keys, order, axis=1))
+        rank = np.broadcast_to(np.arange(order.shape[1]), order.shape)
+        block = np.stack(
+            [
+                np.broadcast_to(me + 1, order.shape)[kept],
+                np.take_along_axis(found, order, axis=1)[kept],
+                rank[kept],
+                np.round(np.take_along_axis(sims, order, axis=1)[kept].astype(np.float64), 6),
+            ],
+            axis=1,
+        )
+        blocks.append(block)
+    return np.concatenate(blocks)
 
 
 def dir_size(path: Path) -> int:
@@ -208,23 +221,25 @@ def _proc_cpu(pid: int) -> float:
 async def build(db: str, size: int, keep: Path) -> dict[str, Any]:
     """Store the library, build its index and seed its lists, once: kept in ``keep`` (and a
     PostgreSQL schema named after the size) so linking and search can be measured again.
-    Each step notes its figures when done, so an interrupted build resumes at the next step
-    (an index put in place by bench/scale_index.py is loaded, not built again)."""
+    Each step notes its figures when done, so an interrupted build resumes at the next step.
+    The index is built by the application's own path (``VectorLibrary.open`` reading the
+    database); PostgreSQL reuses a SQLite build's index file and lists of the same size (same
+    vectors, same ids), as a second worker would copy a first one's file."""
     marker = keep / f"built-{db}-{size}.json"
     if marker.exists():
         built: dict[str, Any] = json.loads(marker.read_text())
         return built
     steps = keep / f"building-{db}-{size}.json"
     done: dict[str, Any] = json.loads(steps.read_text()) if steps.exists() else {}
+    steps.write_text(json.dumps(done))  # says "being built" to a build of the other database
     model = WordLlamaEmbedder().name
     directory = keep / f"vectors-{db}-{size}"
-    if db == "sqlite":
-        url = f"sqlite:///{keep / f'scale-{size}.sqlite3'}"
-    else:
-        url = _pg_url(f"scale_bench_{size}")
+    sqlite_path = keep / f"scale-{size}.sqlite3"
+    url = f"sqlite:///{sqlite_path}" if db == "sqlite" else _pg_url(f"scale_bench_{size}")
     if "load_s" not in done:
         if db == "sqlite":
-            (keep / f"scale-{size}.sqlite3").unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                sqlite_path.with_name(sqlite_path.name + suffix).unlink(missing_ok=True)
         else:
             with psycopg.connect(PG_URL, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "scale_bench_{size}" CASCADE')
@@ -236,31 +251,65 @@ async def build(db: str, size: int, keep: Path) -> dict[str, Any]:
         rows, vectors = insights(size, seed=1)
         if "load_s" not in done:
             await migrate(engine)
+            await engine.dispose()
             t = time.perf_counter()
-            await store_insights(sessions, rows, vectors, model)
+            if db == "sqlite":
+                await asyncio.to_thread(load_sqlite, sqlite_path, rows, vectors, model)
+            else:
+                await asyncio.to_thread(load_postgres, _pg_url(f"scale_bench_{size}"), rows,
+                                        vectors, model)  # fmt: skip
             done["load_s"] = round(time.perf_counter() - t, 1)
             steps.write_text(json.dumps(done))
+            print(f"  {db} {size}: loaded in {done['load_s']} s", flush=True)
         del rows
+        shared = keep / f"vectors-sqlite-{size}"
+        while db == "postgres" and "index_build_s" not in done and not marker.exists():
+            # A SQLite build of the same size in another process: its index will do.
+            if (
+                not (keep / f"building-sqlite-{size}.json").exists()
+                or (shared / ".complete").exists()
+            ):
+                break
+            await asyncio.sleep(10)
+        if db == "postgres" and "index_build_s" not in done and (shared / ".complete").exists():
+            shutil.copytree(shared, directory, dirs_exist_ok=True)
+            done |= {"index_build_s": "SQLite's file", "index_mb": round(dir_size(shared) / 1e6, 1)}
         library = VectorLibrary(
             sessions, UsearchIndexFactory(), model, SystemClock(), directory=directory
         )
         t = time.perf_counter()
+        cpu = time.process_time()
         await library.open()
         if "index_build_s" not in done:
             done["index_build_s"] = round(time.perf_counter() - t, 1)
+            done["index_build_cpu_s"] = round(time.process_time() - cpu, 1)
             await library.close()
+            (directory / ".complete").touch()
             done["index_mb"] = round(dir_size(directory) / 1e6, 1)
             steps.write_text(json.dumps(done))
+            print(f"  {db} {size}: index in {done['index_build_s']} s", flush=True)
         t = time.perf_counter()
-        await seed_edges(sessions, library, vectors)
+        edges_file = keep / f"edges-{size}.npy"
+        while db == "postgres" and not edges_file.exists():
+            if (keep / f"built-sqlite-{size}.json").exists() or not (
+                keep / f"building-sqlite-{size}.json"
+            ).exists():
+                break
+            await asyncio.sleep(10)  # the SQLite build in another process is computing them
+        if edges_file.exists():
+            edges = np.load(edges_file)
+        else:
+            edges = await asyncio.to_thread(seed_edges, directory, vectors)
+            np.save(keep / "edges.tmp.npy", edges)
+            (keep / "edges.tmp.npy").replace(edges_file)
+        blocks = (edges[k : k + 1_000_000] for k in range(0, len(edges), 1_000_000))
+        if db == "sqlite":
+            await asyncio.to_thread(load_edges_sqlite, sqlite_path, blocks)
+        else:
+            # VACUUM ANALYZE after: what autovacuum does for a live database in time; without
+            # statistics a frequent word's search plan reads every match.
+            await asyncio.to_thread(load_edges_postgres, _pg_url(f"scale_bench_{size}"), blocks)
         done["seed_edges_s"] = round(time.perf_counter() - t, 1)
-        if db == "postgres":
-            # What autovacuum does for a live database in time; a bulk load is not analysed yet,
-            # and without statistics a frequent word's search plan reads every match (50 times
-            # slower at 100,000 insights).
-            async with engine.connect() as conn:
-                await conn.execute(text("ANALYZE"))
-                await conn.commit()
     finally:
         await engine.dispose()
     done["build_load"] = os.getloadavg()[0]

@@ -1,11 +1,15 @@
-"""Build a scale library's vector index straight from its vectors, beside ``bench/scale.py``.
+"""Build a scale library's vector index and seeded lists straight from its vectors, beside
+``bench/scale.py``.
 
 The library's vectors are known before they are stored (``bench/scale_data.py``, seed 1, ids
-1..N in storing order), so the index of a large library can be built while the database is
-still being loaded; ``bench/scale.py --keep DIR`` then loads it (its manifest says it holds
-every row up to N) instead of building it again. Prints the build time and size.
+1..N in storing order), so the index of a large library and its seeded top-10 lists can be
+made while the database is still being loaded; ``bench/scale.py --keep DIR`` (started before or
+after) then loads them instead of making them again: the index's manifest says it holds every
+row up to N, and the lists are ``edges-N.npy``. Start it once ``bench/scale.py`` has begun
+loading (a fresh build of the same size clears the index directory first). Prints the build
+time and size.
 
-    python bench/scale_index.py SIZE DIRECTORY
+    python bench/scale_index.py SIZE DIR/vectors-sqlite-SIZE
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.vectors.usearch_index import UsearchIndexFactory
+from bench.scale import seed_edges
 from bench.scale_data import library_vectors
 from core.embeddings import WordLlamaEmbedder
 
@@ -47,6 +52,12 @@ def main() -> None:
     (directory / f"{stem}.json").write_text(json.dumps(meta))
     result = {"insights": size, "index_build_s": round(build_s, 1),
               "index_mb": round((directory / name).stat().st_size / 1e6, 1)}  # fmt: skip
+    (directory / ".complete").touch()  # a PostgreSQL build of this size may copy it now
+    t = time.perf_counter()
+    edges = seed_edges(directory, vectors)
+    np.save(directory.parent / "edges.tmp.npy", edges)
+    (directory.parent / "edges.tmp.npy").replace(directory.parent / f"edges-{size}.npy")
+    result["seed_edges_s"] = round(time.perf_counter() - t, 1)
     print(json.dumps(result))
 
 

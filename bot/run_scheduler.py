@@ -96,7 +96,10 @@ def scheduler_component(
             )
         return report
 
-    schedule = ScheduleConfig(poll_interval=timedelta(minutes=settings.poll_interval_minutes))
+    schedule = ScheduleConfig(
+        poll_interval=timedelta(minutes=settings.poll_interval_minutes),
+        ingest_at_start=settings.poll_at_start,
+    )
     return Scheduler(ingest=ingest, deliver=deliver if messengers else None, config=schedule)
 
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     database_url: str = ""
 
     poll_interval_minutes: int = Field(30, ge=1)
+    # `podbrief run` ingests first at a random point of its first tick (several processes
+    # spread out); True: right at start (one process, catching up at once after a restart).
+    poll_at_start: bool = False
     fetch_concurrency: int = Field(20, ge=1, le=500)
     fetch_timeout_seconds: float = Field(20.0, gt=0)
     max_feed_bytes: int = Field(20_000_000, gt=0)

@@ -118,6 +118,7 @@ OUTRO = re.compile(
     re.IGNORECASE,
 )
 
+
 def stands_alone(text: str) -> bool:
     """True when a sentence can be read without the one before: no leaning start or pointer."""
     tokens = re.findall(r"[A-Za-z']+", text)

@@ -3,7 +3,8 @@
 - ingest: poll the feeds that are due, fetch transcripts, extract insights and update related
   insights, every tenth of the poll interval (at least a minute). Each feed comes due at its
   own phase of the interval (``PollPolicy.next_poll``), so each tick polls about a tenth of the
-  feeds instead of all of them at once; each process starts at a random point and jitters.
+  feeds instead of all of them at once; each process starts at a random point and jitters
+  (or right at start with ``ingest_at_start``: one process catching up after a restart).
 - deliver: the delivery tick, every minute, first right at start (catching up after downtime).
 
 Each job gets an ``asyncio.Event`` that is set on stop, so a long delivery run stops claiming.
@@ -32,6 +33,7 @@ class ScheduleConfig:
     poll_interval: timedelta = timedelta(minutes=30)
     delivery_every: timedelta = timedelta(minutes=1)
     jitter_fraction: float = 0.1  # of the poll interval, each time
+    ingest_at_start: bool = False  # False: first at a random point of the first tick
 
 
 class Scheduler:
@@ -68,7 +70,8 @@ class Scheduler:
             trigger = IntervalTrigger(
                 seconds=interval, jitter=int(interval * self.config.jitter_fraction) or None
             )
-            first = now + timedelta(seconds=self._rng.uniform(0, interval))
+            spread = 0.0 if self.config.ingest_at_start else self._rng.uniform(0, interval)
+            first = now + timedelta(seconds=spread)
             scheduler.add_job(self._runner("ingest"), trigger, id="ingest", next_run_time=first)
         if "deliver" in self._jobs:
             every = IntervalTrigger(seconds=self.config.delivery_every.total_seconds())

@@ -1,12 +1,14 @@
-"""`kill -9` of a real `podbrief run --role worker` in the middle of sending a brief, then a
-restart: every brief reaches its chat exactly once, message by message, and the deliveries
-table says sent once per recipient.
+"""`kill -9` of a real `podbrief run --role worker` in the middle of sending a brief, then
+`podbrief run` again: every brief reaches its chat exactly once, message by message, and the
+deliveries table says sent once per recipient. SQLite and PostgreSQL.
 
 The fake Bot API holds the third sendMessage open, so the process is caught deterministically
 with two messages of the first brief out, one request in flight and one brief not started.
 The held request is never carried out (the bot died before Telegram acted on it); a request
 that Telegram carried out but whose answer was lost with the process is the one message that
-can arrive twice (see README, "Hostile input, faults and load")."""
+can arrive twice (see README, "Hostile input, faults and load"). The dead worker's claims free
+up after the lease (10 minutes): that time passing is the one thing the test does besides the
+restart (the claims' clock moves back by a lease)."""
 
 from __future__ import annotations
 
@@ -20,39 +22,30 @@ from sqlalchemy import select, update
 
 from core.db import create_engine, session_factory, transaction
 from core.models import Delivery, User
-from tests.adapters.test_run_roles import _db_url, _seed
-from tests.cli_process import PODBRIEF, clean_env
+from tests.cli_process import clean_env
 from tests.fakes.telegram_api import TelegramApiEmulator
+from tests.faults.killing import RUN, kill_when, seed_due_briefs, start
 from tests.http_server import serve
 
 LEASE_MINUTES = 10  # the default: a dead worker's claims free up after it
 
 
-async def _start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        str(PODBRIEF), "run", "--role", "worker", env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-
-
-async def _claims(tmp_path: Path) -> dict[str, tuple[str, str | None]]:
-    engine = create_engine(_db_url(tmp_path))
+async def _claims(db_url: str) -> dict[str, str]:
+    engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as session:
             rows = await session.execute(
-                select(User.external_id, Delivery.status, Delivery.claimed_by).join(
-                    User, User.id == Delivery.user_id
-                )
+                select(User.external_id, Delivery.status).join(User, User.id == Delivery.user_id)
             )
-            return {chat: (status, worker) for chat, status, worker in rows.all()}
+            return {chat: status for chat, status in rows.all()}
     finally:
         await engine.dispose()
 
 
-async def _let_the_lease_run_out(tmp_path: Path) -> None:
+async def _let_the_lease_run_out(db_url: str) -> None:
     """Time passing for the dead worker's claims (the clock is the far side): their claim
     time moves back by one lease, as if the restart came ten minutes later."""
-    engine = create_engine(_db_url(tmp_path))
+    engine = create_engine(db_url)
     try:
         async with transaction(session_factory(engine)) as session:
             claimed = (await session.scalars(
@@ -68,10 +61,10 @@ async def _let_the_lease_run_out(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-async def test_a_worker_killed_mid_brief_is_resumed_and_nothing_arrives_twice(
-    tmp_path: Path,
+async def test_run_killed_mid_brief_is_resumed_and_nothing_arrives_twice(
+    tmp_path: Path, db_url: str
 ) -> None:
-    await _seed(tmp_path)  # two Telegram chats, 9100 and 9101, due half an hour ago
+    await seed_due_briefs(db_url, [9100, 9101])
     api = TelegramApiEmulator()
     api.private_chat(9100)
     api.private_chat(9101, "Bo")
@@ -79,32 +72,26 @@ async def test_a_worker_killed_mid_brief_is_resumed_and_nothing_arrives_twice(
     async with serve(api.app()) as url:
         env = clean_env(
             tmp_path,
+            PODBRIEF_DATABASE_URL=db_url,
             PODBRIEF_TELEGRAM_TOKEN=api.token,
             PODBRIEF_TELEGRAM_BASE_URL=api.base_url(url),
             PODBRIEF_DELIVERY_CONCURRENCY="1",  # one brief at a time: 9101's waits behind
         )
-        first = await _start_worker(env)
-        try:
-            await api.wait_for(lambda: api.held == 1, within=90)
-        finally:
-            first.send_signal(signal.SIGKILL)
-            async with asyncio.timeout(30):
-                await first.communicate()
-        assert first.returncode == -signal.SIGKILL
+        first = await start(env, *RUN)
+        await kill_when(first, api.wait_for(lambda: api.held == 1, within=120))
         api.let_go()
         assert [len(api.messages_to(c)) for c in (9100, 9101)] == [2, 0]
-        claims = await _claims(tmp_path)
-        assert {status for status, _ in claims.values()} == {"claimed"}  # both held by the dead
+        assert set((await _claims(db_url)).values()) == {"claimed"}  # both held by the dead
 
-        await _let_the_lease_run_out(tmp_path)
-        second = await _start_worker(env)
+        await _let_the_lease_run_out(db_url)
+        second = await start(env, *RUN)
         try:
             await api.wait_for(
                 lambda: (
                     len(api.messages_to(9100)) > 2
                     and len(api.messages_to(9101)) == len(api.messages_to(9100))
                 ),
-                within=90,
+                within=120,
             )
         finally:
             second.send_signal(signal.SIGTERM)
@@ -120,6 +107,4 @@ async def test_a_worker_killed_mid_brief_is_resumed_and_nothing_arrives_twice(
     resumed = [m.visible_text for m in api.messages_to(9100)]
     fresh = [m.visible_text for m in api.messages_to(9101)]
     assert len(fresh) == len(resumed)  # the resumed brief is as long as one sent whole
-    after = await _claims(tmp_path)
-    assert {chat: status for chat, (status, _) in after.items()} == {
-        "9100": "sent", "9101": "sent"}  # fmt: skip
+    assert await _claims(db_url) == {"9100": "sent", "9101": "sent"}

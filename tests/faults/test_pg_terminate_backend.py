@@ -14,42 +14,20 @@ import asyncio
 import signal
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import select
 
-from core.db import create_engine, migrate, session_factory, transaction
+from core.db import create_engine, session_factory
 from core.models import Delivery, User
 from tests.cli_process import PODBRIEF, clean_env
 from tests.conftest import PG_URL
-from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.fakes.telegram_api import TelegramApiEmulator
+from tests.faults.killing import seed_due_briefs
 from tests.http_server import serve
 
 CHATS = [9100, 9101, 9102, 9103]
-
-
-async def _seed(url: str) -> None:
-    now = datetime.now(UTC)
-    engine = create_engine(url)
-    try:
-        await migrate(engine)
-        sessions = session_factory(engine)
-        feed = await add_feed(sessions, "Restart show")
-        episode = await add_episode(sessions, feed, "Restart episode")
-        for i in range(7):
-            await add_insight(sessions, episode, feed, headline=f"Insight number {i}",
-                              score=0.4 + i / 20, created_at=now - timedelta(hours=6))  # fmt: skip
-        due = now - timedelta(minutes=30)  # due half an hour ago: sent late, at start
-        async with transaction(sessions) as session:
-            for chat in CHATS:
-                session.add(User(platform="telegram", external_id=str(chat), timezone="UTC",
-                                 delivery_time=f"{due:%H:%M}",
-                                 created_at=now - timedelta(days=3)))  # fmt: skip
-    finally:
-        await engine.dispose()
 
 
 def _terminate(application_name: str) -> int:
@@ -79,7 +57,7 @@ async def _statuses(url: str) -> dict[str, str]:
 async def test_two_workers_whose_connections_are_terminated_go_on_and_send_each_brief_once(
     postgres_schema_url: str, tmp_path: Path
 ) -> None:
-    await _seed(postgres_schema_url)
+    await seed_due_briefs(postgres_schema_url, CHATS)
     name = f"podbrief-faults-{uuid.uuid4().hex[:8]}"
     api = TelegramApiEmulator()
     for chat in CHATS:

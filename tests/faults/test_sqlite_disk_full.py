@@ -5,6 +5,7 @@ and the same command succeeds once there is room again."""
 
 from __future__ import annotations
 
+import asyncio
 import resource
 import shutil
 import signal
@@ -13,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from tests.cli_process import PODBRIEF, clean_env
+from tests.faults.killing import subscribe
 
 
 def _podbrief(
@@ -34,6 +36,15 @@ def _podbrief(
     )
 
 
+def subscribed(tmp_path: Path, feed: Path) -> Path:
+    """The SQLite database of ``tmp_path``'s data dir, subscribed to ``feed`` (as `podbrief
+    feeds add` leaves it, without a process to start for it)."""
+    db = tmp_path / "data" / "podbrief.sqlite3"
+    db.parent.mkdir(parents=True)
+    asyncio.run(subscribe(f"sqlite:///{db}", feed.resolve().as_uri()))
+    return db
+
+
 def _count(db: Path, table: str) -> int:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -45,9 +56,7 @@ def test_a_full_disk_fails_plainly_keeps_the_database_whole_and_recovers(
 ) -> None:
     feed = tmp_path / "show.xml"
     shutil.copy(shared_data / "feeds" / "podcastindex__example.xml", feed)
-    added = _podbrief(tmp_path, "feeds", "add", str(feed))
-    assert added.returncode == 0, added.stderr
-    db = tmp_path / "data" / "podbrief.sqlite3"
+    db = subscribed(tmp_path, feed)
     before = _count(db, "episodes")
     room = db.stat().st_size + 4096  # a page or so more, then the disk is "full"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.test_sqlite_disk_full import _count, _podbrief
+from tests.faults.test_sqlite_disk_full import _count, _podbrief, subscribed
 
 
 @contextmanager
@@ -33,11 +33,9 @@ def test_a_read_only_database_fails_plainly_and_works_again_when_writable(
     tmp_path: Path, shared_data: Path
 ) -> None:
     feeds = shared_data / "feeds"
-    added = _podbrief(tmp_path, "feeds", "add", str(feeds / "podcastindex__example.xml"))
-    assert added.returncode == 0, added.stderr
-    db = tmp_path / "data" / "podbrief.sqlite3"
+    db = subscribed(tmp_path, feeds / "podcastindex__example.xml")
     before = _count(db, "episodes")
-    other = feeds / "node-podcast-parser__se-radio.xml"
+    other = feeds / "partytime__dk-podcast.xml"
     with _immutable(db):
         refused = _podbrief(tmp_path, "feeds", "add", str(other))
         assert refused.returncode != 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.security.test_secrets import secret_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,4 +22,11 @@ def test_every_test_security_md_names_exists() -> None:
     for path in (ROOT / "tests").rglob("test_*.py"):
         sources += path.read_text()
     missing = sorted(n for n in names if f"def {n}(" not in sources)
+    assert not missing, missing
+
+
+def test_every_secret_setting_is_listed_here() -> None:
+    text = (ROOT / "SECURITY.md").read_text()
+    section = text[text.index("## Secrets") : text.index("## Fetching untrusted URLs")]
+    missing = sorted(name for name in secret_settings() if f"`{name}`" not in section)
     assert not missing, missing

@@ -59,3 +59,23 @@ async def test_a_failing_job_is_logged_and_a_stop_waits_for_the_running_job() ->
     release.set()
     await asyncio.wait_for(stopping, timeout=10)
     assert seen_stop == [True]  # the tick saw the stop and could stop claiming
+
+
+async def test_ingest_at_start_polls_right_away_then_every_tick() -> None:
+    ingested = asyncio.Event()
+
+    async def ingest(stop: asyncio.Event) -> None:
+        ingested.set()
+
+    config = ScheduleConfig(ingest_at_start=True)
+    scheduler = Scheduler(ingest=ingest, config=config, rng=random.Random(7))
+    before = datetime.now(UTC)
+    await scheduler.start()
+    try:
+        await asyncio.wait_for(ingested.wait(), timeout=10)  # not after a random offset
+        ingest_at = scheduler.next_runs()["ingest"]
+        assert ingest_at is not None  # then every tenth of the interval, jittered by a tenth
+        latest = before + timedelta(minutes=3, seconds=20)
+        assert before + timedelta(minutes=2) < ingest_at <= latest
+    finally:
+        await scheduler.stop()
