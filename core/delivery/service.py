@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Text, cast, select
 
-from core.brief.batch import PreparedBriefs, prepare_briefs, rank_prepared, store_briefs
+from core.brief.batch import PreparedBriefs, prepare_briefs, rank_in_steps, store_briefs
 from core.brief.compose import BriefResult
 from core.brief.rank import CandidateRow
 from core.db import Sessions, chunks, one_of
@@ -177,13 +177,20 @@ class _Run:
         return batch
 
     async def _rank(self, batch: _Batch) -> dict[int, list[CandidateRow]]:
+        """Ranking on the event loop, in steps of a few tens of milliseconds with the other
+        tasks (the batches being read and stored, the senders) running between them. In a
+        thread it took twice as long: every database reply the loop waited for took the
+        interpreter lock from ranking, and the two threads spent their time handing it over."""
+        picks: dict[int, list[CandidateRow]] = {}
         if batch.prepared is None or not batch.prepared.ranks:
-            return {}
-        try:  # CPU work off the event loop: the other batches' reads and writes go on meanwhile
-            return await asyncio.to_thread(rank_prepared, batch.prepared)
+            return picks
+        try:
+            for _ in rank_in_steps(batch.prepared, picks):
+                await asyncio.sleep(0)
         except Exception as exc:
             batch.failed = exc
             return {}
+        return picks
 
     async def _store(
         self,
