@@ -4,7 +4,7 @@ A pipeline, so sending never waits for composing: one producer claims a batch, c
 its briefs at once (``core.brief.batch``) and queues them; ``concurrency`` senders take them
 from the queue through the rate limiter. The queue holds at most a batch, so the next batch is
 composed while the last one is being sent and claimed rows do not outwait their lease.
-Composing is itself a pipeline of batches: while one batch is ranked (CPU, in a thread), the
+Composing is itself a pipeline of batches: while one batch is ranked (CPU, in short steps), the
 next is claimed and read and the last one stored, so the database works meanwhile instead of
 being waited for.
 
@@ -93,7 +93,7 @@ class _Run:
 
     async def _produce(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
         """Batches in a pipeline: the next batch is claimed and read, and the last one stored
-        and queued, while this one is ranked (in a thread), so the database's work overlaps
+        and queued, while this one is ranked (in short steps), so the database's work overlaps
         ranking instead of being waited for."""
         reading: asyncio.Task[_Batch | None] = asyncio.create_task(self._read_next(stop))
         storing: asyncio.Task[None] | None = None
