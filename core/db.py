@@ -16,9 +16,11 @@ from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
+from psycopg import postgres
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from sqlalchemy import (
     Engine,
-    Integer,
     Select,
     String,
     any_,
@@ -30,7 +32,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -47,6 +48,7 @@ from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import UserDefinedType
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Sessions = async_sessionmaker[AsyncSession]
@@ -101,7 +103,40 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "postgresql":
         event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+        event.listen(engine.sync_engine, "connect", _dump_int_arrays_as_text)
     return engine
+
+
+class IntArray(list[int]):
+    """Ids sent to PostgreSQL as one ``integer[]`` parameter in its text form. psycopg's own
+    list dumper works in Python a cell at a time: a tenth of a delivery worker's CPU went
+    there. Still a typed array parameter, so the planner's estimates are unchanged."""
+
+
+class _IntArrayDumper(Dumper):
+    format = Format.TEXT
+    oid = postgres.types["int4"].array_oid
+
+    def dump(self, obj: Any) -> bytes:
+        return ("{" + ",".join(map(str, obj)) + "}").encode()
+
+
+class _IntArrayType(UserDefinedType[list[int]]):
+    """``integer[]`` whose values go to the driver as they are (an ``IntArray``): the
+    generic array type copies them into a plain list, which psycopg then dumps slowly."""
+
+    cache_ok = True
+    render_bind_cast = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return "INTEGER[]"
+
+
+_INT_ARRAY = _IntArrayType()
+
+
+def _dump_int_arrays_as_text(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.driver_connection.adapters.register_dumper(IntArray, _IntArrayDumper)
 
 
 def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
@@ -408,7 +443,8 @@ def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElem
     episode's link candidates) then neither need chunks under the parameter limit nor a new
     statement to render and prepare for every length."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(ColumnElement[bool], column == any_(literal(list(ids), ARRAY(Integer))))
+        array = literal(IntArray(ids), _INT_ARRAY)
+        return cast(ColumnElement[bool], column == any_(array))
     if len(ids) > _SQLITE_IN_LIST:
         values = func.json_each(literal(json.dumps([int(i) for i in ids]), String()))
         return cast(

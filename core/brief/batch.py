@@ -21,8 +21,8 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import astuple
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import astuple, dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -42,9 +42,9 @@ from core.brief.compose import (
     entries_query,
     local_date_for,
 )
-from core.brief.load import PoolRow, load_pool, load_profiles
+from core.brief.load import PoolRow, core_rows, load_pool, load_profiles
 from core.brief.rank import CandidateRow
-from core.db import Sessions, chunks, one_of, transaction
+from core.db import IntArray, Sessions, chunks, one_of, transaction
 from core.models import Brief, BriefItem, Episode, Feed, Insight, User
 from core.people.users import UserProfile
 from core.ports import Clock
@@ -76,6 +76,7 @@ _LOCK_USERS_PG = text(
     # The lock compose_brief's no-op UPDATE takes, without writing a new version of each row.
     "SELECT id FROM users WHERE id = ANY(CAST(:ids AS integer[])) ORDER BY id FOR NO KEY UPDATE"
 )
+RANK_STEP = 10  # users ranked between two pauses (about 4 ms)
 NEW_MARGIN = 2000  # extra newest insights read for users who received or muted some
 OLDER_MARGIN = 1000  # extra best older ones, for the same reason
 
@@ -85,14 +86,76 @@ async def compose_briefs(
 ) -> dict[int, BriefResult]:
     """Today's brief for each user (by id): the stored one if it exists, else a new one.
     Unknown ids are left out of the answer."""
+    prepared = await prepare_briefs(sessions, user_ids, clock, kind=kind)
+    # CPU work off the event loop: the senders sharing it keep their pace meanwhile.
+    picks = await asyncio.to_thread(rank_prepared, prepared) if prepared.ranks else {}
+    return await store_briefs(sessions, prepared, picks, clock)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBriefs:
+    """What composing a batch reads before ranking (``prepare_briefs``). The three steps are
+    separate so that a delivery run can read the next batch and store the last one while
+    this one is ranked: the database's work then overlaps ranking's."""
+
+    now: datetime
+    kind: str
+    zones: dict[int, str]  # user id -> time zone, every known user asked for
+    dates: dict[int, date]  # user id -> their local day
+    existing: dict[int, int]  # user id -> today's brief already stored
+    pool: list[PoolRow]  # the candidates of the users to rank
+    since: dict[int, datetime]  # user to rank -> new insights count from then
+    profiles: Callable[[], dict[int, UserProfile]] | None
+
+    @property
+    def ranks(self) -> bool:
+        return bool(self.pool) and self.profiles is not None
+
+
+async def prepare_briefs(
+    sessions: Sessions, user_ids: Sequence[int], clock: Clock, *, kind: str = "daily"
+) -> PreparedBriefs:
+    """Every read composing these users' briefs needs, in one session."""
     now = clock.now()
     async with sessions() as session:
         zones = await _timezones(session, user_ids)
         dates = {uid: local_date_for(tz, now) for uid, tz in zones.items()}
         existing = await _existing(session, dates)
         todo = {uid: tz for uid, tz in zones.items() if uid not in existing}
-        picks = await _rank(session, todo, now) if todo else {}
-    read_back = {uid: (bid, True) for uid, bid in existing.items()}  # (brief id, reused)
+        pool, since, profiles = (
+            await _ranking_inputs(session, todo, now) if todo else ([], {}, None)
+        )
+    return PreparedBriefs(now, kind, zones, dates, existing, pool, since, profiles)
+
+
+def rank_prepared(prepared: PreparedBriefs) -> dict[int, list[CandidateRow]]:
+    """Each user's picks: CPU work only, which a caller may run off the event loop."""
+    if not prepared.ranks:
+        return {}
+    assert prepared.profiles is not None
+    return _rank_all(prepared.pool, prepared.since, prepared.profiles, prepared.now)
+
+
+def rank_in_steps(prepared: PreparedBriefs, picks: dict[int, list[CandidateRow]]) -> Iterator[None]:
+    """``rank_prepared`` into ``picks`` in steps of a few tens of milliseconds: a caller on
+    the event loop lets other tasks run between them (see ``core.delivery.service``)."""
+    if prepared.ranks:
+        assert prepared.profiles is not None
+        yield from _rank_steps(
+            prepared.pool, prepared.since, prepared.profiles, prepared.now, picks
+        )
+
+
+async def store_briefs(
+    sessions: Sessions,
+    prepared: PreparedBriefs,
+    picks: dict[int, list[CandidateRow]],
+    clock: Clock,
+) -> dict[int, BriefResult]:
+    """Store the new briefs (unless another compose stored one meanwhile) and answer every
+    user's: the stored one, else the one made of their picks."""
+    now, kind, dates = prepared.now, prepared.kind, prepared.dates
+    read_back = {uid: (bid, True) for uid, bid in prepared.existing.items()}  # (id, reused)
     try:
         new, raced = await _store(sessions, picks, dates, kind, now)
         read_back |= {uid: (bid, True) for uid, bid in raced.items()}
@@ -103,7 +166,7 @@ async def compose_briefs(
     async with sessions() as session:
         results = await _results(session, read_back)
         results |= await _fresh_results(session, new, picks, dates, kind, now)
-    for uid in zones:
+    for uid in prepared.zones:
         if uid not in results:
             results[uid] = BriefResult(None, uid, dates[uid], kind, None, [])
     return results
@@ -124,7 +187,7 @@ async def _timezones(session: AsyncSession, user_ids: Sequence[int]) -> dict[int
     found: dict[int, str] = {}
     for part in chunks(sorted(set(user_ids))):
         stmt = select(User.id, User.timezone).where(one_of(session, User.id, part))
-        found.update({uid: tz for uid, tz in await session.execute(stmt)})
+        found.update({uid: tz for uid, tz in await core_rows(session, stmt)})
     return found
 
 
@@ -138,7 +201,7 @@ async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, 
             .where(one_of(session, Brief.user_id, part), Brief.local_date.in_(days))
             .group_by(Brief.user_id, Brief.local_date)
         )
-        for uid, day, bid in await session.execute(stmt):
+        for uid, day, bid in await core_rows(session, stmt):
             if dates[uid] == day:
                 found[uid] = bid
     return found
@@ -152,13 +215,13 @@ async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[i
             .where(one_of(session, Brief.user_id, part))
             .group_by(Brief.user_id)
         )
-        found.update({uid: at for uid, at in await session.execute(stmt)})
+        found.update({uid: at for uid, at in await core_rows(session, stmt)})
     return found
 
 
-async def _rank(
+async def _ranking_inputs(
     session: AsyncSession, zones: dict[int, str], now: datetime
-) -> dict[int, list[CandidateRow]]:
+) -> tuple[list[PoolRow], dict[int, datetime], Callable[[], dict[int, UserProfile]] | None]:
     ids = sorted(zones)
     last = await _last_brief_times(session, ids)
     since = {uid: last.get(uid, now - FIRST_BRIEF_WINDOW) for uid in ids}
@@ -171,10 +234,8 @@ async def _rank(
         older_limit=OLDER_POOL + OLDER_MARGIN,
     )
     if not pool:
-        return {}
-    profiles = await load_profiles(session, zones, {row.group for row in pool})
-    # CPU work off the event loop: the senders sharing it keep their pace meanwhile.
-    return await asyncio.to_thread(_rank_all, pool, since, profiles, now)
+        return [], since, None
+    return pool, since, await load_profiles(session, zones, {row.group for row in pool})
 
 
 def _rank_all(
@@ -183,15 +244,31 @@ def _rank_all(
     assemble_profiles: Callable[[], dict[int, UserProfile]],
     now: datetime,
 ) -> dict[int, list[CandidateRow]]:
-    profiles = assemble_profiles()
-    views: dict[datetime, SinceView] = {}
     picks: dict[int, list[CandidateRow]] = {}
-    for uid, moment in since.items():
+    for _ in _rank_steps(pool, since, assemble_profiles, now, picks):
+        pass
+    return picks
+
+
+def _rank_steps(
+    pool: list[PoolRow],
+    since: dict[int, datetime],
+    assemble_profiles: Callable[[], dict[int, UserProfile]],
+    now: datetime,
+    picks: dict[int, list[CandidateRow]],
+    users_per_step: int = RANK_STEP,
+) -> Iterator[None]:
+    """Rank every user into ``picks``, pausing (yielding) every ``users_per_step`` users."""
+    profiles = assemble_profiles()
+    yield
+    views: dict[datetime, SinceView] = {}
+    for n, (uid, moment) in enumerate(since.items(), start=1):
         view = views.get(moment)
         if view is None:
             view = views[moment] = SinceView(pool, moment, now)
         picks[uid] = view.pick(profiles[uid], now)
-    return picks
+        if n % users_per_step == 0:
+            yield
 
 
 async def _store(
@@ -209,7 +286,7 @@ async def _store(
     async with transaction(sessions) as session:
         postgres = session.get_bind().dialect.name == "postgresql"
         if postgres:
-            await session.execute(_LOCK_USERS_PG, {"ids": ids})
+            await session.execute(_LOCK_USERS_PG, {"ids": IntArray(ids)})
         else:
             for part in chunks(ids):  # the lock compose_brief takes, for all users at once
                 await session.execute(
@@ -327,14 +404,27 @@ async def _fresh_results(
         for insight, episode, feed in await session.execute(stmt):
             read = brief_entry(BriefItem(position=0, is_older=False), insight, episode, feed)
             shown[insight.id] = _after_position(read)
-    # Entries are frozen: users given the same insight at the same place share one.
+    # Entries are frozen: users given the same insight at the same place share one, and
+    # users given the same picks (the same rows of a shared view, so by identity) one list.
     made: dict[tuple[int, bool, int], BriefEntry] = {}
+    lists: dict[tuple[int, ...], list[BriefEntry]] = {}
 
     def entry(position: int, row: CandidateRow) -> BriefEntry:
         key = (position, row.is_older, row.id)
         found = made.get(key)
         if found is None:
             found = made[key] = BriefEntry(position, row.is_older, *shown[row.id])
+        return found
+
+    def items(rows: list[CandidateRow]) -> list[BriefEntry]:
+        key = tuple(map(id, rows))  # picks holds the rows meanwhile: their ids are theirs
+        found = lists.get(key)
+        if found is None:
+            found = lists[key] = [
+                entry(position, row)
+                for position, row in enumerate(rows, start=1)
+                if row.id in shown  # deleted meanwhile (the stored item went with it)
+            ]
         return found
 
     return {
@@ -344,11 +434,7 @@ async def _fresh_results(
             local_date=dates[uid],
             kind=kind,
             created_at=now,
-            items=[
-                entry(position, row)
-                for position, row in enumerate(picks[uid], start=1)
-                if row.id in shown  # deleted meanwhile (the stored item went with it)
-            ],
+            items=items(picks[uid]),
         )
         for uid, bid in briefs.items()
     }

@@ -4,11 +4,12 @@ profile of a batch in a handful of queries (``core.brief.profile.load_profile`` 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.brief.profile import FeedbackRow, liked_ids, profile_from
@@ -36,6 +37,7 @@ RANKING_COLUMNS = (
     Insight.topics,
     Insight.group_id,
 )
+
 
 @dataclass(frozen=True, slots=True)
 class PoolRow:
@@ -81,7 +83,7 @@ async def load_pool(
     )
     rows: dict[int, PoolRow] = {}
     for stmt in (new, older):
-        for iid, episode, feed, score, created, topics, group in await session.execute(stmt):
+        for iid, episode, feed, score, created, topics, group in await core_rows(session, stmt):
             tags = tuple(normalise_topic(t) for t in topics or ())
             keys = tuple(topic_key(t) for t in tags)
             rows[iid] = PoolRow(iid, episode, feed, score, created, tags, keys, group)
@@ -104,13 +106,13 @@ async def load_profiles(
     groups = sorted(set(candidate_groups))
     for part in chunks(ids):
         stmt = select(TopicPreference.user_id, TopicPreference.topic, TopicPreference.mode)
-        for uid, tag, mode in await session.execute(
-            stmt.where(one_of(session, TopicPreference.user_id, part))
+        for uid, tag, mode in await core_rows(
+            session, stmt.where(one_of(session, TopicPreference.user_id, part))
         ):
             prefs[uid].append((tag, mode))
         subs = select(ShowSubscription.user_id, ShowSubscription.feed_id)
-        for uid, feed in await session.execute(
-            subs.where(one_of(session, ShowSubscription.user_id, part))
+        for uid, feed in await core_rows(
+            session, subs.where(one_of(session, ShowSubscription.user_id, part))
         ):
             feeds[uid].add(feed)
         fb = (
@@ -120,7 +122,7 @@ async def load_profiles(
             .outerjoin(Insight, Insight.id == Feedback.insight_id)
             .where(one_of(session, Feedback.user_id, part))
         )
-        for uid, kind, topic, iid, topics in await session.execute(fb):
+        for uid, kind, topic, iid, topics in await core_rows(session, fb):
             feedback[uid].append((kind, topic, iid, topics))
         for group_part in chunks(groups, 5 * CHUNK):
             group_of = func.coalesce(Insight.group_id, Insight.id)
@@ -131,7 +133,7 @@ async def load_profiles(
                     one_of(session, BriefItem.user_id, part), one_of(session, group_of, group_part)
                 )
             )
-            for uid, iid, group in await session.execute(got):
+            for uid, iid, group in await core_rows(session, got):
                 received[uid].append((iid, group))
     liked_by_user = {uid: liked_ids(rows) for uid, rows in feedback.items()}
     edges = await _edges(session, set().union(*liked_by_user.values()) if liked_by_user else set())
@@ -153,6 +155,12 @@ async def _edges(session: AsyncSession, liked: set[int]) -> dict[int, list[tuple
         stmt = select(RelatedEdge.insight_id, RelatedEdge.related_id, RelatedEdge.score).where(
             one_of(session, RelatedEdge.insight_id, part)
         )
-        for iid, rid, score in await session.execute(stmt):
+        for iid, rid, score in await core_rows(session, stmt):
             found[iid].append((int(rid), float(score)))
     return found
+
+
+async def core_rows(session: AsyncSession, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
+    """A plain column select run on the session's connection: Core rows, fetched at once,
+    without the ORM result machinery a session's ``execute`` puts around every statement."""
+    return (await (await session.connection()).execute(stmt)).all()

@@ -20,6 +20,7 @@ from core.models.base import utcnow
 
 _ERROR_MAX = 500
 GATHER_TURNS = 4  # event-loop turns a write waits for more outcomes (no clock time)
+WRITES_IN_FLIGHT = 3  # groups of outcomes being written at once, each on its own connection
 
 
 async def record_outcome(
@@ -58,25 +59,34 @@ class Recorder:
     """Group commit: the outcomes of sends that finish while a write is under way are written
     together in the next transaction. Each caller returns only once its own outcome is stored,
     so "the acknowledgement is written right after the send" still holds, for many sends at a
-    cost of one transaction."""
+    cost of one transaction. Up to ``WRITES_IN_FLIGHT`` groups are written at once: one at a
+    time, every sender waited for the commit before (a round trip and a WAL flush), which
+    capped sending at one group per commit while the process sat idle."""
 
     def __init__(self, sessions: Sessions, worker: str) -> None:
         self.sessions, self.worker = sessions, worker
         self._pending: list[tuple[Entry, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
+        self._gathering = False  # a writer is waiting for more outcomes to join its group
 
     async def record(self, entry: Entry) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((entry, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all())
+        if not self._gathering and len(self._writers) < WRITES_IN_FLIGHT:
+            writer = asyncio.create_task(self._write_all())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
         await done
 
     async def _write_all(self) -> None:
-        while self._pending:
+        while self._pending:  # checked with no wait before leaving: nothing is left behind
+            self._gathering = True
             for _ in range(GATHER_TURNS):  # let sends finishing right now join this write
                 await asyncio.sleep(0)
+            self._gathering = False
             batch, self._pending = self._pending, []
+            if not batch:  # another writer took them
+                continue
             try:
                 await write_entries(self.sessions, self.worker, [entry for entry, _ in batch])
             except Exception as exc:  # every caller of this batch hears of it

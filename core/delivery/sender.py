@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.brief.compose import BriefEntry, BriefResult
-from core.chat.handlers.brief import brief_reply, card_from_entry
+from core.chat.handlers.brief import brief_parts, brief_reply, card_from_entry
 from core.chat.page_links import with_page_urls
-from core.chat.types import ChatRef, InsightCard
+from core.chat.types import ChatRef, InsightCard, Text
 from core.db import Sessions
 from core.delivery.claim import still_mine
 from core.delivery.errors import MaybeSent, RateLimited, RecipientGone
@@ -68,6 +69,31 @@ class _Cards:
         return card
 
 
+class _Parts:
+    """A brief's parts made once for every brief of the same day and the same (shared)
+    entries: most of a batch's recipients get one of a few briefs."""
+
+    _LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._cards = _Cards()
+        # (day, id of each entry) -> (the entries, held so their ids stay theirs; the parts)
+        self._made: dict[
+            tuple[Any, ...], tuple[list[BriefEntry], tuple[Text | InsightCard, ...]]
+        ] = {}
+
+    def __call__(self, result: BriefResult) -> tuple[Text | InsightCard, ...]:
+        key = (result.local_date, *map(id, result.items))
+        found = self._made.get(key)
+        if found is not None:  # the entries are held, so their ids are still theirs
+            return found[1]
+        if len(self._made) >= self._LIMIT:
+            self._made.clear()
+        parts = brief_parts(result, self._cards)
+        self._made[key] = (list(result.items), parts)
+        return parts
+
+
 class Sender:
     def __init__(
         self,
@@ -83,7 +109,7 @@ class Sender:
         self.recorder = Recorder(sessions, config.worker)
         self._briefs: dict[int, int | None] = {}  # delivery id -> its composed brief
         self.compact_platforms: set[str] = set()  # where briefs default to one message now
-        self._cards = _Cards()
+        self._parts = _Parts()
 
     def remember_brief(self, delivery_id: int, brief_id: int | None) -> None:
         """The brief composed for a delivery, stored with the send's outcome."""
@@ -102,7 +128,7 @@ class Sender:
                 result,
                 user.settings,
                 compact_default=user.platform in self.compact_platforms,
-                card=self._cards,
+                parts=self._parts,
             ),
             self.config.public_url,
         )

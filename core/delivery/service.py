@@ -4,6 +4,9 @@ A pipeline, so sending never waits for composing: one producer claims a batch, c
 its briefs at once (``core.brief.batch``) and queues them; ``concurrency`` senders take them
 from the queue through the rate limiter. The queue holds at most a batch, so the next batch is
 composed while the last one is being sent and claimed rows do not outwait their lease.
+Composing is itself a pipeline of batches: while one batch is ranked (CPU, in short steps), the
+next is claimed and read and the last one stored, so the database works meanwhile instead of
+being waited for.
 
 Exactly once: the deliveries row (unique per recipient and local day) is stored before any
 brief is composed, a worker sends only rows it holds a live lease on, and the platform's
@@ -15,16 +18,19 @@ An orderly stop gives the claimed rows it did not send back at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
-from core.brief.batch import compose_briefs
+from core.brief.batch import PreparedBriefs, prepare_briefs, rank_in_steps, store_briefs
 from core.brief.compose import BriefResult
+from core.brief.rank import CandidateRow
 from core.db import Sessions, chunks, one_of
 from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
@@ -67,6 +73,7 @@ class _Run:
         self.sender = Sender(sessions, clock, self.messengers, config, limiters, self.report)
         self._last_plan = clock.now()
         self._unsent: list[int] = []  # claimed, then left in the queue by a stop
+        self._composing, self._busy_since = 0, 0.0  # batches being composed, since when
 
     async def run(self, stop: asyncio.Event) -> None:
         if not self.messengers:
@@ -85,13 +92,25 @@ class _Run:
             await release(self.sessions, self.config.worker, self._unsent)
 
     async def _produce(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            claimed_at = self.clock.now()
-            ids = await self._claim_next(claimed_at)
-            if not ids:
-                return
-            for ready in await self._compose(ids, claimed_at):
-                await queue.put(ready)
+        """Batches in a pipeline: the next batch is claimed and read, and the last one stored
+        and queued, while this one is ranked (in short steps), so the database's work overlaps
+        ranking instead of being waited for."""
+        reading: asyncio.Task[_Batch | None] = asyncio.create_task(self._read_next(stop))
+        storing: asyncio.Task[None] | None = None
+        try:
+            while (batch := await reading) is not None:
+                reading = asyncio.create_task(self._read_next(stop))
+                picks = await self._rank(batch)
+                if storing is not None:  # batches reach the queue in claim order
+                    await storing
+                storing = asyncio.create_task(self._store(batch, picks, queue))
+            if storing is not None:
+                await storing
+        except BaseException:
+            for task in (reading, storing):
+                if task is not None:
+                    task.cancel()
+            raise
 
     async def _consume(self, queue: asyncio.Queue[Ready | None], stop: asyncio.Event) -> None:
         while (ready := await queue.get()) is not None:
@@ -130,58 +149,124 @@ class _Run:
                 platform for platform, count in due.items() if count > config.compact_above
             }
 
-    async def _compose(self, ids: list[int], claimed_at: datetime) -> list[Ready]:
-        """Every claimed brief of the batch at once; the ones to send, in claim order."""
-        rows = await _load(self.sessions, ids)
-        to_send: list[tuple[Claimed, Recipient]] = []
-        for delivery, user in rows:
+    async def _read_next(self, stop: asyncio.Event) -> _Batch | None:
+        """Claim the next batch and read what composing it needs; None when there is none."""
+        if stop.is_set():
+            return None
+        claimed_at = self.clock.now()
+        ids = await self._claim_next(claimed_at)
+        if not ids:
+            return None
+        batch = _Batch(claimed_at)
+        for delivery, user in await _load(self.sessions, ids):
             if user.active and not user.paused:
-                to_send.append((delivery, user))
+                batch.to_send.append((delivery, user))
                 continue
             why = "paused" if user.paused else f"inactive: {user.inactive_reason or '?'}"
             await self.sender.finish(
                 delivery, Outcome("skipped", "skipped", why, counts_as_attempt=False)
             )
-        if not to_send:
-            return []
-        started = time.perf_counter()
+        if batch.to_send:
+            self._busy(+1)
+            try:
+                batch.prepared = await prepare_briefs(
+                    self.sessions, [user.id for _, user in batch.to_send], self.clock, kind="daily"
+                )
+            except Exception as exc:
+                batch.failed = exc
+        return batch
+
+    async def _rank(self, batch: _Batch) -> dict[int, list[CandidateRow]]:
+        """Ranking on the event loop, in steps of a few tens of milliseconds with the other
+        tasks (the batches being read and stored, the senders) running between them. In a
+        thread it took twice as long: every database reply the loop waited for took the
+        interpreter lock from ranking, and the two threads spent their time handing it over."""
+        picks: dict[int, list[CandidateRow]] = {}
+        if batch.prepared is None or not batch.prepared.ranks:
+            return picks
         try:
-            briefs = await compose_briefs(
-                self.sessions, [user.id for _, user in to_send], self.clock, kind="daily"
-            )
-        except Exception as exc:  # a failed batch is retried later, like one failed brief
-            log.warning("composing %d briefs failed", len(to_send), exc_info=True)
-            for delivery, _ in to_send:
-                await self.sender.retry(delivery, "compose_failed", f"composing failed: {exc}")
-            return []
-        self.report.compose_seconds += time.perf_counter() - started
-        self.report.composed += len(to_send)
-        ready: list[Ready] = []
-        for delivery, user in to_send:
+            for _ in rank_in_steps(batch.prepared, picks):
+                await asyncio.sleep(0)
+        except Exception as exc:
+            batch.failed = exc
+            return {}
+        return picks
+
+    async def _store(
+        self,
+        batch: _Batch,
+        picks: dict[int, list[CandidateRow]],
+        queue: asyncio.Queue[Ready | None],
+    ) -> None:
+        """Store the batch's briefs, then queue the ones to send, in claim order."""
+        if batch.prepared is None and batch.failed is None:  # nothing to compose
+            return
+        briefs: dict[int, BriefResult] = {}
+        if batch.failed is None and batch.prepared is not None:
+            try:
+                briefs = await store_briefs(self.sessions, batch.prepared, picks, self.clock)
+            except Exception as exc:
+                batch.failed = exc
+        self._busy(-1)
+        if batch.failed is not None:  # a failed batch is retried later, like one failed brief
+            failed = batch.failed
+            log.warning("composing %d briefs failed", len(batch.to_send), exc_info=failed)
+            for delivery, _ in batch.to_send:
+                await self.sender.retry(delivery, "compose_failed", f"composing failed: {failed}")
+            return
+        self.report.composed += len(batch.to_send)
+        for delivery, user in batch.to_send:
             self.sender.remember_brief(delivery.id, briefs[user.id].brief_id)
             skip = _nothing_to_send(briefs[user.id])
             if skip is None:
-                ready.append(Ready(delivery, user, briefs[user.id], claimed_at))
+                await queue.put(Ready(delivery, user, briefs[user.id], batch.claimed_at))
             else:
                 outcome = Outcome("skipped", "skipped", skip, counts_as_attempt=False)
                 await self.sender.finish(delivery, outcome)
-        return ready
+
+    def _busy(self, change: int) -> None:
+        """Composing time is the wall time while any batch is being composed (they overlap)."""
+        now = time.perf_counter()
+        if self._composing == 0:
+            self._busy_since = now
+        self._composing += change
+        if self._composing == 0:
+            self.report.compose_seconds += now - self._busy_since
+
+
+@dataclass
+class _Batch:
+    """A claimed batch on its way through the pipeline."""
+
+    claimed_at: datetime
+    to_send: list[tuple[Claimed, Recipient]] = field(default_factory=list)
+    prepared: PreparedBriefs | None = None
+    failed: Exception | None = None
 
 
 async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recipient]]:
     """The claimed rows with their recipients, in claim order, as plain columns."""
     found: list[tuple[Any, ...]] = []
     async with sessions() as session:
+        conn = await session.connection()  # Core rows: no ORM result machinery per row
         for part in chunks(ids):
             stmt = (
                 select(Delivery.due_at, *_CLAIMED, *_RECIPIENT)
                 .join(User, User.id == Delivery.user_id)
                 .where(one_of(session, Delivery.id, part))
             )
-            found += [tuple(row) for row in await session.execute(stmt)]
+            found += [tuple(row) for row in (await conn.execute(stmt)).all()]
     found.sort(key=lambda row: (row[0], row[1]))  # due first, then by id
-    split = 1 + len(_CLAIMED)
-    return [(Claimed(*row[1:split]), Recipient(*row[split:])) for row in found]
+    split, at = 1 + len(_CLAIMED), 1 + len(_CLAIMED) + _SETTINGS
+    # Settings come as text, each distinct one decoded once (most recipients share theirs).
+    decoded: dict[str | None, Any] = {None: None}
+    loaded = []
+    for row in found:
+        text = row[at]
+        settings = decoded[text] if text in decoded else decoded.setdefault(text, json.loads(text))
+        recipient = Recipient(*(*row[split:at], settings, *row[at + 1 :]))
+        loaded.append((Claimed(*row[1:split]), recipient))
+    return loaded
 
 
 _CLAIMED = (Delivery.id, Delivery.user_id, Delivery.attempts)
@@ -191,11 +276,12 @@ _RECIPIENT = (
     User.workspace,
     User.external_id,
     User.kind,
-    User.settings,
+    cast(User.settings, Text),
     User.active,
     User.paused,
     User.inactive_reason,
 )
+_SETTINGS = 5  # where the settings are among the recipient's columns
 
 
 def _nothing_to_send(result: BriefResult) -> str | None:

@@ -85,7 +85,7 @@ class Recipient:
     workspace: str
     external_id: str
     kind: str
-    settings: dict[str, Any] | None
+    settings: dict[str, Any] | None  # read only: recipients with the same settings share them
     active: bool
     paused: bool
     inactive_reason: str | None

@@ -29,8 +29,19 @@ class NotAFeedError(FeedError):
     """The bytes are not an RSS or Atom feed a podcast app could read."""
 
 
+class Compact:
+    """Pickled as its class and field values, rebuilt by the constructor: the results come
+    back from the parse workers pickled, and a frozen slots dataclass's own ``__setstate__``
+    looks its fields up again for every object (a few percent of the ingest process)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return type(self), tuple([getattr(self, name) for name in self.__slots__])
+
+
 @dataclass(frozen=True, slots=True)
-class ParsedTranscriptLink:
+class ParsedTranscriptLink(Compact):
     url: str
     mime_type: str | None
     language: str | None
@@ -38,7 +49,7 @@ class ParsedTranscriptLink:
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedEpisode:
+class ParsedEpisode(Compact):
     dedup_key: str
     guid: str | None
     title: str
@@ -55,7 +66,7 @@ class ParsedEpisode:
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedFeed:
+class ParsedFeed(Compact):
     title: str | None
     link: str | None
     description: str | None
@@ -299,6 +310,8 @@ def _url(value: Any) -> str | None:
     url = value.strip()
     if not url or len(url) > MAX_URL:
         return None
+    if url.isascii() and "[" not in url and "]" not in url:
+        return url  # nothing urlsplit could refuse (unbalanced brackets, odd Unicode hosts)
     try:
         urlsplit(url)  # "http://[::1" would otherwise raise later, taking the whole feed with it
     except ValueError:

@@ -23,11 +23,13 @@ from core.domain import FetchError, FetchResult
 from core.feeds.errors import FeedError
 from core.feeds.parse import ParsedFeed, parse_feed
 from core.feeds.store import (
+    PolledFeed,
     PollPolicy,
     mark_failed,
     mark_many_polled,
     mark_polled,
     polled_row,
+    store_many_parsed,
     store_parsed,
 )
 from core.models import Feed
@@ -119,12 +121,16 @@ async def poll_due_feeds(
     total, done = len(due), 0
     if on_progress:
         on_progress(0, total)
+    # ``concurrency`` feeds fetched and parsed at once; a parsed feed waiting to be stored
+    # gives its place to the next (storing a batch would otherwise stall the parse workers),
+    # up to a batch of them waiting.
     gate = asyncio.Semaphore(concurrency)
+    in_flight = asyncio.Semaphore(concurrency + MAX_BATCH)
 
     async def one(feed: DueFeed) -> FeedOutcome:
         nonlocal done
-        async with gate:
-            outcome = await poller.poll(feed)
+        async with in_flight:
+            outcome = await poller.poll(feed, gate)
         done += 1
         if on_progress:
             on_progress(done, total)
@@ -132,6 +138,18 @@ async def poll_due_feeds(
 
     outcomes = await asyncio.gather(*(one(feed) for feed in due))
     return PollReport(list(outcomes), time.perf_counter() - started)
+
+
+# Feeds stored together at most: one transaction's worth (50 episodes each is 5,000 rows).
+MAX_BATCH = 100
+
+
+@dataclass
+class _PendingWrite:
+    due: DueFeed
+    result: FetchResult
+    parsed: ParsedFeed | None  # None: a 304
+    done: asyncio.Future[int]  # the feed's new episodes, once stored
 
 
 class _Poller:
@@ -148,22 +166,23 @@ class _Poller:
         # One writer at a time: SQLite has a single write lock, and batching waits is cheaper
         # than contending for it.
         self.write_lock = asyncio.Lock()
-        self._unchanged: list[tuple[DueFeed, FetchResult, asyncio.Future[None]]] = []
-        self._unchanged_writer: asyncio.Task[None] | None = None
+        self._pending: list[_PendingWrite] = []
+        self._writer: asyncio.Task[None] | None = None
 
-    async def poll(self, due: DueFeed) -> FeedOutcome:
+    async def poll(self, due: DueFeed, gate: asyncio.Semaphore) -> FeedOutcome:
+        """Fetch and parse holding a place at ``gate``, then store without it."""
         try:
-            result = await self.fetcher.fetch(
-                due.url, etag=due.etag, last_modified=due.last_modified, untrusted=due.untrusted
-            )
-            if result.status == 304:
-                if result.permanent_redirect_to:
-                    await self._write(due, result, None)
-                else:
-                    await self._mark_unchanged(due, result)
+            async with gate:
+                result = await self.fetcher.fetch(
+                    due.url, etag=due.etag, last_modified=due.last_modified, untrusted=due.untrusted
+                )
+                parsed = await self._parse(result) if result.status != 304 else None
+            if result.permanent_redirect_to:
+                new = await self._write(due, result, parsed)
+            else:
+                new = await self._write_together(due, result, parsed)
+            if parsed is None:
                 return FeedOutcome(due.id, due.url, "unchanged")
-            parsed = await self._parse(result)
-            new = await self._write(due, result, parsed)
             return FeedOutcome(due.id, due.url, "updated", new_episodes=new)
         except (FetchError, FeedError) as exc:
             message = str(exc)
@@ -189,6 +208,7 @@ class _Poller:
         return await asyncio.to_thread(job)
 
     async def _write(self, due: DueFeed, result: FetchResult, parsed: ParsedFeed | None) -> int:
+        """One feed in a transaction of its own, through the ORM (a redirect to follow)."""
         async with self.write_lock, transaction(self.sessions) as session:
             feed = await session.get(Feed, due.id)
             if feed is None:  # removed while we fetched
@@ -199,36 +219,62 @@ class _Poller:
                 return 0
             return await store_parsed(session, feed, parsed, result, now, self.policy)
 
-    async def _mark_unchanged(self, due: DueFeed, result: FetchResult) -> None:
-        """A 304, stored together with the others that arrive while a write is under way:
-        one transaction for many feeds instead of one each (an all-304 poll of 1,000 feeds
-        was 1,000 transactions). Returns once this feed's poll is stored."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._unchanged.append((due, result, done))
-        if self._unchanged_writer is None or self._unchanged_writer.done():
-            self._unchanged_writer = asyncio.create_task(self._write_unchanged())
-        await done
+    async def _write_together(
+        self, due: DueFeed, result: FetchResult, parsed: ParsedFeed | None
+    ) -> int:
+        """A 304 or a parsed feed, stored together with the others that arrive while a write
+        is under way: one transaction and a few statements for many feeds instead of a
+        transaction and several statements each (the ingest process's largest cost).
+        Returns the feed's new episodes once they are stored."""
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append(_PendingWrite(due, result, parsed, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+        return await done
 
-    async def _write_unchanged(self) -> None:
-        while self._unchanged:
-            await asyncio.sleep(0)  # let 304s answered in this same turn join
-            batch, self._unchanged = self._unchanged, []
+    async def _write_pending(self) -> None:
+        while self._pending:
+            await asyncio.sleep(0)  # let feeds answered in this same turn join
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
                 async with self.write_lock, transaction(self.sessions) as session:
-                    now = self.clock.now()
-                    rows = [polled_row(due.id, got, now, self.policy) for due, got, _ in batch]
-                    await mark_many_polled(session, rows)
-            except Exception as exc:  # every feed of this batch hears of it
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
+                    counts = await self._write_batch(session, batch)
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0].done, exc)
+                else:  # nothing of the batch was stored: each alone, so only a bad one fails
+                    await self._write_one_by_one(batch)
                 continue
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+            for item, count in zip(batch, counts, strict=True):
+                _settle(item.done, count)
+
+    async def _write_batch(self, session: AsyncSession, batch: list[_PendingWrite]) -> list[int]:
+        now, policy = self.clock.now(), self.policy
+        unchanged = [polled_row(w.due.id, w.result, now, policy) for w in batch if not w.parsed]
+        if unchanged:
+            await mark_many_polled(session, unchanged)
+        updated = [PolledFeed(w.due.id, w.result, w.parsed) for w in batch if w.parsed]
+        counts = iter(await store_many_parsed(session, updated, now, policy))
+        return [next(counts) if w.parsed else 0 for w in batch]
+
+    async def _write_one_by_one(self, batch: list[_PendingWrite]) -> None:
+        for item in batch:
+            try:
+                _settle(item.done, await self._write(item.due, item.result, item.parsed))
+            except Exception as exc:
+                _settle(item.done, exc)
 
     async def _record_failure(self, due: DueFeed, message: str) -> None:
         async with self.write_lock, transaction(self.sessions) as session:
             feed = await session.get(Feed, due.id)
             if feed is not None:
                 mark_failed(feed, message, self.clock.now(), self.policy)
+
+
+def _settle(done: asyncio.Future[int], outcome: int | Exception) -> None:
+    if done.done():
+        return
+    if isinstance(outcome, Exception):
+        done.set_exception(outcome)
+    else:
+        done.set_result(outcome)

@@ -186,6 +186,65 @@ async def test_a_feed_that_rewrites_itself_never_duplicates(
     assert (again.created, again.feed.id) == (False, added.feed.id)
 
 
+def linked_items(show: int, count: int, *, start: int = 1) -> list[dict[str, str]]:
+    """Episodes that each announce a transcript of their own (its URL names show and episode)."""
+    items = episode_items(count, start=start)
+    for item in items:
+        n = item["guid"].rsplit(":", 1)[1]
+        item["guid"] = f"urn:show:{show}:ep:{n}"
+        item["raw"] += (
+            f'<podcast:transcript url="https://example.org/t/{show}/{n}.vtt" type="text/vtt"/>'
+        )
+    return items
+
+
+async def test_feeds_polled_at_once_are_each_stored_whole_and_a_bad_one_fails_alone(
+    sessions: Sessions, clock: FakeClock, fetcher: HttpFetcher, site: tuple[FeedSite, str]
+) -> None:
+    feed_site, base = site
+    shows = range(12)
+    for show in shows:
+        feed_site.feed(f"{show}.xml", rss(f"Show {show}", linked_items(show, 3)))
+        await add_feed(sessions, clock, f"{base}/{show}.xml")
+    # A GUID with a NUL in it (from "&#0;"): PostgreSQL cannot store it, SQLite can.
+    nul = rss(
+        "Nul", [{"guid": "urn:nul&#0;", "title": "Zero"}, {"guid": "urn:fine", "title": "One"}]
+    )
+    feed_site.feed("nul.xml", nul)
+    await add_feed(sessions, clock, f"{base}/nul.xml")
+
+    first = await poll_due_feeds(sessions, fetcher, clock, concurrency=20)
+    outcomes = {o.url.rsplit("/", 1)[1]: o for o in first.outcomes}
+    assert {outcomes[f"{show}.xml"].status for show in shows} == {"updated"}
+    assert {outcomes[f"{show}.xml"].new_episodes for show in shows} == {3}
+    bad = outcomes["nul.xml"]
+    assert (bad.status, bad.new_episodes) == ("updated", 2) or (
+        bad.status == "failed" and bad.error and "Traceback" not in bad.error
+    )
+    feeds = {f.url.rsplit("/", 1)[1]: f for f in await list_feeds(sessions)}
+    assert {(feeds[f"{show}.xml"].title, feeds[f"{show}.xml"].episodes) for show in shows} == {
+        (f"Show {show}", 3) for show in shows
+    }
+    async with sessions() as session:
+        pairs = (await session.execute(select(Episode.guid, TranscriptLink.url).join(
+            TranscriptLink, TranscriptLink.episode_id == Episode.id))).all()  # fmt: skip
+    # Every link belongs to its own episode: urn:show:S:ep:N has .../t/S/N.vtt.
+    assert sorted(pairs) == sorted(
+        (f"urn:show:{show}:ep:{n}", f"https://example.org/t/{show}/{n}.vtt")
+        for show in shows
+        for n in range(1, 4)
+    )
+
+    # Each feed gains one episode and repeats the others: only the new ones are stored.
+    for show in shows:
+        feed_site.feed(f"{show}.xml", rss(f"Show {show}", linked_items(show, 4)))
+    clock.advance(timedelta(hours=2))
+    second = await poll_due_feeds(sessions, fetcher, clock, concurrency=20)
+    grown = {o.url.rsplit("/", 1)[1]: o.new_episodes for o in second.outcomes}
+    assert {grown[f"{show}.xml"] for show in shows} == {1}
+    assert {f.episodes for f in await list_feeds(sessions) if "nul" not in f.url} == {4}
+
+
 async def test_chat_users_cannot_add_internal_urls_unless_allowlisted(
     sessions: Sessions, clock: FakeClock, fetcher: HttpFetcher, site: tuple[FeedSite, str]
 ) -> None:

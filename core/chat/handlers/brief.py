@@ -41,11 +41,12 @@ def brief_reply(
     settings: Mapping[str, Any] | None,
     *,
     compact_default: bool = False,
-    card: Callable[[BriefEntry], InsightCard] = card_from_entry,
+    parts: Callable[[BriefResult], tuple[Text | InsightCard, ...]] | None = None,
 ) -> Reply:
     """The brief as a reply: one message per card, or one compact message if the recipient
     (whose ``settings`` these are) chose that (or chose nothing and ``compact_default`` says
-    so). ``card`` makes an entry's card (the delivery run reuses the cards of shared entries)."""
+    so). ``parts`` makes the reply's parts (``brief_parts``; the delivery run shares the parts
+    of briefs made of the same entries)."""
     compact = bool((settings or {}).get("compact", compact_default))
     if result.brief_id is None or not result.items:
         return Reply(
@@ -58,6 +59,15 @@ def brief_reply(
             ),
             compact=compact,
         )
+    made = parts(result) if parts is not None else brief_parts(result)
+    return Reply(parts=made, brief_id=result.brief_id, compact=compact)
+
+
+def brief_parts(
+    result: BriefResult, card: Callable[[BriefEntry], InsightCard] = card_from_entry
+) -> tuple[Text | InsightCard, ...]:
+    """A brief with items as parts: a heading, a card per entry (made by ``card``), notes.
+    They depend on the day and the entries only."""
     day = f"{result.local_date:%A, %d %B %Y}"
     heading = Text(f"Your brief for {day}: top {len(result.items)}", "heading")
     parts: list[Text | InsightCard] = [heading]
@@ -66,7 +76,7 @@ def brief_reply(
     if shortfall:
         parts.append(Text(shortfall, "note"))
     parts.append(Text(FOLLOW_UP_HINT, "note"))
-    return Reply(parts=tuple(parts), brief_id=result.brief_id, compact=compact)
+    return tuple(parts)
 
 
 def _shortfall_note(result: BriefResult) -> str | None:
