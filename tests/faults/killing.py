@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from core.db import create_engine, migrate, session_factory, transaction
-from core.models import Feed, User
+from core.models import Delivery, Feed, User
 from tests.cli_process import PODBRIEF
 from tests.fakes.brief_rows import add_episode, add_feed, add_insight
 from tests.integration.test_transcripts_service import MIME_BY_SUFFIX
@@ -169,6 +169,19 @@ async def seed_due_briefs(db_url: str, chats: list[int]) -> None:
 
 
 Stored = tuple[list[tuple[str, str, str]], list[tuple[str, str, str, int]]]
+
+
+async def delivery_statuses(db_url: str) -> dict[str, str]:
+    """Each chat's delivery status (claimed, sent, ...), by the chat's id."""
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = await session.execute(
+                select(User.external_id, Delivery.status).join(User, User.id == Delivery.user_id)
+            )
+            return {chat: status for chat, status in rows.all()}
+    finally:
+        await engine.dispose()
 
 
 async def stored(db_url: str) -> Stored:

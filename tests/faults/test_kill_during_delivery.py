@@ -21,25 +21,13 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from core.db import create_engine, session_factory, transaction
-from core.models import Delivery, User
+from core.models import Delivery
 from tests.cli_process import clean_env
 from tests.fakes.telegram_api import TelegramApiEmulator
-from tests.faults.killing import RUN, kill_when, seed_due_briefs, start
+from tests.faults.killing import RUN, delivery_statuses, kill_when, seed_due_briefs, start
 from tests.http_server import serve
 
 LEASE_MINUTES = 10  # the default: a dead worker's claims free up after it
-
-
-async def _claims(db_url: str) -> dict[str, str]:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as session:
-            rows = await session.execute(
-                select(User.external_id, Delivery.status).join(User, User.id == Delivery.user_id)
-            )
-            return {chat: status for chat, status in rows.all()}
-    finally:
-        await engine.dispose()
 
 
 async def _let_the_lease_run_out(db_url: str) -> None:
@@ -81,7 +69,8 @@ async def test_run_killed_mid_brief_is_resumed_and_nothing_arrives_twice(
         await kill_when(first, api.wait_for(lambda: api.held == 1, within=120))
         api.let_go()
         assert [len(api.messages_to(c)) for c in (9100, 9101)] == [2, 0]
-        assert set((await _claims(db_url)).values()) == {"claimed"}  # both held by the dead
+        # both held by the dead worker
+        assert set((await delivery_statuses(db_url)).values()) == {"claimed"}
 
         await _let_the_lease_run_out(db_url)
         second = await start(env, *RUN)
@@ -107,4 +96,4 @@ async def test_run_killed_mid_brief_is_resumed_and_nothing_arrives_twice(
     resumed = [m.visible_text for m in api.messages_to(9100)]
     fresh = [m.visible_text for m in api.messages_to(9101)]
     assert len(fresh) == len(resumed)  # the resumed brief is as long as one sent whole
-    assert await _claims(db_url) == {"9100": "sent", "9101": "sent"}
+    assert await delivery_statuses(db_url) == {"9100": "sent", "9101": "sent"}

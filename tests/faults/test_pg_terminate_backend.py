@@ -14,20 +14,22 @@ import asyncio
 import signal
 import uuid
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import select
 
 from core.db import create_engine, session_factory
-from core.models import Delivery, User
+from core.delivery.claim import plan_due
 from tests.cli_process import PODBRIEF, clean_env
 from tests.conftest import PG_URL
 from tests.fakes.telegram_api import TelegramApiEmulator
-from tests.faults.killing import seed_due_briefs
+from tests.faults.killing import delivery_statuses, seed_due_briefs
 from tests.http_server import serve
 
-CHATS = [9100, 9101, 9102, 9103]
+# More chats than one worker claims ahead (with batches of one: the one being sent, one in the
+# queue, one being stored, one ranked, one read), so the other worker always has some.
+CHATS = list(range(9100, 9108))
 
 
 def _terminate(application_name: str) -> int:
@@ -42,14 +44,15 @@ def _terminate(application_name: str) -> int:
     return sum(1 for (done,) in rows if done)
 
 
-async def _statuses(url: str) -> dict[str, str]:
-    engine = create_engine(url)
+async def _plan_deliveries(db_url: str) -> None:
+    """The due briefs planned before the workers start: otherwise the worker whose first tick
+    plans them can claim ahead all there are before the other worker looks."""
+    engine = create_engine(db_url)
     try:
-        async with session_factory(engine)() as session:
-            rows = await session.execute(
-                select(User.external_id, Delivery.status).join(User, User.id == Delivery.user_id)
-            )
-            return {chat: status for chat, status in rows.all()}
+        planned = await plan_due(
+            session_factory(engine), datetime.now(UTC), ["telegram"], timedelta(hours=3)
+        )
+        assert planned.queued == len(CHATS)
     finally:
         await engine.dispose()
 
@@ -58,6 +61,7 @@ async def test_two_workers_whose_connections_are_terminated_go_on_and_send_each_
     postgres_schema_url: str, tmp_path: Path
 ) -> None:
     await seed_due_briefs(postgres_schema_url, CHATS)
+    await _plan_deliveries(postgres_schema_url)  # so both workers' first tick finds them
     name = f"podbrief-faults-{uuid.uuid4().hex[:8]}"
     api = TelegramApiEmulator()
     for chat in CHATS:
@@ -106,4 +110,4 @@ async def test_two_workers_whose_connections_are_terminated_go_on_and_send_each_
         texts = [m.visible_text for m in api.messages_to(chat)]
         assert Counter(texts).most_common(1)[0][1] == 1, texts  # none twice
         assert sum("Insight number" in text for text in texts) >= 5
-    assert await _statuses(postgres_schema_url) == {str(chat): "sent" for chat in CHATS}
+    assert await delivery_statuses(postgres_schema_url) == {str(chat): "sent" for chat in CHATS}
