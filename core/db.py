@@ -16,9 +16,6 @@ from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
-from psycopg import postgres
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
 from sqlalchemy import (
     Engine,
     Select,
@@ -113,14 +110,6 @@ class IntArray(list[int]):
     there. Still a typed array parameter, so the planner's estimates are unchanged."""
 
 
-class _IntArrayDumper(Dumper):
-    format = Format.TEXT
-    oid = postgres.types["int4"].array_oid
-
-    def dump(self, obj: Any) -> bytes:
-        return ("{" + ",".join(map(str, obj)) + "}").encode()
-
-
 class _IntArrayType(UserDefinedType[list[int]]):
     """``integer[]`` whose values go to the driver as they are (an ``IntArray``): the
     generic array type copies them into a plain list, which psycopg then dumps slowly."""
@@ -136,7 +125,19 @@ _INT_ARRAY = _IntArrayType()
 
 
 def _dump_int_arrays_as_text(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.driver_connection.adapters.register_dumper(IntArray, _IntArrayDumper)
+    # psycopg is imported here, not at the top: a SQLite deployment never loads it (230 ms).
+    from psycopg import postgres
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
+
+    class IntArrayDumper(Dumper):
+        format = Format.TEXT
+        oid = postgres.types["int4"].array_oid
+
+        def dump(self, obj: Any) -> bytes:
+            return ("{" + ",".join(map(str, obj)) + "}").encode()
+
+    dbapi_conn.driver_connection.adapters.register_dumper(IntArray, IntArrayDumper)
 
 
 def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
