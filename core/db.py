@@ -29,7 +29,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
@@ -370,6 +369,9 @@ def upsert_into(sessions: Sessions, model: type[Any]) -> Any:
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
     if engine.dialect.name == "postgresql":
+        # Loaded with the engine's dialect already: a SQLite process never pays for it.
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
         return postgresql_insert(model)
     return sqlite_insert(model)
 
