@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from telegram.error import InvalidToken, TelegramError
 
-from adapters.slack.app import SlackConfigError
+from adapters.slack.config import SlackConfigError
 from adapters.telegram.app import TelegramConfigError
 from bot import run_slack
 from bot.cli_search import open_index
