@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
-from telegram.error import InvalidToken, TelegramError
 
 from adapters.slack.config import SlackConfigError
-from adapters.telegram.app import TelegramConfigError
+from adapters.telegram.errors import TelegramConfigError
 from bot import run_slack
 from bot.cli_search import open_index
 from bot.run_email import BriefFeedService, EmailService, SmtpConfigError, email_component
@@ -84,11 +85,25 @@ async def run_all(role: str) -> int:
     except SlackConfigError as exc:  # e.g. Slack refused the token at start
         console.print(f"Could not start the Slack app: {exc}")
         return 1
-    except InvalidToken:
-        console.print("Telegram refused PODBRIEF_TELEGRAM_TOKEN: check the token @BotFather gave.")
-        return 1
-    except TelegramError as exc:
-        console.print(f"Could not start the Telegram bot: {exc}")
+    except Exception as exc:
+        refused = telegram_refused(exc)
+        if refused is None:
+            raise
+        console.print(refused)
         return 1
     finally:
         await services.aclose()
+
+
+def telegram_refused(exc: Exception) -> str | None:
+    """What to say when Telegram refused to start the bot; None for any other error.
+    python-telegram-bot is loaded only when a token is set, so without it no error of its
+    can have been raised."""
+    errors = sys.modules.get("telegram.error")
+    if errors is None:
+        return None
+    if isinstance(exc, errors.InvalidToken):
+        return "Telegram refused PODBRIEF_TELEGRAM_TOKEN: check the token @BotFather gave."
+    if isinstance(exc, errors.TelegramError):
+        return f"Could not start the Telegram bot: {exc}"
+    return None
