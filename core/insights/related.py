@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import one_of
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
+from core.search.similarity import pairwise
 from core.search.vectors import VectorLibrary
 
 _EDGES = cast(Table, RelatedEdge.__table__)  # Core statements: the ORM bulk paths cost more
@@ -202,7 +203,7 @@ def _score_page(
     new_set: set[int],
     config: RelatedConfig,
 ) -> None:
-    sims = batch.vectors @ vectors.T  # (new, page)
+    sims = pairwise(batch.vectors, vectors)  # (new, page)
     sims[batch.ids[:, None] == ids[None, :]] = -np.inf  # never related to itself
     relevant = sims >= config.min_similarity
     bonus = edge_bonus(batch.metas, metas)
