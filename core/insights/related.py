@@ -66,6 +66,9 @@ class _Batch:
     dup_sim: np.ndarray
     dup_id: np.ndarray
     known: dict[int, Meta] = field(default_factory=dict)
+    # A candidate's last (10th) edge, read with its place: (cosine, episode, feed) of the
+    # insight at rank top_k - 1, or None when its list is shorter (any offer enters it).
+    last_edge: dict[int, tuple[float, int, int] | None] = field(default_factory=dict)
 
 
 async def link_new_insights(
@@ -174,13 +177,26 @@ async def _scan_neighbours(
     found, _sims = await library.neighbours(batch.vectors, k)
     new_ids = set(batch.ids.tolist())
     candidates = sorted(set(found[found >= 0].tolist()) | new_ids)
+    # Each candidate's 10th edge comes with it (the admission test of its list, in
+    # _may_change): one statement instead of a second read of the same insights' edges.
+    last = _EDGES.alias("last")
+    last_of = _INSIGHTS.alias("last_of")
     stmt = (
-        select(_I.id, _I.episode_id, _I.feed_id, _I.group_id)
+        select(
+            _I.id, _I.episode_id, _I.feed_id, _I.group_id,
+            last.c.score, last_of.c.episode_id, last_of.c.feed_id,
+        )
         .join(_VECTORS, (_V.insight_id == _I.id) & (_V.model == model))
+        .outerjoin(last, (last.c.insight_id == _I.id) & (last.c.rank == config.top_k - 1))
+        .outerjoin(last_of, last_of.c.id == last.c.related_id)
         .where(one_of(session, _I.id, candidates))
         .order_by(_I.id)
-    )
+    )  # fmt: skip
     rows = (await session.execute(stmt)).all()  # an id deleted since it was indexed is absent
+    batch.last_edge.update(
+        (r[0], None if r[4] is None or r[5] is None else (float(r[4]), int(r[5]), int(r[6])))
+        for r in rows
+    )
     indexed, indexed_vectors = library.vectors(
         np.array([r[0] for r in rows if r[0] not in new_ids], dtype=np.int64)
     )
@@ -293,13 +309,19 @@ async def _may_change(
     after all ten, which are already one per group, so that list stays as it is; skipping it
     saves reading and comparing its ten edges (one indexed read of rank top_k - 1 instead)."""
     last: dict[int, float] = {}
-    if owners:
+    for owner in owners:
+        edge = batch.last_edge.get(owner)
+        if edge is not None:
+            score, episode, feed = edge
+            last[owner] = score + place_bonus(batch.known[owner], Meta(episode, feed, 0))
+    unread = [owner for owner in owners if owner not in batch.last_edge]  # a full scan's
+    if unread:
         for owner, score, episode, feed in (
             await session.execute(
                 select(_E.insight_id, _E.score, _I.episode_id, _I.feed_id)
                 .join(_INSIGHTS, _I.id == _E.related_id)
                 .where(
-                    one_of(session, _E.insight_id, owners),
+                    one_of(session, _E.insight_id, unread),
                     _E.rank == config.top_k - 1,
                 )
             )

@@ -117,6 +117,8 @@ class VectorLibrary:
             # restart catches up whatever came after the saved high-water mark anyway.
             if self._unsaved >= self._checkpoint_rows:
                 await asyncio.to_thread(self._save)
+            if len(rows) < self._batch_rows:
+                break  # the last page: asking again would only find it empty
         return added
 
     async def close(self) -> None:
