@@ -22,10 +22,23 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Integer, Select, Table, bindparam, delete, insert, select, true, update
+from sqlalchemy import (
+    ARRAY,
+    Float,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import one_of
+from core.db import IntArray, int_array_param, one_of
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.similarity import pairwise
@@ -179,10 +192,11 @@ async def _scan_neighbours(
     candidates = sorted(set(found[found >= 0].tolist()) | new_ids)
     # Each candidate's 10th edge comes with it (the admission test of its list, in
     # _may_change): one statement instead of a second read of the same insights' edges.
+    # No join with the vectors: the index holds only insights with a vector of this model,
+    # and a vector is never deleted but with its insight (1,060 index probes an episode).
     stmt = _with_last_edge(
         session,
         select(_I.id, _I.episode_id, _I.feed_id, _I.group_id)
-        .join(_VECTORS, (_V.insight_id == _I.id) & (_V.model == model))
         .where(one_of(session, _I.id, candidates))
         .order_by(_I.id),
         config.top_k - 1,
@@ -397,8 +411,8 @@ async def _write(
     """Groups, the new insights' lists, and only the edges of changed lists that differ: a
     list a new insight enters usually gains that edge, loses its last and moves a few down a
     rank, so rewriting its ten rows (and their three indexes) cost five times what changed.
-    Each statement is one executemany: one round trip (one thread hand-off on SQLite, one
-    pipeline on psycopg)."""
+    Each statement is one executemany on SQLite (one thread hand-off) and one statement over
+    arrays on PostgreSQL."""
     await session.execute(
         update(_INSIGHTS)
         .where(_INSIGHTS.c.id == bindparam("b_id"))
@@ -416,27 +430,83 @@ async def _write(
         for owner, best in new_edges.items()
         for rank, (related, sim) in enumerate(best)
     ]
-    gone: list[dict[str, object]] = []
-    moved: list[dict[str, object]] = []
+    gone: list[tuple[int, int]] = []  # (owner, related)
+    moved: list[tuple[int, int, int]] = []  # (owner, related, new rank)
     for owner, (best, before) in changed.items():
         if owner in new_edges:  # rewritten whole above
             continue
         kept = {related: rank for rank, related in enumerate(before)}
         now = {related for related, _sim in best}
-        gone += [{"b_owner": owner, "b_related": r} for r in before if r not in now]
+        gone += [(owner, r) for r in before if r not in now]
         for rank, (related, sim) in enumerate(best):
             if related not in kept:
                 rows.append(_edge(owner, related, rank, sim))
             elif kept[related] != rank:
-                moved.append({"b_owner": owner, "b_related": related, "b_rank": rank})
+                moved.append((owner, related, rank))
+    if session.get_bind().dialect.name == "postgresql":
+        await _write_arrays(session, gone, moved, rows)
+        return
     owner_is = (_E.insight_id == bindparam("b_owner")) & (_E.related_id == bindparam("b_related"))
     if gone:
-        await session.execute(delete(_EDGES).where(owner_is), gone)
+        await session.execute(
+            delete(_EDGES).where(owner_is), [{"b_owner": o, "b_related": r} for o, r in gone]
+        )
     if moved:
         rerank = update(_EDGES).where(owner_is).values(rank=bindparam("b_rank"))
-        await session.execute(rerank, moved)
+        await session.execute(
+            rerank, [{"b_owner": o, "b_related": r, "b_rank": k} for o, r, k in moved]
+        )
     if rows:
         await session.execute(insert(_EDGES), rows)
+
+
+_GONE = text(
+    "DELETE FROM related_edges e USING unnest(:owners, :relateds) AS v(owner, related) "
+    "WHERE e.insight_id = v.owner AND e.related_id = v.related"
+).bindparams(int_array_param("owners"), int_array_param("relateds"))
+_RERANK = text(
+    "UPDATE related_edges e SET rank = v.rank "
+    "FROM unnest(:owners, :relateds, :ranks) AS v(owner, related, rank) "
+    "WHERE e.insight_id = v.owner AND e.related_id = v.related"
+).bindparams(int_array_param("owners"), int_array_param("relateds"), int_array_param("ranks"))
+_ADD = text(
+    "INSERT INTO related_edges (insight_id, related_id, rank, score) "
+    "SELECT * FROM unnest(:owners, :relateds, :ranks, :scores)"
+).bindparams(
+    int_array_param("owners"),
+    int_array_param("relateds"),
+    int_array_param("ranks"),
+    bindparam("scores", type_=ARRAY(Float())),
+)
+
+
+async def _write_arrays(
+    session: AsyncSession,
+    gone: list[tuple[int, int]],
+    moved: list[tuple[int, int, int]],
+    rows: list[dict[str, object]],
+) -> None:
+    """PostgreSQL: each kind of change is one statement over arrays, not one per row (some
+    500 re-ranked edges an episode: a Bind/Execute each, and the ORM's per-row parameters)."""
+    if gone:
+        owners, relateds = zip(*gone, strict=True)
+        await session.execute(_GONE, {"owners": IntArray(owners), "relateds": IntArray(relateds)})
+    if moved:
+        owners, relateds, ranks = zip(*moved, strict=True)
+        await session.execute(
+            _RERANK,
+            {"owners": IntArray(owners), "relateds": IntArray(relateds), "ranks": IntArray(ranks)},
+        )
+    if rows:
+        await session.execute(
+            _ADD,
+            {
+                "owners": IntArray(cast(int, r["insight_id"]) for r in rows),
+                "relateds": IntArray(cast(int, r["related_id"]) for r in rows),
+                "ranks": IntArray(cast(int, r["rank"]) for r in rows),
+                "scores": [r["score"] for r in rows],
+            },
+        )
 
 
 def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, object]:
