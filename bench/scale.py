@@ -8,6 +8,9 @@ see bench/scale_data.py) are stored in bulk; then, per database and size:
 - 200 mixed queries (words, pairs, "phrases", -exclusions, show:/topic:/after: filters) go
   through the real search entry point with WordLlama query embeddings: p50 / p99 ms;
 - recall@10 of the ANN index against exact search on 1,000 query vectors.
+Beside linking and search it prints the engine alone (bench/scale_bound.py): the statements the
+application sent, replayed on sqlite3 / sync psycopg, plus its usearch searches; the ratios are
+``link_ratio`` (CPU), ``search_p99_ratio`` and ``search_cpu_ratio``, and the five slowest queries.
 Last line: one JSON object.
 
     python bench/scale.py [--sizes 10000,100000,1000000] [--dbs sqlite,postgres]
