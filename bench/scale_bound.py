@@ -74,7 +74,8 @@ class RawReplay:
         self._library = library
         if db == "sqlite":
             self.conn: Any = sqlite3.connect(target, isolation_level=None, timeout=30)
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+                self.conn.execute(f"PRAGMA {pragma}")  # as the application's connections
             self._pid = 0
         else:
             import psycopg
