@@ -44,6 +44,7 @@ from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.similarity import pairwise
 from core.search.vectors import VectorLibrary
 
+_FANOUT_MARGIN = 16  # index neighbours beyond update_fanout whose 10th edge is read too
 _EDGES = cast(Table, RelatedEdge.__table__)  # Core statements: the ORM bulk paths cost more
 _INSIGHTS = cast(Table, Insight.__table__)
 _VECTORS = cast(Table, InsightEmbedding.__table__)
@@ -190,21 +191,28 @@ async def _scan_neighbours(
     found, _sims = await library.neighbours(batch.vectors, k)
     new_ids = set(batch.ids.tolist())
     candidates = sorted(set(found[found >= 0].tolist()) | new_ids)
-    # Each candidate's 10th edge comes with it (the admission test of its list, in
-    # _may_change): one statement instead of a second read of the same insights' edges.
-    # No join with the vectors: the index holds only insights with a vector of this model,
-    # and a vector is never deleted but with its insight (1,060 index probes an episode).
+    # The lists a new insight is offered to are among its nearest (update_fanout of them, by
+    # cosine; a margin for the index's order): their 10th edges come with the candidates
+    # (the admission test of a list, in _may_change), one statement instead of a second read
+    # of the same insights' edges. Any other owner is read there. No join with the vectors:
+    # the index holds only insights with a vector of this model, and a vector is never
+    # deleted but with its insight.
+    nearest = found[:, : config.update_fanout + _FANOUT_MARGIN]
+    owners = sorted(set(nearest[nearest >= 0].tolist()) - new_ids)
     stmt = _with_last_edge(
         session,
         select(_I.id, _I.episode_id, _I.feed_id, _I.group_id)
         .where(one_of(session, _I.id, candidates))
         .order_by(_I.id),
         config.top_k - 1,
+        owners,
     )
     rows = (await session.execute(stmt)).all()  # an id deleted since it was indexed is absent
+    may_own = set(owners)
     batch.last_edge.update(
         (r[0], None if r[4] is None or r[5] is None else (float(r[4]), int(r[5]), int(r[6])))
         for r in rows
+        if r[0] in may_own
     )
     indexed, indexed_vectors = library.vectors(
         np.array([r[0] for r in rows if r[0] not in new_ids], dtype=np.int64)
@@ -220,18 +228,21 @@ async def _scan_neighbours(
     _score_page(batch, ids, metas, vectors, new_ids, config)
 
 
-def _with_last_edge(session: AsyncSession, stmt: Select[Any], rank: int) -> Select[Any]:
-    """``stmt`` over insights, plus the cosine, episode and feed of each one's edge at
-    ``rank`` (NULLs when its list is shorter). On PostgreSQL a LATERAL subquery: as a plain
-    outer join the planner scanned every edge of that rank and hashed them (10,000 insights:
-    12,300 rows read for 1,060 wanted; a million: ten million), where one index probe per
-    insight is all it takes. SQLite always probes (a nested loop on the index)."""
+def _with_last_edge(
+    session: AsyncSession, stmt: Select[Any], rank: int, owners: list[int]
+) -> Select[Any]:
+    """``stmt`` over insights, plus the cosine, episode and feed of the edge at ``rank`` of
+    those in ``owners`` (NULLs for the others, and when a list is shorter). On PostgreSQL a
+    LATERAL subquery: as a plain outer join the planner scanned every edge of that rank and
+    hashed them (10,000 insights: 12,300 rows read for 1,060 wanted; a million: ten
+    million), where one index probe per insight is all it takes. SQLite always probes (a
+    nested loop on the index)."""
     last_of = _INSIGHTS.alias("last_of")
     if session.get_bind().dialect.name == "postgresql":
         last = (
             select(_E.score, last_of.c.episode_id, last_of.c.feed_id)
             .join(last_of, last_of.c.id == _E.related_id)
-            .where(_E.insight_id == _I.id, _E.rank == rank)
+            .where(_E.insight_id == _I.id, _E.rank == rank, one_of(session, _I.id, owners))
             .limit(1)
             .lateral("last")
         )
@@ -239,9 +250,17 @@ def _with_last_edge(session: AsyncSession, stmt: Select[Any], rank: int) -> Sele
             last, true()
         )
     edge = _EDGES.alias("last")
-    return stmt.add_columns(edge.c.score, last_of.c.episode_id, last_of.c.feed_id).outerjoin(
-        edge, (edge.c.insight_id == _I.id) & (edge.c.rank == rank)
-    ).outerjoin(last_of, last_of.c.id == edge.c.related_id)
+    on_edge = (
+        (edge.c.insight_id == _I.id)
+        & (edge.c.rank == rank)
+        & one_of(session, edge.c.insight_id, owners)
+    )
+    joined = _INSIGHTS.outerjoin(edge, on_edge).outerjoin(
+        last_of, last_of.c.id == edge.c.related_id
+    )
+    return stmt.add_columns(edge.c.score, last_of.c.episode_id, last_of.c.feed_id).select_from(
+        joined
+    )
 
 
 def _score_page(
