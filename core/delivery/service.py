@@ -169,8 +169,9 @@ class _Run:
         if batch.to_send:
             self._busy(+1)
             try:
+                zones = {user.id: user.timezone for _, user in batch.to_send}
                 batch.prepared = await prepare_briefs(
-                    self.sessions, [user.id for _, user in batch.to_send], self.clock, kind="daily"
+                    self.sessions, list(zones), self.clock, kind="daily", zones=zones
                 )
             except Exception as exc:
                 batch.failed = exc
@@ -280,6 +281,7 @@ _RECIPIENT = (
     User.active,
     User.paused,
     User.inactive_reason,
+    User.timezone,
 )
 _SETTINGS = 5  # where the settings are among the recipient's columns
 
