@@ -2,8 +2,8 @@
 
 Planning inserts one ``deliveries`` row per due recipient and local day; the unique key
 (user_id, local_date) and ON CONFLICT DO NOTHING make a second row impossible, whichever
-process plans. Claiming takes rows with one UPDATE … RETURNING whose subquery locks with
-FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite has a single writer, so the UPDATE is atomic).
+process plans. Claiming locks rows with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, then
+updates them (SQLite has a single writer: one UPDATE … RETURNING is atomic there).
 A claim is a lease: a worker that dies leaves rows that another takes over when it expires.
 """
 
@@ -238,22 +238,22 @@ async def claim_batch(
     platforms: Collection[str],
 ) -> list[int]:
     """Claim up to ``limit`` deliveries (earliest due first) for ``worker``; their ids."""
-    candidates = (
-        select(Delivery.id)
-        .where(_claimable(now, lease), Delivery.platform.in_(platforms))
-        .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit)
-    )
     claim = update(Delivery).values(status="claimed", claimed_by=worker, claimed_at=now)
     async with transaction(sessions) as session:
         if session.get_bind().dialect.name == "postgresql":
             # Lock first, then update: inside UPDATE … IN (subquery) PostgreSQL may run the
             # LIMIT … SKIP LOCKED subquery more than once and claim more than ``limit`` rows.
-            locked = (await session.scalars(candidates.with_for_update(skip_locked=True))).all()
+            locked = await _lock_claimable(session, now, lease, limit, platforms)
             if not locked:
                 return []
             chosen = one_of(session, Delivery.id, locked)
         else:  # SQLite: one statement is atomic under its single writer lock
+            candidates = (
+                select(Delivery.id)
+                .where(_claimable(now, lease), Delivery.platform.in_(platforms))
+                .order_by(Delivery.due_at, Delivery.id)
+                .limit(limit)
+            )
             chosen = Delivery.id.in_(candidates.scalar_subquery())
         stmt = (
             claim.where(chosen, _claimable(now, lease))
@@ -261,6 +261,36 @@ async def claim_batch(
             .execution_options(synchronize_session=False)
         )
         return sorted((await session.scalars(stmt)).all())
+
+
+async def _lock_claimable(
+    session: AsyncSession, now: datetime, lease: timedelta, limit: int, platforms: Collection[str]
+) -> list[int]:
+    """PostgreSQL: lock up to ``limit`` rows to claim, those of dead workers first (a few),
+    then the earliest due waiting ones. Each is an index scan of (status, due_at) in due order
+    that stops at ``limit``. With both statuses in one condition (and ties broken by id) every
+    batch read and sorted every waiting row: 30 ms a batch with 18,000 waiting, quadratic in
+    a run's size."""
+    kinds = (
+        and_(Delivery.status == "claimed", Delivery.claimed_at < now - lease),
+        and_(
+            Delivery.status == "queued",
+            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+        ),
+    )
+    locked: list[int] = []
+    for kind in kinds:
+        if len(locked) >= limit:
+            break
+        stmt = (
+            select(Delivery.id)
+            .where(kind, Delivery.platform.in_(platforms))
+            .order_by(Delivery.due_at)
+            .limit(limit - len(locked))
+            .with_for_update(skip_locked=True)
+        )
+        locked += (await session.scalars(stmt)).all()
+    return locked
 
 
 async def still_mine(
