@@ -3,8 +3,8 @@
 For 1 and for 2 worker processes (each a separate OS process with its own engine, racing on
 one PostgreSQL schema through ``core.delivery.service.deliver_due``):
 
-1. plan: the seconds to insert one ``deliveries`` row per due recipient (one INSERT … SELECT
-   per schedule group, guarded by the unique key).
+1. plan: the seconds to insert one ``deliveries`` row per due recipient (per schedule group:
+   who is due is read, then inserted, guarded by the unique key).
 2. compose: every due brief composed (in batches, stored with its items), sent to an instant
    messenger and recorded, with no rate limit: the wall time until every recipient's brief is
    composed and the briefs composed per second (with ``--sample``, only for ``--seconds``,
