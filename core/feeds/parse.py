@@ -169,11 +169,17 @@ def _fit_key(prefix: str, value: str) -> str:
     return prefix + "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
+# An entry's own keys, read as a plain dict: ``FeedParserDict.get`` first runs its aliases
+# and deprecated spellings (none of the keys read here has one) at about 1 us a read, 15 reads
+# an episode.
+_get = dict.get
+
+
 def _episode(entry: Any, feed_url: str) -> ParsedEpisode | None:
-    guid = _clip((entry.get("id") or "").strip() or None, MAX_URL)
+    guid = _clip((_get(entry, "id") or "").strip() or None, MAX_URL)
     enclosure_url, enclosure_type = _enclosure(entry)
-    link = _url(entry.get("link"))
-    title = html_to_text(entry.get("title"))
+    link = _url(_get(entry, "link"))
+    title = html_to_text(_get(entry, "title"))
     if not (guid or enclosure_url or link or title):
         return None  # nothing identifies it and nothing could be shown
     title = _clip(title, 1000) or _untitled(enclosure_url)
@@ -182,15 +188,15 @@ def _episode(entry: Any, feed_url: str) -> ParsedEpisode | None:
         guid=guid,
         title=title,
         published_at=_when(entry),
-        duration_seconds=parse_duration(entry.get("itunes_duration")),
+        duration_seconds=parse_duration(_get(entry, "itunes_duration")),
         enclosure_url=enclosure_url,
         enclosure_type=enclosure_type,
         link=link,
         description=_description(entry),
         image_url=_image(entry),
-        chapters_url=_fetchable(feed_url, (entry.get("podcast_chapters") or {}).get("url")),
-        persons=_persons(entry.get("podcast_persons") or []),
-        transcripts=_transcripts(entry.get("podcast_transcripts") or [], feed_url),
+        chapters_url=_fetchable(feed_url, (_get(entry, "podcast_chapters") or {}).get("url")),
+        persons=_persons(_get(entry, "podcast_persons") or []),
+        transcripts=_transcripts(_get(entry, "podcast_transcripts") or [], feed_url),
     )
 
 
@@ -203,17 +209,19 @@ def _untitled(enclosure_url: str | None) -> str:
 
 
 def _enclosure(entry: Any) -> tuple[str | None, str | None]:
-    enclosures = [e for e in entry.get("enclosures") or [] if e.get("href")]
+    # feedparser's "enclosures" is its links whose rel is "enclosure" (each copied).
+    links = _get(entry, "links") or []
+    enclosures = [e for e in links if _get(e, "rel") == "enclosure" and _get(e, "href")]
     if not enclosures:
         return None, None
-    media = [e for e in enclosures if str(e.get("type") or "").startswith(AUDIO_VIDEO)]
+    media = [e for e in enclosures if str(_get(e, "type") or "").startswith(AUDIO_VIDEO)]
     chosen = (media or enclosures)[0]
-    return _url(chosen.get("href")), _clip(chosen.get("type") or None, 200)
+    return _url(_get(chosen, "href")), _clip(_get(chosen, "type") or None, 200)
 
 
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
-        parsed: time.struct_time | None = entry.get(key)
+        parsed: time.struct_time | None = _get(entry, key)
         if parsed is not None:
             try:
                 when = datetime(*parsed[:6], tzinfo=UTC)
@@ -248,16 +256,16 @@ def parse_duration(value: Any) -> float | None:
 
 
 def _description(entry: Any) -> str | None:
-    content = entry.get("content") or []
+    content = _get(entry, "content") or []
     richest = max((c.get("value") or "" for c in content), key=len, default="")
-    return html_to_text(richest or entry.get("summary") or entry.get("subtitle"))
+    return html_to_text(richest or _get(entry, "summary") or _get(entry, "subtitle"))
 
 
 def _image(entry: Any) -> str | None:
-    image = entry.get("image")
+    image = _get(entry, "image")
     if isinstance(image, dict) and image.get("href"):
         return _url(image["href"])
-    thumbnails = entry.get("media_thumbnail") or []
+    thumbnails = _get(entry, "media_thumbnail") or []
     if thumbnails and isinstance(thumbnails[0], dict):
         return _url(thumbnails[0].get("url"))
     return None
@@ -288,12 +296,23 @@ def _transcripts(raw: list[dict[str, Any]], feed_url: str) -> list[ParsedTranscr
     return links
 
 
+# An absolute http(s) URL that ``urljoin`` gives back unchanged (it re-assembles what
+# ``urlparse`` split, which drops only empty parts: a bare "?" or "#", a ";" without
+# parameters), so it need not be split at all: nearly every URL a feed announces.
+PLAIN_HTTP_URL = re.compile(
+    r"https?://[!$-.0-9:=A-Z_a-z~]+(?:/[!$-:=A-Z_a-z~]*)?(?:\?[!$-~]+)?(?:#[!-~]+)?"
+)
+
+
 def _fetchable(feed_url: str, value: Any) -> str | None:
     """A URL we may fetch later: relative ones resolved; file: only from a local feed."""
     if not value or not isinstance(value, str):
         return None
+    value = value.strip()
+    if PLAIN_HTTP_URL.fullmatch(value):
+        return value if len(value) <= MAX_URL else None
     try:
-        url = _url(urljoin(feed_url, value.strip()))
+        url = _url(urljoin(feed_url, value))
     except ValueError:  # an unparseable URL (bad IPv6 brackets, a bad port)
         return None
     if url is None:
