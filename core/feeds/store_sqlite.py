@@ -37,9 +37,11 @@ def sqlite_time(value: datetime | None) -> str | None:
     an offset, to the microsecond ("2025-09-01 08:00:00.000000")."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:  # parsed feeds' times are already in UTC
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
 
 async def insert_episodes_sqlite(

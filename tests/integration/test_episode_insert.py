@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Table, bindparam, insert, select
@@ -36,6 +37,8 @@ def episode(guid: str | None, title: str, **fields: Any) -> ParsedEpisode:
         "description": None,
         "image_url": None,
         "chapters_url": None,
+        "persons": [],
+        "transcripts": [],
     } | fields
     key = dedup_key(guid, values["enclosure_url"], values["link"], title)
     return ParsedEpisode(dedup_key=key, **values)
@@ -204,6 +207,9 @@ def test_sqlite_time_is_what_sqlalchemy_stores_for_a_utc_datetime() -> None:
         datetime(2025, 1, 1, 0, 30, 0, 5, tzinfo=plus_one),  # the day before, in UTC
         datetime(1900, 1, 1, tzinfo=UTC),
         datetime(9000, 1, 1, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2025, 6, 1, 12, tzinfo=timezone(timedelta(0), "GMT")),  # UTC, not ``UTC``
+        datetime(2025, 6, 1, 12, tzinfo=ZoneInfo("Europe/Berlin")),
     ):
         assert sqlite_time(moment) == process(moment)
     assert sqlite_time(None) is None
