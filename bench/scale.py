@@ -8,6 +8,9 @@ see bench/scale_data.py) are stored in bulk; then, per database and size:
 - 200 mixed queries (words, pairs, "phrases", -exclusions, show:/topic:/after: filters) go
   through the real search entry point with WordLlama query embeddings: p50 / p99 ms;
 - recall@10 of the ANN index against exact search on 1,000 query vectors.
+Beside linking and search it prints the engine alone (bench/scale_bound.py): the statements the
+application sent, replayed on sqlite3 / sync psycopg, plus its usearch searches; the ratios are
+``link_ratio`` (CPU), ``search_p99_ratio`` and ``search_cpu_ratio``, and the five slowest queries.
 Last line: one JSON object.
 
     python bench/scale.py [--sizes 10000,100000,1000000] [--dbs sqlite,postgres]
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -34,6 +38,7 @@ from usearch.index import Index
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.vectors.usearch_index import UsearchIndexFactory
+from bench.scale_bound import RawReplay, Recorder
 from bench.scale_data import TOPICS, insights, library_vectors
 from bench.scale_load import load_edges_postgres, load_edges_sqlite, load_postgres, load_sqlite
 from core.chat.search import search_insights
@@ -76,11 +81,37 @@ def mixed_queries(rows: list[Any], n: int) -> list[str]:
     return out
 
 
+class _RolledBack(Exception):
+    """Raised inside an episode's transaction to undo it (a run recorded for the bound)."""
+
+
 async def add_episode(
-    sessions: Any, rows: list[Any], vectors: np.ndarray, model: str, library: VectorLibrary, n: int
+    sessions: Any,
+    rows: list[Any],
+    vectors: np.ndarray,
+    model: str,
+    library: VectorLibrary,
+    n: int,
+    *,
+    rollback: bool = False,
 ) -> float:
-    """Store one episode of 10 insights and link it, in one transaction (as ingest does)."""
+    """Store one episode of 10 insights and link it, in one transaction (as ingest does);
+    with ``rollback`` undone at the end instead of committed."""
     t = time.perf_counter()
+    with contextlib.suppress(_RolledBack):
+        await _store_and_link(sessions, rows, vectors, model, library, n, rollback)
+    return time.perf_counter() - t
+
+
+async def _store_and_link(
+    sessions: Any,
+    rows: list[Any],
+    vectors: np.ndarray,
+    model: str,
+    library: VectorLibrary,
+    n: int,
+    rollback: bool,
+) -> None:
     async with transaction(sessions) as session:
         feed_id = (
             await session.execute(
@@ -134,7 +165,8 @@ async def add_episode(
             ],
         )
         await link_new_insights(session, ids, model, library=library)
-    return time.perf_counter() - t
+        if rollback:
+            raise _RolledBack
 
 
 def seed_edges(directory: Path, vectors: np.ndarray) -> np.ndarray:
@@ -346,30 +378,52 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
                 or 0
             )
         new_rows, new_vectors = insights(EPISODES * 10, seed=99 + runs)
-        cpu = await cpu_seconds(sessions, db)
-        link_ms = [
-            1000
-            * await add_episode(
-                sessions,
-                new_rows[k * 10 : (k + 1) * 10],
-                new_vectors[k * 10 : (k + 1) * 10],
-                model,
-                library,
-                runs + k,
-            )
-            for k in range(EPISODES)
-        ]
-        link_cpu = (await cpu_seconds(sessions, db) - cpu) / EPISODES
+        recorder = Recorder(engine, library)
+        raw = RawReplay(db, str(keep / f"scale-{size}.sqlite3") if db == "sqlite" else url, library)
+        link_ms, link_cpus, bound_ms, bound_cpus = [], [], [], []
+        for k in range(EPISODES):
+            episode = (
+                sessions, new_rows[k * 10 : (k + 1) * 10], new_vectors[k * 10 : (k + 1) * 10],
+                model, library, runs + k,
+            )  # fmt: skip
+            # The previous episode's vectors join the index here, timed as part of this
+            # link (where they would join it), so the recorded run below is like the real one.
+            cpu = await cpu_seconds(sessions, db)
+            t = time.perf_counter()
+            await library.catch_up()
+            catch_up_s = time.perf_counter() - t
+            catch_up_cpu = await cpu_seconds(sessions, db) - cpu
+            sequences = raw.sequences()
+            with recorder.recording() as work:
+                await add_episode(*episode, rollback=True)
+            raw.set_sequences(sequences)
+            wall, used = raw.run(work, writes=True)
+            raw.set_sequences(sequences)
+            bound_ms.append(1000 * (wall + catch_up_s))
+            bound_cpus.append(used + catch_up_cpu)
+            cpu = await cpu_seconds(sessions, db)
+            link_ms.append(1000 * (await add_episode(*episode) + catch_up_s))
+            link_cpus.append(await cpu_seconds(sessions, db) - cpu + catch_up_cpu)
+        link_cpu = float(np.mean(link_cpus))
         embedder = WordLlamaEmbedder()
         await embedder.embed(["warm up"])
-        search_ms = []
+        search_ms, search_bound_ms, search_bound_cpus = [], [], []
         queries_text = mixed_queries(insights(min(size, 20_000), seed=1)[0], QUERIES)
+        # CPU over the whole loop (the raw connection's backend included), less the replays'.
         cpu = await cpu_seconds(sessions, db)
         for q in queries_text:
             t = time.perf_counter()
-            await search_insights(sessions, embedder, q, limit=10, library=library)
+            with recorder.recording() as work:
+                await search_insights(sessions, embedder, q, limit=10, library=library)
             search_ms.append(1000 * (time.perf_counter() - t))
-        search_cpu = (await cpu_seconds(sessions, db) - cpu) / QUERIES
+            wall, used = raw.run(work, writes=False)
+            search_bound_ms.append(1000 * wall)
+            search_bound_cpus.append(used)
+        search_cpu = (await cpu_seconds(sessions, db) - cpu - sum(search_bound_cpus)) / QUERIES
+        raw.close()
+        slowest = sorted(zip(search_ms, queries_text, strict=True), reverse=True)[:5]
+        print(f"  {db} {size}: slowest queries: "
+              + "; ".join(f"{q!r} {ms:.0f} ms" for ms, q in slowest), flush=True)  # fmt: skip
         queries = library_vectors(RECALL_QUERIES, seed=1234)
         found, _ = await library.neighbours(queries, 10)
         exact = await exact_top10(sessions, model, queries)
@@ -386,6 +440,16 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
             "search_ms_p50": round(float(np.percentile(search_ms, 50)), 2),
             "search_ms_p99": round(float(np.percentile(search_ms, 99)), 2),
             "search_cpu_ms": round(1000 * search_cpu, 2),
+            "link_bound_ms_p50": round(float(np.percentile(bound_ms, 50)), 1),
+            "link_bound_cpu_ms": round(1000 * float(np.mean(bound_cpus)), 1),
+            "link_ratio": round(link_cpu / float(np.mean(bound_cpus)), 2),
+            "search_bound_ms_p50": round(float(np.percentile(search_bound_ms, 50)), 2),
+            "search_bound_ms_p99": round(float(np.percentile(search_bound_ms, 99)), 2),
+            "search_bound_cpu_ms": round(1000 * float(np.mean(search_bound_cpus)), 2),
+            "search_p99_ratio": round(
+                float(np.percentile(search_ms, 99) / np.percentile(search_bound_ms, 99)), 2
+            ),
+            "search_cpu_ratio": round(search_cpu / float(np.mean(search_bound_cpus)), 2),
             "recall_at_10": round(hits / (10 * RECALL_QUERIES), 4),
             "index_open_s": round(open_s, 2),
             "load": os.getloadavg()[0],

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     String,
     any_,
+    bindparam,
     event,
     func,
     literal,
@@ -44,7 +45,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import UserDefinedType
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -122,6 +123,11 @@ class _IntArrayType(UserDefinedType[list[int]]):
 
 
 _INT_ARRAY = _IntArrayType()
+
+
+def int_array_param(name: str) -> BindParameter[list[int]]:
+    """A PostgreSQL ``integer[]`` parameter of a ``text()`` statement, given an ``IntArray``."""
+    return bindparam(name, type_=_INT_ARRAY)
 
 
 def _dump_int_arrays_as_text(dbapi_conn: Any, _record: Any) -> None:

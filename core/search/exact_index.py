@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from core.ports import Ids, Vectors
+from core.search.similarity import pairwise
 
 
 class ExactVectorIndex:
@@ -34,7 +35,7 @@ class ExactVectorIndex:
         out_sims = np.full((n, k), -np.inf, dtype=np.float32)
         if not len(self._ids) or k <= 0:
             return out_ids, out_sims
-        sims = queries.astype(np.float32) @ self._vectors.T
+        sims = pairwise(queries.astype(np.float32), self._vectors)
         width = min(k, sims.shape[1])
         top = np.argpartition(-sims, width - 1, axis=1)[:, :width]
         top_sims = np.take_along_axis(sims, top, axis=1)

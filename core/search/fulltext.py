@@ -71,7 +71,24 @@ def _ts_positive(query: ParsedQuery, sql: _Sql) -> str | None:
     return " && ".join(parts) if parts else None
 
 
-def _filters(query: ParsedQuery, sql: _Sql, dialect: str) -> None:
+def _with_topic(query: ParsedQuery, sql: _Sql, positive: str) -> str:
+    """The words, and for ``topic:X`` the topic's own words too. The tsvector holds the
+    topics' words (weighted A), so every insight tagged X has them: the GIN index can then
+    intersect both and only those rows are fetched and checked against the tag. With the words
+    alone a rare word's matches were all fetched (9,047 rows of a million insights, 430 ms)
+    or the primary key walked backwards testing each row; with the topic's words, 1,511 rows
+    and 93 ms. Not part of the rank: the order is the same."""
+    if not query.topic:
+        return positive
+    topic = sql.bind(normalise_topic(query.topic))
+    return f"({positive}) && plainto_tsquery({_TS_CONFIG}, {topic})"
+
+
+def _filters(query: ParsedQuery, sql: _Sql, dialect: str, *, few_rows: bool = False) -> None:
+    """``few_rows``: the rows tested are few (a window of matches, a list of ids), so on SQLite
+    the topic is probed per row; as ``IN (subquery)`` SQLite first lists every insight of the
+    topic (160,000 of a million: 65 of a query's 70 ms), which only pays when every insight is
+    tested (filters alone: 241 ms listed against 538 ms probed)."""
     if query.show:
         like = (
             "%"
@@ -80,10 +97,16 @@ def _filters(query: ParsedQuery, sql: _Sql, dialect: str) -> None:
         )
         sql.clauses.append(f"lower(coalesce(fd.title, '')) LIKE {sql.bind(like)} ESCAPE '\\'")
     if query.topic:
-        sql.clauses.append(
-            "i.id IN (SELECT insight_id FROM insight_topics WHERE topic = "
-            f"{sql.bind(normalise_topic(query.topic))})"
-        )
+        topic = sql.bind(normalise_topic(query.topic))
+        if few_rows and dialect == "sqlite":
+            sql.clauses.append(
+                "EXISTS (SELECT 1 FROM insight_topics t "
+                f"WHERE t.insight_id = i.id AND t.topic = {topic})"
+            )
+        else:
+            sql.clauses.append(
+                f"i.id IN (SELECT insight_id FROM insight_topics WHERE topic = {topic})"
+            )
     for value, op in ((query.after, ">="), (query.before, "<")):
         if value is not None:
             name = sql.bind(value)
@@ -138,7 +161,7 @@ async def text_matches(
         positive = _ts_positive(query, sql)
         if positive is None:
             return []
-        sql.clauses.append(f"i.search_vector @@ ({positive})")
+        sql.clauses.append(f"i.search_vector @@ ({_with_topic(query, sql, positive)})")
         select = (
             "SELECT i.id, i.headline, i.body, i.quote, CAST(i.topics AS TEXT) AS topics, "
             "i.search_vector FROM insights i"
@@ -149,7 +172,7 @@ async def text_matches(
             f"ORDER BY ts_rank_cd(w.search_vector, ({positive})) DESC, id DESC"
         )
         order = "ORDER BY i.id DESC"
-    _filters(query, sql, dialect)
+    _filters(query, sql, dialect, few_rows=True)
     inner = _statement(sql, select, f"{order} LIMIT {int(window)}")
     stmt = text(outer.format(window=inner.text) + f" LIMIT {int(limit)}")
     binds = [bindparam(n, type_=UTCDateTime()) for n in sorted(sql.datetimes)]
@@ -166,7 +189,7 @@ async def keep_matching(session: AsyncSession, query: ParsedQuery, ids: Sequence
         return set(ids)
     sql = _Sql()
     sql.clauses.append("i.id IN (" + ", ".join(str(int(i)) for i in ids) + ")")
-    _filters(query, sql, session.get_bind().dialect.name)
+    _filters(query, sql, session.get_bind().dialect.name, few_rows=True)
     stmt = _statement(sql, "SELECT i.id FROM insights i", "")
     return {int(r[0]) for r in (await session.execute(stmt, sql.params)).all()}
 

@@ -29,14 +29,22 @@ def stem(word: str) -> str:
 
 
 def _stem_pattern(stemmed: str) -> re.Pattern[str]:
-    """The tokens of a lowered text that start with ``stemmed``: the only ones whose stem can
-    be it, since a stem is always a prefix of the lowered word."""
-    return re.compile(r"(?<!\w)" + re.escape(stemmed) + r"\w*")
+    """A whole token of a lowered text whose stem is ``stemmed``. A stem is the lowered word
+    less at most one suffix, so such a token is ``stemmed`` plus nothing or a suffix, and
+    which suffixes give back ``stemmed`` is known in advance: one regex search per field
+    instead of stemming every token that starts with it in Python (a fifth of a query's CPU)."""
+    endings = sorted(
+        (e for e in ("", *_SUFFIXES) if stem(stemmed + e) == stemmed), key=len, reverse=True
+    )
+    if not endings:  # no token stems to it (a stem's own word always does: never reached)
+        return re.compile(r"(?!)")
+    alternatives = "|".join(re.escape(e) for e in endings)
+    return re.compile(r"(?<!\w)" + re.escape(stemmed) + f"(?:{alternatives})" + r"(?!\w)")
 
 
 def _has_stem(stemmed: str, pattern: re.Pattern[str], lowered: str) -> bool:
-    # The substring test (in C) settles most fields; only candidates are tokenised.
-    return stemmed in lowered and any(stem(t) == stemmed for t in pattern.findall(lowered))
+    # The substring test (in C) settles most fields; only candidates are searched.
+    return stemmed in lowered and pattern.search(lowered) is not None
 
 
 def field_score(

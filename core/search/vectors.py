@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models.insights import InsightEmbedding
@@ -76,6 +76,7 @@ class VectorLibrary:
         self._lock = asyncio.Lock()
         self._opened = False
         self._unsaved = 0
+        self._rows_after_stmt: Select[int, int, bytes] | None = None
 
     # --- opening, building, catching up -------------------------------------------------------
 
@@ -117,6 +118,8 @@ class VectorLibrary:
             # restart catches up whatever came after the saved high-water mark anyway.
             if self._unsaved >= self._checkpoint_rows:
                 await asyncio.to_thread(self._save)
+            if len(rows) < self._batch_rows:
+                break  # the last page: asking again would only find it empty
         return added
 
     async def close(self) -> None:
@@ -126,14 +129,23 @@ class VectorLibrary:
                 await asyncio.to_thread(self._save)
 
     async def _rows_after(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
-        stmt = (
-            select(InsightEmbedding.id, InsightEmbedding.insight_id, InsightEmbedding.vector)
-            .where(InsightEmbedding.model == self.model, InsightEmbedding.id > after)
-            .order_by(InsightEmbedding.id)
-            .limit(limit)
-        )
+        # Built once: every search and every link asks this, and building the statement
+        # (SQLAlchemy's operators and coercions) cost more CPU than running it.
+        if self._rows_after_stmt is None:
+            self._rows_after_stmt = (
+                select(InsightEmbedding.id, InsightEmbedding.insight_id, InsightEmbedding.vector)
+                .where(
+                    InsightEmbedding.model == bindparam("model", type_=String()),
+                    InsightEmbedding.id > bindparam("after", type_=Integer()),
+                )
+                .order_by(InsightEmbedding.id)
+                .limit(bindparam("limit", type_=Integer()))
+            )
+        params = {"model": self.model, "after": after, "limit": limit}
+        stmt = self._rows_after_stmt
         async with self._sessions() as session:
-            return [(int(a), int(b), c) for a, b, c in (await session.execute(stmt)).all()]
+            rows = (await session.execute(stmt, params)).all()
+            return [(int(a), int(b), c) for a, b, c in rows]
 
     async def _count_after(self, after: int) -> int:
         stmt = select(func.count()).where(
