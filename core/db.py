@@ -47,8 +47,8 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import UserDefinedType
 
-from core.pg_direct import DirectConnections, hung_up, register_int_array_dumper
-from core.pg_direct import IntArray as IntArray  # re-exported: ids for one_of and the batch
+from core.postgres.direct import DirectConnections, hung_up, register_int_array_dumper
+from core.postgres.direct import IntArray as IntArray  # re-exported: ids for one_of and the batch
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Sessions = async_sessionmaker[AsyncSession]
