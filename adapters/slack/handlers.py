@@ -114,8 +114,7 @@ class SlackHandlers:
             reply = await handle_channel_command(self.sessions, chat, text, timezone_hint=tz)
             await _respond(respond, reply)
             return
-        chat = tr.person_chat(team, user)
-        await self._talking(chat)
+        chat = tr.person_chat(team, user)  # the engine lifts an "unreachable" mark
         message = IncomingMessage(chat, tr.sender(user, name), text, timezone_hint=tz)
         reply = await self._ask(message)
         if text.lower() == "help":  # Slack's own extra: team briefs for a channel
@@ -151,8 +150,8 @@ class SlackHandlers:
         tz, name = await self.users.lookup(client, team, user)
         chat = tr.chat_for(team, channel, user, thread)
         await ensure_channel(self.sessions, chat)
-        await self._talking(chat)
         if is_channel_command(text) and chat.is_group:
+            await self._talking(chat)  # elsewhere the engine lifts an "unreachable" mark
             reply = await handle_channel_command(self.sessions, chat, text, timezone_hint=tz)
         else:
             message = IncomingMessage(
@@ -184,8 +183,7 @@ class SlackHandlers:
         else:
             chat = tr.chat_for(origin.team_id, origin.channel_id, origin.user_id, origin.thread_ts)
         await ensure_channel(self.sessions, chat)
-        await self._talking(chat)
-        message = IncomingMessage(
+        message = IncomingMessage(  # the engine lifts an "unreachable" mark
             chat,
             tr.sender(origin.user_id),
             # Undecoded: the engine answers a forged or stale payload politely.

@@ -123,8 +123,7 @@ class TelegramHandlers:
                 reply_to_brief_id=await self._brief_replied_to(ref, message, context.bot.id),
                 location=(location.latitude, location.longitude) if location else None,
             )
-            await reactivate_recipient(self.sessions, PLATFORM, ref.workspace, ref.chat_id)
-            reply = await self._ask(incoming)
+            reply = await self._ask(incoming)  # the engine lifts an "unreachable" mark
             await self._send(ref, reply)
 
     async def on_button(self, update: Update, context: Context) -> None:

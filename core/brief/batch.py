@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -113,13 +113,22 @@ class PreparedBriefs:
 
 
 async def prepare_briefs(
-    sessions: Sessions, user_ids: Sequence[int], clock: Clock, *, kind: str = "daily"
+    sessions: Sessions,
+    user_ids: Sequence[int],
+    clock: Clock,
+    *,
+    kind: str = "daily",
+    zones: Mapping[int, str] | None = None,
 ) -> PreparedBriefs:
-    """Every read composing these users' briefs needs, in one session."""
+    """Every read composing these users' briefs needs, in one session. ``zones`` (user id ->
+    time zone) saves reading them when the caller has just read the users."""
     now = clock.now()
     async with sessions() as session:
-        zones = await _timezones(session, user_ids)
-        dates = {uid: local_date_for(tz, now) for uid, tz in zones.items()}
+        if zones is None:
+            zones = await _timezones(session, user_ids)
+        zones = dict(sorted(zones.items()))
+        days = {tz: local_date_for(tz, now) for tz in set(zones.values())}
+        dates = {uid: days[tz] for uid, tz in zones.items()}
         existing = await _existing(session, dates)
         todo = {uid: tz for uid, tz in zones.items() if uid not in existing}
         pool, since, profiles = (

@@ -18,7 +18,7 @@ from core.brief.profile import load_profile
 from core.brief.rank import CandidateRow, Candidates, Ranker
 from core.db import Query, Sessions, inline_reads, transaction
 from core.models import Brief, BriefItem, Episode, Feed, Insight, InsightTopic, User
-from core.people.users import PeopleError, UserProfile
+from core.people.users import UserProfile
 from core.ports import Clock
 from core.topics.match import topic_key
 from core.topics.normalise import normalise_topic
@@ -84,19 +84,14 @@ async def compose_brief(
 ) -> BriefResult:
     """Today's brief for the user's local date: the stored one if it exists, else a new one."""
     now = clock.now()
-    stored = await _stored_today(sessions, user_id, now)
+    known_date, stored = await _stored_today(sessions, user_id, now)
     if stored is not None:
         return stored
+    # Today's brief was not there a moment ago (checked again under the lock below).
     async with sessions() as session:
-        user = await session.get(User, user_id)
-        if user is None:
-            raise PeopleError(f"there is no user {user_id}")
-        local_date = local_date_for(user.timezone, now)
-        existing = await _brief_on(session, user_id, local_date)
-        if existing is not None:
-            return await _result(session, existing, reused=True)
-        profile = await load_profile(session, user_id)
+        profile = await load_profile(session, user_id)  # no such user: a plain-words error
         rows = await _candidate_rows(session, profile, now)
+    local_date = known_date or local_date_for(profile.timezone, now)
     chosen = _choose(rows, profile, now)
     if not chosen:
         return BriefResult(None, user_id, local_date, kind, None, [])
@@ -115,24 +110,33 @@ async def compose_brief(
             if existing is None:
                 raise
             return await _result(session, existing, reused=True)
-    async with sessions() as session:
-        return await _result(session, brief, reused=False)
+    # Read back inline (no session, no ORM objects), as an already composed brief is.
+    items = await _entries_of(sessions, brief.id)
+    return BriefResult(brief.id, user_id, local_date, kind, brief.created_at, items)
 
 
-async def _stored_today(sessions: Sessions, user_id: int, now: datetime) -> BriefResult | None:
-    """Today's brief if already composed (most asks for one): inline reads, no session."""
+async def _stored_today(
+    sessions: Sessions, user_id: int, now: datetime
+) -> tuple[date | None, BriefResult | None]:
+    """The user's local date (None: no such user) and today's brief if already composed
+    (most asks for one): inline reads, no session."""
     reads = inline_reads(sessions)
     timezone = await reads.scalars(_timezone_query, {"user_id": user_id})
     if not timezone:
-        return None  # no such user: the full path says so
+        return None, None  # no such user: the full path says so
     local_date = local_date_for(timezone[0], now)
     found = await reads.rows(_brief_on_query, {"user_id": user_id, "local_date": local_date})
     if not found:
-        return None
+        return local_date, None
     brief_id, kind, created_at = found[0]
-    rows = await reads.rows(_entries_columns_query, {"brief_id": brief_id})
-    items = [_entry_from_columns(row) for row in rows]
-    return BriefResult(brief_id, user_id, local_date, kind, created_at, items, reused=True)
+    items = await _entries_of(sessions, brief_id)
+    result = BriefResult(brief_id, user_id, local_date, kind, created_at, items, reused=True)
+    return local_date, result
+
+
+async def _entries_of(sessions: Sessions, brief_id: int) -> list[BriefEntry]:
+    rows = await inline_reads(sessions).rows(_entries_columns_query, {"brief_id": brief_id})
+    return [_entry_from_columns(row) for row in rows]
 
 
 def _timezone_query() -> Query:

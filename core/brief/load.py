@@ -82,12 +82,21 @@ async def load_pool(
         .limit(older_limit)
     )
     rows: dict[int, PoolRow] = {}
+    # Every batch reads the pool afresh; its rows share a few hundred topics, each made
+    # into a tag and a key once here.
+    tag_key: dict[str, tuple[str, str]] = {}
     for stmt in (new, older):
         for iid, episode, feed, score, created, topics, group in await core_rows(session, stmt):
-            tags = tuple(normalise_topic(t) for t in topics or ())
-            keys = tuple(topic_key(t) for t in tags)
+            pairs = [tag_key.get(t) or tag_key.setdefault(t, _tag_and_key(t)) for t in topics or ()]
+            tags = tuple(tag for tag, _ in pairs)
+            keys = tuple(key for _, key in pairs)
             rows[iid] = PoolRow(iid, episode, feed, score, created, tags, keys, group)
     return list(rows.values())
+
+
+def _tag_and_key(topic: str) -> tuple[str, str]:
+    tag = normalise_topic(topic)
+    return tag, topic_key(tag)
 
 
 async def load_profiles(

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.chat.context import load_context
+from core.chat.context import user_and_context
 from core.chat.handlers import brief as brief_h
 from core.chat.handlers import feed as feed_h
 from core.chat.handlers import help as help_h
@@ -24,6 +24,7 @@ from core.chat.types import Action, ChatRef, IncomingMessage, InvalidAction, Rep
 from core.feeds.errors import FeedError
 from core.models import User
 from core.people import users as people
+from core.people.status import reactivate_recipient
 from core.ports import Clock, Embedder, Fetcher
 from core.search.vectors import VectorLibrary
 
@@ -166,6 +167,12 @@ class ConversationEngine:
         return list(help_h.COMMANDS)
 
     async def _handle(self, message: IncomingMessage) -> Reply:
+        chat, sender = message.chat, message.sender
+        # One read for who is talking and what "#2" means; a chat that talks to us again
+        # gets its deliveries back, whatever it says (the platform had refused us).
+        known, context = await user_and_context(self._deps.sessions, chat)
+        if known is not None and not known.active:
+            await self._reachable_again(chat)
         if message.action is None and message.action_data is not None:
             try:
                 message = replace(message, action=Action.decode(message.action_data))
@@ -174,11 +181,10 @@ class ConversationEngine:
         intent = await self._understand(message)
         if intent is None:
             return Reply.text(UNKNOWN_BUTTON, notice="Unknown button")
-        chat, sender = message.chat, message.sender
         if chat.is_group and not sender.is_admin and intent.kind in ADMIN_ONLY:
             return help_h.refused_by_group(ADMIN_ONLY[intent.kind])
-        user = await self._user(chat, sender, message.timezone_hint)
-        context = await load_context(self._deps.sessions, chat)
+        # Made only for a message we understood (a forged button creates nobody).
+        user = known or await self._user(chat, sender, message.timezone_hint)
         turn = Turn(message=message, user=user, context=context, intent=intent)
         if intent.kind == "confirm" and not settings_h.awaiting_confirmation(
             turn, self._deps.clock.now()
@@ -209,6 +215,12 @@ class ConversationEngine:
         if intent.kind == "unknown" and _is_place(text):  # "Berlin" typed during onboarding
             return Intent("timezone", arg=text.strip())
         return intent
+
+    async def _reachable_again(self, chat: ChatRef) -> None:
+        sessions = self._deps.sessions
+        if await reactivate_recipient(sessions, chat.platform, chat.workspace, chat.chat_id):
+            log.info("%s chat %s/%s is reachable again", chat.platform, chat.workspace,
+                     chat.chat_id)  # fmt: skip
 
     async def _user(self, chat: ChatRef, sender: Sender, timezone_hint: str | None) -> User:
         hint = timezone_from_text(timezone_hint) if timezone_hint else None

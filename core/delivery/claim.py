@@ -2,8 +2,8 @@
 
 Planning inserts one ``deliveries`` row per due recipient and local day; the unique key
 (user_id, local_date) and ON CONFLICT DO NOTHING make a second row impossible, whichever
-process plans. Claiming takes rows with one UPDATE … RETURNING whose subquery locks with
-FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite has a single writer, so the UPDATE is atomic).
+process plans. Claiming locks rows with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, then
+updates them (SQLite has a single writer: one UPDATE … RETURNING is atomic there).
 A claim is a lease: a worker that dies leaves rows that another takes over when it expires.
 """
 
@@ -40,7 +40,7 @@ from core.models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
 
-ANALYZE_AFTER = 1000  # rows inserted by one schedule group: refresh the planner's statistics
+ANALYZE_AFTER = 1000  # rows inserted since the last refresh of the planner's statistics
 
 
 def gets_daily_briefs() -> ColumnElement[bool]:
@@ -84,6 +84,7 @@ async def plan_due(
     older than ``forget_after`` is ignored (a first start does not log yesterday as missed).
     """
     report = PlanReport()
+    unanalyzed = 0  # rows inserted since the statistics were last refreshed here
     for schedule in await _schedules(sessions, platforms):
         try:
             slot = latest_due(
@@ -99,8 +100,10 @@ async def plan_due(
         count = await _insert_rows(
             sessions, schedule, slot.local_date, slot.due_at, now, missed=missed
         )
-        if count >= ANALYZE_AFTER:
+        unanalyzed += count
+        if unanalyzed >= ANALYZE_AFTER:  # many small groups add up too
             await _refresh_statistics(sessions)
+            unanalyzed = 0
         if missed:
             report.missed += count
             if count:
@@ -146,41 +149,52 @@ async def _insert_rows(
     *,
     missed: bool,
 ) -> int:
-    already = exists().where(Delivery.user_id == User.id, Delivery.local_date == local_date)
-    chosen = select(
-        User.id,
-        literal(local_date, Date()),
-        User.platform,
-        literal("missed" if missed else "queued", String()),
-        literal(due_at, UTCDateTime()),
-        literal(0, Integer()),
-        literal("too late after downtime" if missed else None, String()),
-        literal([], JSON()),
-        literal(now, UTCDateTime()),
-    ).where(
+    """Rows for the schedule's recipients who have none for ``local_date``: who they are is
+    read first, then inserted. In one INSERT … SELECT … WHERE NOT EXISTS the check ran while
+    the rows went in, and PostgreSQL may check through the day's index (local_date alone,
+    what its statistics of a day with no rows yet suggest): every recipient's check then
+    stepped over every row inserted before it, quadratic in the group (25,000 recipients:
+    41 s; read first, 1.3 s)."""
+    schedule_is = (
         User.platform == schedule.platform,
         User.timezone == schedule.timezone,
         User.delivery_time == schedule.delivery_time,
         User.delivery_days == schedule.delivery_days,
         gets_daily_briefs(),
         User.created_at <= due_at,  # someone who joined after today's time starts tomorrow
-        ~already,
     )
-    columns = [
-        "user_id",
-        "local_date",
-        "platform",
-        "status",
-        "due_at",
-        "attempts",
-        "error",
-        "message_ids",
-        "created_at",
-    ]
+    already = exists().where(Delivery.user_id == User.id, Delivery.local_date == local_date)
     async with transaction(sessions) as session:
-        stmt = _insert_ignoring_duplicates(session, columns, chosen)
+        due = (await session.scalars(select(User.id).where(*schedule_is, ~already))).all()
+        if not due:
+            return 0
+        chosen = select(
+            User.id,
+            literal(local_date, Date()),
+            User.platform,
+            literal("missed" if missed else "queued", String()),
+            literal(due_at, UTCDateTime()),
+            literal(0, Integer()),
+            literal("too late after downtime" if missed else None, String()),
+            literal([], JSON()),
+            literal(now, UTCDateTime()),
+        ).where(one_of(session, User.id, sorted(due)), *schedule_is)
+        stmt = _insert_ignoring_duplicates(session, _COLUMNS, chosen)
         # RETURNING counts portably (psycopg reports -1 rows for INSERT … SELECT).
         return len((await session.scalars(stmt.returning(Delivery.id))).all())
+
+
+_COLUMNS = [
+    "user_id",
+    "local_date",
+    "platform",
+    "status",
+    "due_at",
+    "attempts",
+    "error",
+    "message_ids",
+    "created_at",
+]
 
 
 def _insert_ignoring_duplicates(session: AsyncSession, columns: list[str], chosen: Any) -> Any:
@@ -224,22 +238,22 @@ async def claim_batch(
     platforms: Collection[str],
 ) -> list[int]:
     """Claim up to ``limit`` deliveries (earliest due first) for ``worker``; their ids."""
-    candidates = (
-        select(Delivery.id)
-        .where(_claimable(now, lease), Delivery.platform.in_(platforms))
-        .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit)
-    )
     claim = update(Delivery).values(status="claimed", claimed_by=worker, claimed_at=now)
     async with transaction(sessions) as session:
         if session.get_bind().dialect.name == "postgresql":
             # Lock first, then update: inside UPDATE … IN (subquery) PostgreSQL may run the
             # LIMIT … SKIP LOCKED subquery more than once and claim more than ``limit`` rows.
-            locked = (await session.scalars(candidates.with_for_update(skip_locked=True))).all()
+            locked = await _lock_claimable(session, now, lease, limit, platforms)
             if not locked:
                 return []
             chosen = one_of(session, Delivery.id, locked)
         else:  # SQLite: one statement is atomic under its single writer lock
+            candidates = (
+                select(Delivery.id)
+                .where(_claimable(now, lease), Delivery.platform.in_(platforms))
+                .order_by(Delivery.due_at, Delivery.id)
+                .limit(limit)
+            )
             chosen = Delivery.id.in_(candidates.scalar_subquery())
         stmt = (
             claim.where(chosen, _claimable(now, lease))
@@ -247,6 +261,36 @@ async def claim_batch(
             .execution_options(synchronize_session=False)
         )
         return sorted((await session.scalars(stmt)).all())
+
+
+async def _lock_claimable(
+    session: AsyncSession, now: datetime, lease: timedelta, limit: int, platforms: Collection[str]
+) -> list[int]:
+    """PostgreSQL: lock up to ``limit`` rows to claim, those of dead workers first (a few),
+    then the earliest due waiting ones. Each is an index scan of (status, due_at) in due order
+    that stops at ``limit``. With both statuses in one condition (and ties broken by id) every
+    batch read and sorted every waiting row: 30 ms a batch with 18,000 waiting, quadratic in
+    a run's size."""
+    kinds = (
+        and_(Delivery.status == "claimed", Delivery.claimed_at < now - lease),
+        and_(
+            Delivery.status == "queued",
+            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+        ),
+    )
+    locked: list[int] = []
+    for kind in kinds:
+        if len(locked) >= limit:
+            break
+        stmt = (
+            select(Delivery.id)
+            .where(kind, Delivery.platform.in_(platforms))
+            .order_by(Delivery.due_at)
+            .limit(limit - len(locked))
+            .with_for_update(skip_locked=True)
+        )
+        locked += (await session.scalars(stmt)).all()
+    return locked
 
 
 async def still_mine(

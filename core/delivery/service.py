@@ -31,6 +31,7 @@ from sqlalchemy import Text, cast, select
 from core.brief.batch import PreparedBriefs, prepare_briefs, rank_in_steps, store_briefs
 from core.brief.compose import BriefResult
 from core.brief.rank import CandidateRow
+from core.brief.statistics import refresh_if_grown
 from core.db import Sessions, chunks, one_of
 from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
@@ -169,8 +170,9 @@ class _Run:
         if batch.to_send:
             self._busy(+1)
             try:
+                zones = {user.id: user.timezone for _, user in batch.to_send}
                 batch.prepared = await prepare_briefs(
-                    self.sessions, [user.id for _, user in batch.to_send], self.clock, kind="daily"
+                    self.sessions, list(zones), self.clock, kind="daily", zones=zones
                 )
             except Exception as exc:
                 batch.failed = exc
@@ -215,6 +217,7 @@ class _Run:
                 await self.sender.retry(delivery, "compose_failed", f"composing failed: {failed}")
             return
         self.report.composed += len(batch.to_send)
+        await refresh_if_grown(self.sessions)  # for the batches read from now on
         for delivery, user in batch.to_send:
             self.sender.remember_brief(delivery.id, briefs[user.id].brief_id)
             skip = _nothing_to_send(briefs[user.id])
@@ -280,6 +283,7 @@ _RECIPIENT = (
     User.active,
     User.paused,
     User.inactive_reason,
+    User.timezone,
 )
 _SETTINGS = 5  # where the settings are among the recipient's columns
 

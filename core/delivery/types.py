@@ -89,6 +89,7 @@ class Recipient:
     active: bool
     paused: bool
     inactive_reason: str | None
+    timezone: str  # their local day is the brief's
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,11 @@ _TOKEN = re.compile(
 )
 
 
+# Text with none of these needs no work beyond ``strip``: no tag or entity, one line, no run
+# of spaces to fold (most titles; checking costs a tenth of tidying them).
+_NEEDS_WORK = re.compile(r"[<&\n\t\r\f\v\u00a0]|  ")
+
+
 class _TextCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -88,6 +93,8 @@ def html_to_text(value: str | None) -> str | None:
     """
     if not value:
         return None
+    if not _NEEDS_WORK.search(value):
+        return value.strip() or None
     text = value
     for strip in (_strip_quickly, _strip_once):
         if not LOOKS_LIKE_HTML.search(text) and "&" not in text:

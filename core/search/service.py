@@ -53,7 +53,9 @@ async def search(
         text_ranking = await _text_ranking(session, query)
         if not text_ranking and len(query.terms) > 1:  # a question's words are seldom all there
             text_ranking = await _text_ranking(session, replace(query, any_term=True))
-        semantic_ranking = await _semantic(session, embedder, library, query)
+    # Outside that session: embedding the query (a thread) and the index (its lock, and its
+    # catch-up's own session) must not wait while holding a connection of the pool.
+    semantic_ranking = await _semantic(sessions, embedder, library, query)
     if text_ranking:
         fused = reciprocal_rank_fusion(text_ranking, semantic_ranking)
         return SearchResult(fused[:limit], exact=True)
@@ -72,7 +74,7 @@ async def _text_ranking(session: AsyncSession, query: ParsedQuery) -> list[int]:
 
 
 async def _semantic(
-    session: AsyncSession,
+    sessions: Sessions,
     embedder: Embedder | None,
     library: VectorLibrary | None,
     query: ParsedQuery,
@@ -88,9 +90,11 @@ async def _semantic(
         ids, sims = await library.neighbours(vector[None, :], SEMANTIC_CANDIDATES)
         pairs = [(int(i), float(s)) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0]
     else:
-        pairs = await _newest_similar(session, embedder.name, vector)
+        async with sessions() as session:
+            pairs = await _newest_similar(session, embedder.name, vector)
     close = [i for i, s in sorted(pairs, key=lambda p: (-p[1], -p[0])) if s >= SEMANTIC_MIN]
-    allowed = await keep_matching(session, query, close)
+    async with sessions() as session:  # connects only if the query has filters to check
+        allowed = await keep_matching(session, query, close)
     return [i for i in close if i in allowed]
 
 

@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+import psycopg
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.sql.dml import UpdateBase
 
 from core.chat.context import load_context, save_context
@@ -14,13 +15,17 @@ from core.chat.types import ChatRef
 from core.db import (
     Query,
     Sessions,
+    create_engine,
     detached_from_row,
     inline_reads,
     mapped_columns,
+    migrate,
+    session_factory,
     single_writes,
     transaction,
 )
 from core.models import Brief, ChatContext, User
+from tests.conftest import PG_URL
 
 
 def _users_query() -> Query:
@@ -93,3 +98,40 @@ async def test_first_saves_of_a_chat_context_racing_keep_both_fields(sessions: S
     assert (await load_context(sessions, chat)).last_listing == [5]
     async with sessions() as session:
         assert len((await session.scalars(select(ChatContext))).all()) == 1
+
+
+def _backend_pid() -> Query:
+    return select(func.pg_backend_pid())
+
+
+def _terminate(pid: int) -> None:
+    """What a server restart does to a connection (waiting until the backend is gone)."""
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+
+
+async def test_postgres_quick_paths_reconnect_after_the_server_hangs_up(
+    postgres_schema_url: str,
+) -> None:
+    """The quick paths keep psycopg connections of their own on PostgreSQL: one the server
+    closed while it was idle is replaced without failing the next read or write."""
+    engine = create_engine(postgres_schema_url)
+    try:
+        await migrate(engine)
+        sessions = session_factory(engine)
+        async with transaction(sessions) as session:
+            session.add(ChatContext(platform="slack", workspace="T1", chat_id="D1"))
+        reads, writes = inline_reads(sessions), single_writes(sessions)
+        [first] = await reads.scalars(_backend_pid, {})
+
+        _terminate(first)
+        [second] = await reads.scalars(_backend_pid, {})
+        _terminate(second)
+        changed = await writes.execute(
+            "listing", _save_listing, {"of_chat": "D1", "listing": ["9"]}
+        )
+
+        assert second != first and changed == 1
+        assert (await load_context(sessions, ChatRef("slack", "D1", "T1"))).last_listing == [9]
+    finally:
+        await engine.dispose()

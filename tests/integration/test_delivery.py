@@ -374,6 +374,39 @@ async def test_claims_respect_the_limit_and_the_lease(sessions: Sessions, clock:
     assert sorted(taken_over) == sorted(first + second)
 
 
+async def test_planning_again_adds_rows_only_for_recipients_without_one(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    """A schedule group planned before: the recipients it gained since get their rows, the
+    others keep their one row."""
+    first = [await add_recipient(sessions, str(100 + i)) for i in range(3)]
+    now, grace = START + timedelta(hours=1), timedelta(hours=3)
+    assert (await plan_due(sessions, now, ["telegram"], grace)).queued == 3
+    later = [await add_recipient(sessions, str(200 + i)) for i in range(2)]
+    assert (await plan_due(sessions, now, ["telegram"], grace)).queued == 2
+    async with sessions() as session:
+        planned = (await session.scalars(select(Delivery.user_id))).all()
+    assert sorted(planned) == sorted(first + later)
+
+
+async def test_claims_take_the_earliest_due_first(sessions: Sessions, clock: FakeClock) -> None:
+    late = await add_recipient(sessions, "100", at="08:00")  # Berlin: 07:00 UTC
+    early = await add_recipient(sessions, "200", at="07:00")  # 06:00 UTC
+    middle = await add_recipient(sessions, "300", at="07:30")
+    now, lease = START + timedelta(hours=1), timedelta(minutes=10)
+    assert (await plan_due(sessions, now, ["telegram"], timedelta(hours=3))).queued == 3
+    order = []
+    for _ in range(3):
+        (claimed,) = await claim_batch(
+            sessions, "w", now, lease=lease, limit=1, platforms=["telegram"]
+        )
+        async with sessions() as session:
+            order.append(
+                await session.scalar(select(Delivery.user_id).where(Delivery.id == claimed))
+            )
+    assert order == [early, middle, late]
+
+
 class HeldTimer(FakeTimer):
     """A rate-limit wait that lasts as long as the test wants, moving the clock meanwhile."""
 

@@ -22,6 +22,7 @@ from core.chat.types import (
 )
 from core.db import Sessions
 from core.models import ChatContext, Feedback, TopicPreference, User
+from core.people.status import deactivate_recipient
 from core.topics.normalise import normalise_topic
 from tests.fakes.chat_library import Library, build_library, related_in_library
 from tests.fakes.clock import FakeClock
@@ -247,6 +248,27 @@ async def test_forged_malformed_and_stale_buttons_get_a_polite_reply(
     body = text_of(reply)
     assert body and "went wrong" not in body
     assert (await chat.say("source 1")).parts  # the chat still works afterwards
+
+
+async def test_a_chat_the_platform_refused_gets_its_deliveries_back_when_it_writes(
+    bot: ConversationEngine, sessions: Sessions
+) -> None:
+    chat = alice(bot)
+    await chat.say("brief")
+    await deactivate_recipient(sessions, "console", "", "alice", "blocked the bot")
+    assert (await chat.say("related 1")).parts  # answered, and reachable again
+    async with sessions() as session:
+        row = (await session.execute(select(User.active, User.inactive_reason))).one()
+    assert tuple(row) == (True, None)
+
+
+async def test_a_forged_button_from_an_unknown_chat_stores_nobody(
+    bot: ConversationEngine, sessions: Sessions
+) -> None:
+    reply = await alice(bot).press_raw("x:forged")
+    assert "recognise" in text_of(reply)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
 
 
 async def test_in_groups_only_admins_change_settings(

@@ -8,7 +8,8 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.http_fetch import HttpFetcher
 from core.db import Sessions
@@ -243,6 +244,34 @@ async def test_feeds_polled_at_once_are_each_stored_whole_and_a_bad_one_fails_al
     grown = {o.url.rsplit("/", 1)[1]: o.new_episodes for o in second.outcomes}
     assert {grown[f"{show}.xml"] for show in shows} == {1}
     assert {f.episodes for f in await list_feeds(sessions) if "nul" not in f.url} == {4}
+
+
+async def test_feeds_parsed_one_by_one_are_stored_in_a_few_transactions(
+    engine: AsyncEngine,
+    sessions: Sessions,
+    clock: FakeClock,
+    fetcher: HttpFetcher,
+    site: tuple[FeedSite, str],
+) -> None:
+    # A transaction per feed cost more than the feed's rows: parsed feeds wait until 20 have
+    # arrived (or no other feed is still being fetched or parsed) and are stored together.
+    feed_site, base = site
+    for show in range(45):
+        feed_site.feed(f"{show}.xml", rss(f"Show {show}", linked_items(show, 2)))
+    await import_opml(sessions, opml_of([f"{base}/{show}.xml" for show in range(45)]))
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine.sync_engine, "commit", count)
+    try:
+        report = await poll_due_feeds(sessions, fetcher, clock, concurrency=1)
+    finally:
+        event.remove(engine.sync_engine, "commit", count)
+    assert [(o.status, o.new_episodes) for o in report.outcomes] == [("updated", 2)] * 45
+    assert await episode_count(sessions) == 90
+    assert len(commits) <= 3  # 20, 20 and the last 5 (more join a batch while one is written)
 
 
 async def test_chat_users_cannot_add_internal_urls_unless_allowlisted(

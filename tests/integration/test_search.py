@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.chat.search import search_insights
 from core.db import Sessions, transaction
 from core.models import Episode, Insight, InsightEmbedding
+from core.ports import Vectors
 from core.search.exact_index import ExactVectorIndexFactory
 from core.search.fulltext import text_matches
 from core.search.query import parse_query
@@ -185,3 +188,30 @@ async def test_a_word_in_more_insights_than_the_window_ranks_its_newest_matches(
         newest = [r[0] for r in await text_matches(session, query, 10, window=2)]
     assert len(every) >= 4
     assert sorted(newest) == sorted(every)[-2:]
+
+
+class PoolWatchingEmbedder(ConceptEmbedder):
+    """Notes how many of the engine's pooled connections are checked out while it embeds."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.pool = engine.sync_engine.pool
+        self.checked_out: list[int] = []
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        self.checked_out.append(self.pool.checkedout())  # type: ignore[attr-defined]
+        return await super().embed(texts)
+
+
+async def test_a_search_holds_no_connection_while_it_embeds_the_query(
+    engine: AsyncEngine, sessions: Sessions, lib: Library
+) -> None:
+    """Under load a search used to wait for its embedding (a thread) and the vector index
+    (its lock, its own session) inside an open transaction: connections sat idle in a
+    transaction while other chat turns queued for one."""
+    embedder = PoolWatchingEmbedder(engine)
+    library = VectorLibrary(sessions, ExactVectorIndexFactory(), embedder.name, FakeClock())
+    with_index = await search_insights(sessions, embedder, "pricing", library=library)
+    without = await search_insights(sessions, embedder, "pricing -annual")
+    assert embedder.checked_out == [0, 0]
+    assert lib.id_of("Usage-based pricing") in with_index.insight_ids
+    assert lib.id_of("Annual plans") not in without.insight_ids

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from itertools import product
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from core.feeds.parse import NotAFeedError, ParsedFeed, parse_duration, parse_feed
+from core.feeds.parse import PLAIN_HTTP_URL, NotAFeedError, ParsedFeed, parse_duration, parse_feed
 from core.feeds.text import html_to_text
 from tests.fakes.feed_server import episode_items, rss
 
@@ -183,6 +187,37 @@ def test_html_to_text() -> None:
     assert html_to_text("plain 3 < 4") == "plain 3 < 4"
     assert html_to_text("  ") is None
     assert html_to_text(None) is None
+
+
+# Text made of what decides whether show notes need tidying: spaces of every kind, line
+# breaks, "&" and entities, tags.
+NOTE_PIECES = ["a", "é", " ", "  ", "\t", "\n", "\r", "\v", "\f", "\u00a0", "\u2003", "\u2028"]
+NOTE_PIECES += ["&", "&amp;", "&#0;", "<", "<b>", "</p>", "<br/>", ">"]
+
+
+def test_plain_text_comes_out_as_the_full_tidying_makes_it() -> None:
+    # An empty inline tag changes nothing in the text but always takes the full pass, so
+    # whatever skips that pass (plain one-line titles) must come out the same. Every text of
+    # up to three pieces.
+    for size in range(4):
+        for pieces in product(NOTE_PIECES, repeat=size):
+            text = "".join(pieces)
+            assert html_to_text(text) == html_to_text(text + "<i></i>"), repr(text)
+
+
+BASES = ("http://host.example/f.xml", "https://host.example/a/f.xml", "file:///f.xml")
+# What urljoin changes: a bare "?" or "#", a ";" with no parameters after it, a tab.
+TRICKY_URLS = ["http://a/b?", "http://a/b#", "http://a/b?#f", "http://a/b;", "http://a/b;?q"]
+TRICKY_URLS += ["http://a/b;p", "http://a/\tb", "http://[::1/x", "HTTP://a/b", "http:///a"]
+
+
+@given(st.one_of(st.from_regex(PLAIN_HTTP_URL, fullmatch=True), st.sampled_from(TRICKY_URLS)))
+def test_a_plain_http_url_is_one_urljoin_gives_back_unchanged(url: str) -> None:
+    # parse_feed takes such URLs as they are, without resolving them against the feed's URL.
+    if PLAIN_HTTP_URL.fullmatch(url):
+        assert [urljoin(base, url) for base in (*BASES, url)] == [url] * 4
+    else:
+        assert url in TRICKY_URLS
 
 
 def test_feeds_come_due_spread_over_the_interval_each_at_its_own_phase() -> None:

@@ -1,0 +1,1 @@
+"""PostgreSQL-only speed-ups: psycopg is imported inside, so a SQLite deployment never loads it."""
