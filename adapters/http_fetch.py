@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import getproxies
 
-import aiohttp
 import httpx
 
 from adapters.fetch_guard import AddressRefused, Allowlist, check_address, guarded_transport
 from adapters.fetch_guard import literal_address as _literal_address
 from core.domain import FetchError, FetchResult
+
+if TYPE_CHECKING:
+    import aiohttp
 
 USER_AGENT = "podbrief/0.1 (+https://github.com/podbrief/podbrief)"
 ACCEPT = (
@@ -68,6 +72,16 @@ def local_path(url: str) -> Path:
     if parts.scheme.lower() == "file":
         return Path(unquote(parts.path))
     return Path(url).expanduser()
+
+
+class _NeverRaised(Exception):
+    """Stands for aiohttp's errors before aiohttp is loaded: none can have been raised."""
+
+
+def _aiohttp_client_error() -> type[Exception]:
+    """aiohttp's ``ClientError``, once the trusted client has loaded aiohttp."""
+    aiohttp = sys.modules.get("aiohttp")
+    return _NeverRaised if aiohttp is None else aiohttp.ClientError
 
 
 class HttpFetcher:
@@ -125,6 +139,10 @@ class HttpFetcher:
 
     def _trusted_client(self) -> aiohttp.ClientSession:
         if self._trusted is None:
+            # Imported at the first feed fetch: a command that fetches no feed (most of them)
+            # does not pay aiohttp's imports, a fifth of a second of CPU.
+            import aiohttp
+
             self._trusted = aiohttp.ClientSession(
                 # The same certificate authorities as httpx's (certifi, or SSL_CERT_FILE).
                 connector=aiohttp.TCPConnector(
@@ -188,7 +206,7 @@ class HttpFetcher:
             raise FetchError(str(exc), retryable=False) from None
         except httpx.TimeoutException:
             raise FetchError(f"timed out after {self.timeout:g} s") from None
-        except (httpx.TransportError, aiohttp.ClientError) as exc:
+        except (httpx.TransportError, _aiohttp_client_error()) as exc:
             raise FetchError(f"could not connect: {exc or type(exc).__name__}") from None
 
     async def _fetch_http(

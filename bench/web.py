@@ -18,6 +18,13 @@ see client_cpu_ms_per_request); the paced run always uses the Python client (wrk
 pace). The server's own CPU time per page is reported too: on a shared, loaded machine it is
 the steadier figure. Targets: p99 under 50 ms and at least 500 requests per second on 2
 cores; the last line printed is one JSON object, with the targets and whether they are met.
+
+The bound, measured in the same run with the same load generator, clients, seconds and
+number of processes: the engine alone (bench/web_floor.py), the same uvicorn + Starlette
+serving code answering every `/insights/{id}` with one fixed body the size of a real page, no
+SQL and no template. The JSON's `bound_cpu_ratio` is the server CPU per page over the
+engine's per response (the steadier figure on a shared machine), `bound_rps_ratio` the
+engine's requests/s over the pages'.
 """
 
 from __future__ import annotations
@@ -126,6 +133,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_floor(port: int, workers: int, body_bytes: int) -> subprocess.Popen[bytes]:
+    """The bound: the same serving code answering with a fixed body (bench/web_floor.py)."""
+    floor = Path(__file__).resolve().parent / "web_floor.py"
+    command = [sys.executable, str(floor), str(port), str(max(1, workers)), str(body_bytes)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+async def page_bytes(port: int, insights: int, seed: int, pages: int = 20) -> int:
+    """The median body size of ``pages`` random insight pages: what the bound sends."""
+    rng = random.Random(seed)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        sizes = sorted([(await get(reader, writer, f"/insights/{rng.randint(1, insights)}"))[1]
+                        for _ in range(pages)])  # fmt: skip
+    finally:
+        writer.close()
+    return sizes[len(sizes) // 2]
 
 
 def start_server(db: Path, port: int, workdir: Path, workers: int) -> subprocess.Popen[bytes]:
@@ -301,25 +327,35 @@ def saturate(
     return asyncio.run(python_load(port, args.insights, args.clients, seconds, seed))
 
 
-def measure(
-    port: int, server: subprocess.Popen[bytes], args: argparse.Namespace, workdir: Path
-) -> dict[str, Any]:
+def saturated_run(
+    port: int, server: subprocess.Popen[bytes], args: argparse.Namespace, wrk: str | None,
+    workdir: Path,
+) -> dict[str, float]:  # fmt: skip
+    """Warm up, then the clients as fast as answered; with the server's CPU per request."""
     asyncio.run(wait_until_up(port, server))
-    wrk = shutil.which("wrk") if args.client in ("auto", "wrk") else None
-    if args.client == "wrk" and not wrk:
-        raise SystemExit("--client wrk: wrk is not installed")
     saturate(port, args, wrk, 3, args.seed + 1, workdir)  # warm up (and the page cache)
     cpu_before = cpu_seconds(server.pid)
     saturated = saturate(port, args, wrk, args.seconds, args.seed, workdir)
     # The server's own CPU per page: what a loaded machine's wall-clock figures cannot show.
     cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / saturated["requests"]
+    return {**saturated, "server_cpu_ms_per_request": round(cpu_ms, 3)}
+
+
+def measure(
+    port: int, server: subprocess.Popen[bytes], args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
+    wrk = shutil.which("wrk") if args.client in ("auto", "wrk") else None
+    if args.client == "wrk" and not wrk:
+        raise SystemExit("--client wrk: wrk is not installed")
+    saturated = saturated_run(port, server, args, wrk, workdir)
+    cpu_ms = saturated["server_cpu_ms_per_request"]
     paced = asyncio.run(
         python_load(port, args.insights, args.clients, args.seconds, args.seed + 2, args.rate)
     )
+    body_bytes = asyncio.run(page_bytes(port, args.insights, args.seed + 3))
     return {
         "client": "wrk" if wrk else "python",
         **saturated,
-        "server_cpu_ms_per_request": round(cpu_ms, 3),
         "rps_per_core": round(1000 / cpu_ms, 1) if cpu_ms else 0.0,
         "at_rate_rps": args.rate,
         "at_rate_p50_ms": paced["p50_ms"],
@@ -328,6 +364,33 @@ def measure(
         "at_rate_achieved_rps": paced["rps"],
         "at_rate_errors": paced["errors"],
         "at_rate_client_cpu_ms_per_request": paced["client_cpu_ms_per_request"],
+        "page_bytes": body_bytes,
+    }
+
+
+def measure_bound(
+    args: argparse.Namespace, workdir: Path, figures: dict[str, Any]
+) -> dict[str, Any]:
+    """The engine alone under the same load, and the pages' figures against it."""
+    wrk = shutil.which("wrk") if figures["client"] == "wrk" else None
+    port = free_port()
+    floor = start_floor(port, args.workers, figures["page_bytes"])
+    try:
+        bound = saturated_run(port, floor, args, wrk, workdir)
+    finally:
+        floor.terminate()
+        floor.wait(timeout=30)
+    cpu_ms = bound["server_cpu_ms_per_request"]
+    return {
+        "bound_rps": bound["rps"],
+        "bound_p50_ms": bound["p50_ms"],
+        "bound_p99_ms": bound["p99_ms"],
+        "bound_errors": bound["errors"],
+        "bound_server_cpu_ms_per_request": cpu_ms,
+        "bound_cpu_ratio": round(figures["server_cpu_ms_per_request"] / cpu_ms, 2)
+        if cpu_ms
+        else None,
+        "bound_rps_ratio": round(bound["rps"] / figures["rps"], 2) if figures["rps"] else None,
     }
 
 
@@ -383,6 +446,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        figures |= measure_bound(args, workdir, figures)
     load_avg = round(os.getloadavg()[0], 2)
     met = targets(figures, args.rate)
     print(
@@ -398,6 +462,13 @@ def main() -> None:
         f"({figures['errors']} errors; {os.cpu_count()} CPUs, load average {load_avg}); "
         f"server CPU {figures['server_cpu_ms_per_request']} ms per page, "
         f"{figures['rps_per_core']} pages/s per core"
+    )
+    print(
+        f"bound, the engine alone (same server code, a fixed {figures['page_bytes']}-byte "
+        f"body, same client and load): {figures['bound_rps']} requests/s, p50 "
+        f"{figures['bound_p50_ms']} ms, p99 {figures['bound_p99_ms']} ms, server CPU "
+        f"{figures['bound_server_cpu_ms_per_request']} ms per response; pages/bound: CPU "
+        f"{figures['bound_cpu_ratio']}x, requests/s 1/{figures['bound_rps_ratio']}"
     )
     print(
         f"targets: >= {TARGET_RPS:.0f} requests/s {'met' if met['rps_met'] else 'NOT met'}; "

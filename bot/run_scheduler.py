@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from bot.roles import ROLES
 from bot.runtime import Component
 from bot.wiring import (
     Services,
@@ -30,8 +31,6 @@ from core.ingest.pipeline import PipelineReport
 from core.llm.transcribe import transcribe_missing
 from core.ports import Embedder, InsightExtractor, Messenger
 from core.scheduling.scheduler import ScheduleConfig, Scheduler
-
-ROLES = ("all", "chat", "worker")
 
 
 def delivery_config(services: Services) -> DeliveryConfig:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from adapters.slack.app import SlackComponent, SlackConfig, build_slack_bot
+from adapters.slack.config import SlackConfig
 from bot.wiring import Services
 from core.ports import ChatEngine
+
+if TYPE_CHECKING:
+    from adapters.slack.app import SlackComponent
 
 log = logging.getLogger(__name__)
 
@@ -28,5 +32,7 @@ def slack_component(services: Services, engine: ChatEngine) -> SlackComponent | 
     config = slack_config(services)
     if config.mode is None:
         return None
+    from adapters.slack.app import SlackComponent, build_slack_bot  # Bolt: only for Slack
+
     bot = build_slack_bot(config, engine, services.sessions, services.engine)
     return SlackComponent(bot, services.sessions)

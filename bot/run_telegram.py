@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from adapters.telegram.app import TelegramConfig, TelegramService
-from adapters.telegram.limits import RateLimits
+from typing import TYPE_CHECKING
+
 from bot.wiring import Services
 from core.ports import ChatEngine
+
+if TYPE_CHECKING:
+    from adapters.telegram.app import TelegramConfig, TelegramService
 
 
 def telegram_config(services: Services) -> TelegramConfig | None:
     token = services.secrets.telegram_token
     if not token:
         return None
+    # python-telegram-bot is loaded only with a token: half a second of imports otherwise.
+    from adapters.telegram.app import TelegramConfig
+    from adapters.telegram.limits import RateLimits
+
     settings = services.settings
     return TelegramConfig(
         token=token,
@@ -27,4 +34,6 @@ def telegram_component(services: Services, engine: ChatEngine) -> TelegramServic
     config = telegram_config(services)
     if config is None:
         return None
+    from adapters.telegram.app import TelegramService
+
     return TelegramService(config, engine, services.sessions, services.paid_broadcast)

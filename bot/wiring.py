@@ -280,11 +280,11 @@ def build_llm(
     services: Services, retry: RetryPolicy | None = None, *, timeout: float | None = None
 ) -> OpenAILLM | None:
     """The chat model client, or None when no OPENAI_API_KEY is set (offline mode)."""
-    from adapters.openai_llm import OpenAILLM
-
     key = services.secrets.openai_api_key
     if not key:
         return None
+    from adapters.openai_llm import OpenAILLM  # the openai package: a second of imports
+
     settings = services.settings
     llm = OpenAILLM(
         api_key=key,
@@ -327,12 +327,12 @@ def build_llm_extractor(services: Services) -> LlmInsightExtractor | None:
 
 
 def build_openai_embedder(services: Services, retry: RetryPolicy | None = None) -> Embedder | None:
-    from adapters.openai_embedder import OpenAIEmbedder
-    from core.llm.types import Usage
-
     key = services.secrets.openai_api_key
     if not key:
         return None
+    from adapters.openai_embedder import OpenAIEmbedder
+    from core.llm.types import Usage
+
     budget = build_llm_budget(services)
 
     async def record(model: str, usage: Usage) -> None:
@@ -352,11 +352,11 @@ def build_openai_embedder(services: Services, retry: RetryPolicy | None = None) 
 
 def build_transcriber(services: Services) -> Transcriber | None:
     """The API transcriber, or None unless transcription_enabled is set and a key is there."""
-    from adapters.openai_transcriber import OpenAITranscriber
-
     key = services.secrets.openai_api_key
     if not key or not services.settings.transcription_enabled:
         return None
+    from adapters.openai_transcriber import OpenAITranscriber
+
     transcriber = OpenAITranscriber(
         api_key=key,
         base_url=services.secrets.openai_base_url,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import create_engine, migrate, session_factory
@@ -43,11 +48,9 @@ def postgres_reason() -> str | None:
     return _postgres_unreachable()
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_reason: str | None) -> Iterator[str]:
+@contextmanager
+def _schema() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    if postgres_reason:
-        pytest.skip(postgres_reason)
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -59,6 +62,15 @@ def postgres_schema_url(postgres_reason: str | None) -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture
+def postgres_schema_url(postgres_reason: str | None) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    if postgres_reason:
+        pytest.skip(postgres_reason)
+    with _schema() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every storage test runs once on SQLite and once on PostgreSQL."""
@@ -68,10 +80,92 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+# A test's database starts migrated. The migrations run for real once per test process
+# (tests/integration/test_migrations.py runs them for every test of its own), and each test
+# gets a copy of the result: on SQLite the migrated file, on PostgreSQL the statements the
+# migration sent to the server, replayed into the test's fresh schema. Alembic's own Python
+# for every one of several hundred tests was a tenth of a second of CPU each.
+Statement = tuple[str, Any, bool]  # SQL text, its parameters, whether executemany
+
+
+async def _migrated_sqlite_file(path: Path) -> None:
+    eng = create_engine(f"sqlite:///{path}")
+    try:
+        await migrate(eng)
+        async with eng.connect() as conn:  # everything into the main file: one file to copy
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file the migrations have been run on."""
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+    asyncio.run(_migrated_sqlite_file(path))
+    return path
+
+
+async def _record_migration(url: str) -> list[Statement]:
+    eng = create_engine(url)
+    sent: list[Statement] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
+        sent.append((sql, params, many))
+
+    event.listen(eng.sync_engine, "before_cursor_execute", record)
+    try:
+        await migrate(eng)
+    finally:
+        await eng.dispose()
+    return sent
+
+
+@pytest.fixture(scope="session")
+def postgres_migration(postgres_reason: str | None) -> list[Statement]:
+    """What migrating an empty PostgreSQL schema sends to the server, in order."""
+    if postgres_reason:
+        pytest.skip(postgres_reason)
+    with _schema() as url:
+        return asyncio.run(_record_migration(url))
+
+
+def _replay(url: str, statements: list[Statement]) -> None:
+    """Send ``statements`` in one transaction; runs of them without parameters as one
+    round trip (psycopg runs several statements in one string when none has parameters)."""
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        plain: list[str] = []
+        for sql, params, many in statements:
+            if not params:
+                plain.append(sql)
+                continue
+            if plain:
+                cur.execute(";\n".join(plain).encode())
+                plain = []
+            if many:
+                cur.executemany(sql.encode(), params)
+            else:
+                cur.execute(sql.encode(), params)
+        if plain:
+            cur.execute(";\n".join(plain).encode())
+
+
 @pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(db_url)
-    await migrate(eng)
+def migrated_db_url(db_url: str, request: pytest.FixtureRequest) -> str:
+    """``db_url``, holding a copy of the once-migrated database."""
+    if db_url.startswith("sqlite:///"):
+        target = Path(db_url.removeprefix("sqlite:///"))
+        if not target.exists():
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), target)
+    else:
+        _replay(db_url, request.getfixturevalue("postgres_migration"))
+    return db_url
+
+
+@pytest.fixture
+async def engine(migrated_db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(migrated_db_url)
+    await migrate(eng)  # finds the database at head: proves the copy is a migrated one
     try:
         yield eng
     finally:

@@ -20,6 +20,7 @@ from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
 
 from adapters.telegram.delivery import TelegramMessenger, TelegramSender
+from adapters.telegram.errors import TelegramConfigError
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.limits import FloodAwareRateLimiter, RateLimits
 from adapters.telegram.updates import BadUpdate, update_from_body
@@ -33,10 +34,6 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-
-
-class TelegramConfigError(ValueError):
-    """A Telegram setting Telegram would refuse; the message says which and why."""
 
 
 App = Application[Any, Any, Any, Any, Any, Any]
