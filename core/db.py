@@ -228,9 +228,8 @@ class InlineReads:
         conn = self.sqlite_connection()
         if conn is not None:
             compiled, processors = self._compiled(query)
-            state = compiled.construct_expanded_state(_bound(compiled, params))
             try:
-                found = conn.execute(state.statement, state.positional_parameters).fetchall()
+                found = conn.execute(*_sqlite_call(compiled, params)).fetchall()
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
@@ -408,6 +407,41 @@ def upsert_into(sessions: Sessions, model: type[Any]) -> Any:
 def single_writes(sessions: async_sessionmaker[AsyncSession]) -> SingleWrites:
     """The engine's ``SingleWrites`` (one per engine; closed when the engine is disposed)."""
     return _per_engine(_engine_of(sessions), SingleWrites)
+
+
+def _sqlite_call(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The SQL and positional values for sqlite3. A statement with no ``IN`` list is the same
+    SQL every time, so its values are put in order directly: SQLAlchemy's expanded state costs
+    more than the indexed read itself (the chat's related-insights lookup)."""
+    order = _fixed_order(compiled)
+    if order is None:
+        state = compiled.construct_expanded_state(_bound(compiled, params))
+        return state.statement, list(state.positional_parameters)
+    values = []
+    for name, default, bind in order:
+        value = params.get(name, default)
+        values.append(value if bind is None or value is None else bind(value))
+    return compiled.string, values
+
+
+_ORDERS: weakref.WeakKeyDictionary[SQLCompiler, list[tuple[str, Any, Any]] | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _fixed_order(compiled: SQLCompiler) -> list[tuple[str, Any, Any]] | None:
+    """Each positional parameter's name, value given at build time and bind processor; None
+    for a statement whose SQL is finished only at run time (an ``IN`` list, a literal value)."""
+    try:
+        return _ORDERS[compiled]
+    except KeyError:
+        pass
+    order: list[tuple[str, Any, Any]] | None = None
+    if not compiled.post_compile_params:
+        defaults, binds = compiled.params, compiled._bind_processors
+        order = [(name, defaults.get(name), binds.get(name)) for name in compiled.positiontup or ()]
+    _ORDERS[compiled] = order
+    return order
 
 
 def _bound(compiled: SQLCompiler, params: dict[str, Any]) -> dict[str, Any]:

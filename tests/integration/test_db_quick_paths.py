@@ -70,6 +70,26 @@ async def test_inline_rows_convert_and_bind_like_the_orm(sessions: Sessions) -> 
     assert await reads.rows(_briefs_on_query, later) == []
 
 
+def _named_on_platform_query() -> Query:
+    # A value written into the statement ("telegram") beside one given at each run.
+    return select(User.external_id).where(
+        User.platform == "telegram", User.external_id == bindparam("external_id")
+    )
+
+
+async def test_inline_reads_use_values_given_when_the_statement_was_built(
+    sessions: Sessions,
+) -> None:
+    async with transaction(sessions) as session:
+        session.add_all(
+            [User(platform="telegram", external_id="7"), User(platform="slack", external_id="8")]
+        )
+    reads = inline_reads(sessions)
+
+    assert await reads.scalars(_named_on_platform_query, {"external_id": "7"}) == ["7"]
+    assert await reads.scalars(_named_on_platform_query, {"external_id": "8"}) == []
+
+
 async def test_single_write_stores_json_and_counts_rows(sessions: Sessions) -> None:
     async with transaction(sessions) as session:
         session.add(ChatContext(platform="slack", workspace="T1", chat_id="D1"))
