@@ -34,6 +34,9 @@ BATCH = 50_000
 def main() -> None:
     size, directory = int(sys.argv[1]), Path(sys.argv[2])
     model = WordLlamaEmbedder().name
+    directory.mkdir(parents=True, exist_ok=True)
+    # Says "being made here" to bench/scale.py, which waits instead of making them too.
+    (directory / ".building").touch()
     vectors = library_vectors(size, seed=1)
     factory = UsearchIndexFactory()
     index = factory.create(int(vectors.shape[1]))
@@ -43,7 +46,6 @@ def main() -> None:
         index.add(ids, vectors[start : start + BATCH])
         print(f"{start + len(ids)} vectors, {time.perf_counter() - t:.0f} s", flush=True)
     build_s = time.perf_counter() - t
-    directory.mkdir(parents=True, exist_ok=True)
     stem = f"vectors-{factory.kind}-{sha1(model.encode(), usedforsecurity=False).hexdigest()[:12]}"
     name = f"{stem}-{size}.idx"
     index.save(directory / name)
@@ -58,6 +60,7 @@ def main() -> None:
     np.save(directory.parent / "edges.tmp.npy", edges)
     (directory.parent / "edges.tmp.npy").replace(directory.parent / f"edges-{size}.npy")
     result["seed_edges_s"] = round(time.perf_counter() - t, 1)
+    (directory / ".building").unlink()
     print(json.dumps(result))
 
 

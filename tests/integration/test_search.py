@@ -190,6 +190,32 @@ async def test_a_word_in_more_insights_than_the_window_ranks_its_newest_matches(
     assert sorted(newest) == sorted(every)[-2:]
 
 
+async def test_the_window_holds_the_newest_matches_however_far_back_they_go(
+    sessions: Sessions, lib: Library
+) -> None:
+    """PostgreSQL looks among the newest ids first and widens the span by the matches'
+    density there: matches bunched at the newest ids, then sparse, then none, then older
+    ones make every step run (a first span that holds one match, a second estimated too
+    short, then all) and the window is still the newest matches."""
+    async with transaction(sessions) as session:
+        added = []
+        for k in range(40):
+            row = Insight(
+                episode_id=lib.episode_ids["a1"], feed_id=lib.feed_ids["f2"],
+                headline=f"Note {k}", body="zebra crossing" if k in {0, 1, 2, 30, 38} else "x",
+                quote="q", speaker="X", start_seconds=1.0, topics=[], score=0.5,
+            )  # fmt: skip
+            session.add(row)
+            await session.flush()
+            added.append(row.id)
+    matches = [added[k] for k in (0, 1, 2, 30, 38)]
+    query = parse_query("zebra")
+    async with sessions() as session:
+        for window, first_span in ((2, 3), (3, 3), (4, 3), (5, 3), (4, 12), (9, 1)):
+            found = await text_matches(session, query, 10, window=window, first_span=first_span)
+            assert sorted(r[0] for r in found) == matches[-window:], (window, first_span)
+
+
 class PoolWatchingEmbedder(ConceptEmbedder):
     """Notes how many of the engine's pooled connections are checked out while it embeds."""
 
