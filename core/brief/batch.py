@@ -42,6 +42,7 @@ from core.brief.compose import (
     entries_query,
     local_date_for,
 )
+from core.brief.live import live_insights
 from core.brief.load import PoolRow, core_rows, load_pool, load_profiles
 from core.brief.rank import CandidateRow
 from core.db import IntArray, Sessions, chunks, one_of, transaction
@@ -68,6 +69,7 @@ _STORE_PG = text(
         FROM stored AS s JOIN b ON b.user_id = s.user_id
         CROSS JOIN LATERAL unnest(b.insights, b.older) WITH ORDINALITY
             AS x(insight_id, is_older, position)
+        WHERE x.insight_id <> ALL(CAST(:gone AS integer[]))
     )
     SELECT id, user_id FROM stored
     """
@@ -306,11 +308,13 @@ async def _store(
         fresh = [uid for uid in ids if uid not in raced]
         if not fresh:
             return {}, raced
+        chosen = {row.id for uid in fresh for row in picks[uid]}
+        gone = chosen - await live_insights(session, chosen)  # deleted since they were read
         conn = await session.connection()  # Core statements: no ORM objects for 1000s of rows
         if postgres:
-            stored = await _store_pg(conn, fresh, picks, dates, kind, now)
+            stored = await _store_pg(conn, fresh, picks, dates, kind, now, gone)
         else:
-            stored = await _store_rows(conn, fresh, picks, dates, kind, now)
+            stored = await _store_rows(conn, fresh, picks, dates, kind, now, gone)
     return stored, raced
 
 
@@ -321,6 +325,7 @@ async def _store_pg(
     dates: dict[int, date],
     kind: str,
     now: datetime,
+    gone: set[int],
 ) -> dict[int, int]:
     briefs = [
         {
@@ -331,7 +336,7 @@ async def _store_pg(
         }
         for uid in fresh
     ]
-    params = {"briefs": json.dumps(briefs), "kind": kind, "now": now}
+    params = {"briefs": json.dumps(briefs), "kind": kind, "now": now, "gone": IntArray(gone)}
     return {uid: bid for bid, uid in await conn.execute(_STORE_PG, params)}
 
 
@@ -342,6 +347,7 @@ async def _store_rows(
     dates: dict[int, date],
     kind: str,
     now: datetime,
+    gone: set[int],
 ) -> dict[int, int]:
     briefs, items = cast(Table, Brief.__table__), cast(Table, BriefItem.__table__)
     rows = [
@@ -359,8 +365,10 @@ async def _store_rows(
         }
         for uid in fresh
         for position, row in enumerate(picks[uid], start=1)
+        if row.id not in gone
     ]
-    await conn.execute(insert(items), item_rows)
+    if item_rows:
+        await conn.execute(insert(items), item_rows)
     return stored
 
 
