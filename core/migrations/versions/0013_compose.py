@@ -1,6 +1,7 @@
-"""brief items: no foreign key to their user (redundant) nor to their insight (hot rows)
+"""compose: brief items without foreign keys to their user and insight; deliveries without
+the day's index
 
-Revision ID: 0013_brief_items_fk
+Revision ID: 0013_compose
 Revises: 0012_perf
 Create Date: 2026-12-07 13:00:00
 """
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0013_brief_items_fk"
+revision: str = "0013_compose"
 down_revision: str | Sequence[str] | None = "0012_perf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -26,9 +27,16 @@ def upgrade() -> None:
     with op.batch_alter_table("brief_items", schema=None) as batch_op:
         batch_op.drop_constraint("fk_brief_items_user_id_users", type_="foreignkey")
         batch_op.drop_constraint("fk_brief_items_insight_id_insights", type_="foreignkey")
+    # No query reads deliveries by the day alone (the unique (user_id, local_date) serves
+    # "planned already?"), and every delivery's row is written three times (planned,
+    # claimed, sent: the status changes, so no update is HOT), each adding to it.
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_deliveries_local_date")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_deliveries_local_date", ["local_date"], unique=False)
     op.execute(
         "DELETE FROM brief_items WHERE NOT EXISTS "
         "(SELECT 1 FROM insights WHERE insights.id = brief_items.insight_id)"
