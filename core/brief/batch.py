@@ -23,7 +23,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text, update
@@ -202,8 +202,31 @@ async def _timezones(session: AsyncSession, user_ids: Sequence[int]) -> dict[int
     return found
 
 
+# PostgreSQL: each user's briefs looked up in ix_briefs_user_date, one user at a time (a
+# subquery per user). As one "user_id = ANY(…)" PostgreSQL read the whole table for each 500
+# users (its cost model prefers that to 500 index lookups), and it grows through a run.
+_EXISTING_PG = text(
+    """
+    SELECT u.id, (SELECT min(b.id) FROM briefs AS b WHERE b.user_id = u.id AND b.local_date = u.day)
+    FROM unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) AS u(id, day)
+    """
+)
+_LAST_TIMES_PG = text(
+    """
+    SELECT u.id, (SELECT max(b.created_at) FROM briefs AS b WHERE b.user_id = u.id)
+    FROM unnest(CAST(:ids AS integer[])) AS u(id)
+    """
+)
+
+
 async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, int]:
     """The first brief of each user's local day, if there is one: user id -> brief id."""
+    if session.get_bind().dialect.name == "postgresql":
+        ids = sorted(dates)
+        on = "{" + ",".join(dates[uid].isoformat() for uid in ids) + "}"  # date[] as text
+        conn = await session.connection()
+        rows = await conn.execute(_EXISTING_PG, {"ids": IntArray(ids), "days": on})
+        return {uid: bid for uid, bid in rows if bid is not None}
     found: dict[int, int] = {}
     days = sorted(set(dates.values()))
     for part in chunks(sorted(dates)):
@@ -219,6 +242,9 @@ async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, 
 
 
 async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[int, datetime]:
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await (await session.connection()).execute(_LAST_TIMES_PG, {"ids": IntArray(ids)})
+        return {uid: at.astimezone(UTC) for uid, at in rows if at is not None}
     found: dict[int, datetime] = {}
     for part in chunks(ids):
         stmt = (
