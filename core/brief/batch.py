@@ -23,7 +23,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text, update
@@ -42,6 +42,7 @@ from core.brief.compose import (
     entries_query,
     local_date_for,
 )
+from core.brief.live import live_insights
 from core.brief.load import PoolRow, core_rows, load_pool, load_profiles
 from core.brief.rank import CandidateRow
 from core.db import IntArray, Sessions, chunks, one_of, transaction
@@ -68,6 +69,7 @@ _STORE_PG = text(
         FROM stored AS s JOIN b ON b.user_id = s.user_id
         CROSS JOIN LATERAL unnest(b.insights, b.older) WITH ORDINALITY
             AS x(insight_id, is_older, position)
+        WHERE x.insight_id <> ALL(CAST(:gone AS integer[]))
     )
     SELECT id, user_id FROM stored
     """
@@ -200,8 +202,31 @@ async def _timezones(session: AsyncSession, user_ids: Sequence[int]) -> dict[int
     return found
 
 
+# PostgreSQL: each user's briefs looked up in ix_briefs_user_date, one user at a time (a
+# subquery per user). As one "user_id = ANY(…)" PostgreSQL read the whole table for each 500
+# users (its cost model prefers that to 500 index lookups), and it grows through a run.
+_EXISTING_PG = text(
+    """
+    SELECT u.id, (SELECT min(b.id) FROM briefs AS b WHERE b.user_id = u.id AND b.local_date = u.day)
+    FROM unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) AS u(id, day)
+    """
+)
+_LAST_TIMES_PG = text(
+    """
+    SELECT u.id, (SELECT max(b.created_at) FROM briefs AS b WHERE b.user_id = u.id)
+    FROM unnest(CAST(:ids AS integer[])) AS u(id)
+    """
+)
+
+
 async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, int]:
     """The first brief of each user's local day, if there is one: user id -> brief id."""
+    if session.get_bind().dialect.name == "postgresql":
+        ids = sorted(dates)
+        on = "{" + ",".join(dates[uid].isoformat() for uid in ids) + "}"  # date[] as text
+        conn = await session.connection()
+        rows = await conn.execute(_EXISTING_PG, {"ids": IntArray(ids), "days": on})
+        return {uid: bid for uid, bid in rows if bid is not None}
     found: dict[int, int] = {}
     days = sorted(set(dates.values()))
     for part in chunks(sorted(dates)):
@@ -217,6 +242,9 @@ async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, 
 
 
 async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[int, datetime]:
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await (await session.connection()).execute(_LAST_TIMES_PG, {"ids": IntArray(ids)})
+        return {uid: at.astimezone(UTC) for uid, at in rows if at is not None}
     found: dict[int, datetime] = {}
     for part in chunks(ids):
         stmt = (
@@ -306,11 +334,13 @@ async def _store(
         fresh = [uid for uid in ids if uid not in raced]
         if not fresh:
             return {}, raced
+        chosen = {row.id for uid in fresh for row in picks[uid]}
+        gone = chosen - await live_insights(session, chosen)  # deleted since they were read
         conn = await session.connection()  # Core statements: no ORM objects for 1000s of rows
         if postgres:
-            stored = await _store_pg(conn, fresh, picks, dates, kind, now)
+            stored = await _store_pg(conn, fresh, picks, dates, kind, now, gone)
         else:
-            stored = await _store_rows(conn, fresh, picks, dates, kind, now)
+            stored = await _store_rows(conn, fresh, picks, dates, kind, now, gone)
     return stored, raced
 
 
@@ -321,6 +351,7 @@ async def _store_pg(
     dates: dict[int, date],
     kind: str,
     now: datetime,
+    gone: set[int],
 ) -> dict[int, int]:
     briefs = [
         {
@@ -331,7 +362,7 @@ async def _store_pg(
         }
         for uid in fresh
     ]
-    params = {"briefs": json.dumps(briefs), "kind": kind, "now": now}
+    params = {"briefs": json.dumps(briefs), "kind": kind, "now": now, "gone": IntArray(gone)}
     return {uid: bid for bid, uid in await conn.execute(_STORE_PG, params)}
 
 
@@ -342,6 +373,7 @@ async def _store_rows(
     dates: dict[int, date],
     kind: str,
     now: datetime,
+    gone: set[int],
 ) -> dict[int, int]:
     briefs, items = cast(Table, Brief.__table__), cast(Table, BriefItem.__table__)
     rows = [
@@ -359,8 +391,10 @@ async def _store_rows(
         }
         for uid in fresh
         for position, row in enumerate(picks[uid], start=1)
+        if row.id not in gone
     ]
-    await conn.execute(insert(items), item_rows)
+    if item_rows:
+        await conn.execute(insert(items), item_rows)
     return stored
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Select, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.brief.live import live_insights
 from core.brief.load import RANKING_COLUMNS
 from core.brief.profile import load_profile
 from core.brief.rank import CandidateRow, Candidates, Ranker
@@ -211,6 +212,7 @@ async def _store(
     brief = Brief(user_id=user_id, local_date=local_date, kind=kind, created_at=now)
     session.add(brief)
     await session.flush()
+    live = await live_insights(session, [row.id for row in chosen])  # not deleted meanwhile
     session.add_all(
         BriefItem(
             brief_id=brief.id,
@@ -220,6 +222,7 @@ async def _store(
             is_older=row.is_older,
         )
         for position, row in enumerate(chosen, start=1)
+        if row.id in live
     )
     return brief
 

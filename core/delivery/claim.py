@@ -152,7 +152,8 @@ async def _insert_rows(
     """Rows for the schedule's recipients who have none for ``local_date``: who they are is
     read first, then inserted. In one INSERT … SELECT … WHERE NOT EXISTS the check ran while
     the rows went in, and PostgreSQL may check through the day's index (local_date alone,
-    what its statistics of a day with no rows yet suggest): every recipient's check then
+    dropped since by migration 0013; what its statistics of a day with no rows yet
+    suggested): every recipient's check then
     stepped over every row inserted before it, quadratic in the group (25,000 recipients:
     41 s; read first, 1.3 s)."""
     schedule_is = (

@@ -11,14 +11,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import transaction
+from core.db import chunks, one_of, transaction
 from core.domain import FetchError, FetchResult
 from core.feeds.errors import FeedError
 from core.feeds.parse import ParsedFeed, parse_feed
 from core.feeds.poll import FeedOutcome, PollReport, ProgressFn, poll_due_feeds
 from core.feeds.store import PollPolicy, store_parsed
 from core.feeds.urls import normalise_feed_url
-from core.models import Episode, Feed
+from core.models import BriefItem, Episode, Feed, Insight
 from core.ports import Clock, Fetcher
 
 __all__ = [
@@ -124,9 +124,24 @@ async def remove_feed(
         row = (await session.execute(_summary_query().where(Feed.id == feed_id))).first()
         if row is None:
             return None
+        await _delete_insights(session, feed_id)
         await session.execute(delete(Episode).where(Episode.feed_id == feed_id))
         await session.execute(delete(Feed).where(Feed.id == feed_id))
         return _to_summary(row[0], row[1])
+
+
+async def _delete_insights(session: AsyncSession, feed_id: int) -> None:
+    """The feed's insights, then the brief items that showed them (they have no foreign key
+    to cascade from: see migration 0013). In this order: deleting an insight waits for a
+    brief being stored with it (which holds it FOR KEY SHARE), so the items are read after
+    that brief's commit; a brief stored after this deletion finds the insight gone."""
+    gone = list(
+        await session.scalars(
+            delete(Insight).where(Insight.feed_id == feed_id).returning(Insight.id)
+        )
+    )
+    for part in chunks(sorted(gone)):
+        await session.execute(delete(BriefItem).where(one_of(session, BriefItem.insight_id, part)))
 
 
 def _summary_query() -> Any:

@@ -20,7 +20,6 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "local_date"),  # a second brief for a day cannot be stored
         Index("ix_deliveries_status_due", "status", "due_at"),
-        Index("ix_deliveries_local_date", "local_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

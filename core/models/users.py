@@ -91,9 +91,11 @@ class BriefItem(Base):
         ForeignKey("briefs.id", ondelete="CASCADE"), primary_key=True
     )
     position: Mapped[int] = mapped_column(primary_key=True)  # 1-based, as the user sees "#3"
-    # No index of its own: the unique (user_id, insight_id) one serves lookups by user.
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    insight_id: Mapped[int] = mapped_column(ForeignKey("insights.id", ondelete="CASCADE"))
+    # No index of its own: the unique (user_id, insight_id) one serves lookups by user. No
+    # foreign keys on user and insight (migration 0013): the brief's user is the item's, and
+    # an insight's items are deleted with it by core.feeds.service.remove_feed.
+    user_id: Mapped[int]
+    insight_id: Mapped[int]
     is_older: Mapped[bool] = mapped_column(default=False)  # filled from the backlog
 
 

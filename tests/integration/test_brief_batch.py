@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from core.brief.batch import compose_briefs
+from core.brief.batch import compose_briefs, prepare_briefs, rank_prepared, store_briefs
 from core.brief.compose import BriefEntry, compose_brief
 from core.db import Sessions
+from core.feeds.service import remove_feed
 from core.models import Brief, BriefItem, Insight
 from core.people import users as people
 from tests.fakes.brief_rows import add_edge, add_episode, add_feed, add_insight
@@ -148,3 +149,56 @@ async def test_nothing_unseen_stores_no_brief(sessions: Sessions, clock: FakeClo
     clock.set(NOW)
     result = (await compose_briefs(sessions, [uid], clock))[uid]
     assert result.brief_id is None and result.items == []
+
+
+async def dangling_items(sessions: Sessions) -> int:
+    """Brief items whose insight is gone (they have no foreign key to it: migration 0013)."""
+    async with sessions() as session:
+        gone = ~select(Insight.id).where(Insight.id == BriefItem.insight_id).exists()
+        return int(await session.scalar(select(func.count()).select_from(BriefItem).where(gone)))
+
+
+async def test_removing_a_feed_takes_the_brief_items_of_its_insights(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    await library(sessions)
+    users = [
+        (await people.get_or_create_user(sessions, "console", "", f"r{n}")).id for n in range(3)
+    ]
+    briefs = await compose_briefs(sessions, users, clock)
+    shown = {e.insight_id for b in briefs.values() for e in b.items}
+    async with sessions() as session:
+        feeds = set(await session.scalars(select(Insight.feed_id).where(Insight.id.in_(shown))))
+    assert len(feeds) > 1  # some items stay, of the other shows
+    removed = min(feeds)
+    assert await remove_feed(sessions, removed) is not None
+    assert await dangling_items(sessions) == 0
+    async with sessions() as session:
+        left = await session.scalar(select(func.count()).select_from(BriefItem))
+        kept = set(await session.scalars(select(Insight.id).where(Insight.id.in_(shown))))
+    assert 0 < len(kept) < len(shown)
+    assert left == sum(e.insight_id in kept for b in briefs.values() for e in b.items)
+
+
+async def test_insights_removed_between_reading_and_storing_are_not_stored(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    await library(sessions)
+    users = [
+        (await people.get_or_create_user(sessions, "console", "", f"s{n}")).id for n in range(3)
+    ]
+    prepared = await prepare_briefs(sessions, users, clock)
+    picks = rank_prepared(prepared)
+    first = picks[users[0]][0]
+    async with sessions() as session:
+        feed = await session.scalar(select(Insight.feed_id).where(Insight.id == first.id))
+    assert feed is not None and await remove_feed(sessions, feed) is not None  # meanwhile
+    briefs = await store_briefs(sessions, prepared, picks, clock)
+    assert await dangling_items(sessions) == 0
+    mine = briefs[users[0]]
+    assert mine.brief_id is not None and first.id not in {e.insight_id for e in mine.items}
+    async with sessions() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(BriefItem).where(BriefItem.brief_id == mine.brief_id)
+        )
+    assert stored == len(mine.items) < 5  # what was shown is what "#N" finds
