@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
 from core.domain import FetchError, FetchResult
+from core.feeds import full_collections
 from core.feeds.errors import FeedError
 from core.feeds.parse import ParsedFeed, parse_feed
 from core.feeds.store import (
@@ -136,7 +137,8 @@ async def poll_due_feeds(
             on_progress(done, total)
         return outcome
 
-    outcomes = await asyncio.gather(*(one(feed) for feed in due))
+    with full_collections.deferred():
+        outcomes = await asyncio.gather(*(one(feed) for feed in due))
     return PollReport(list(outcomes), time.perf_counter() - started)
 
 
