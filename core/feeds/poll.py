@@ -116,6 +116,30 @@ async def poll_due_feeds(
 
     Parsing is CPU-bound: pass a ``ProcessPoolExecutor`` to spread it over cores.
     """
+    with full_collections.deferred():
+        return await _poll_due_feeds(
+            sessions,
+            fetcher,
+            clock,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            policy=policy,
+            parse_executor=parse_executor,
+            every_feed=every_feed,
+        )
+
+
+async def _poll_due_feeds(
+    sessions: async_sessionmaker[AsyncSession],
+    fetcher: Fetcher,
+    clock: Clock,
+    *,
+    concurrency: int,
+    on_progress: ProgressFn | None,
+    policy: PollPolicy | None,
+    parse_executor: Executor | None,
+    every_feed: bool,
+) -> PollReport:
     started = time.perf_counter()
     poller = _Poller(sessions, fetcher, clock, policy or PollPolicy(), parse_executor)
     due = await due_feeds(sessions, None if every_feed else clock.now())
@@ -137,8 +161,7 @@ async def poll_due_feeds(
             on_progress(done, total)
         return outcome
 
-    with full_collections.deferred():
-        outcomes = await asyncio.gather(*(one(feed) for feed in due))
+    outcomes = await asyncio.gather(*(one(feed) for feed in due))
     return PollReport(list(outcomes), time.perf_counter() - started)
 
 
