@@ -114,7 +114,8 @@ async def poll_due_feeds(
 ) -> PollReport:
     """Poll every due feed once; one failing feed is backed off and never stops the others.
 
-    Parsing is CPU-bound: pass a ``ProcessPoolExecutor`` to spread it over cores.
+    Parsing is CPU-bound: pass a ``ProcessPoolExecutor`` to spread it over cores. Garbage
+    collections are rarer while it runs (``core.feeds.full_collections``).
     """
     with full_collections.deferred():
         return await _poll_due_feeds(
