@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import transaction
 from core.domain import FetchError, FetchResult
+from core.feeds import full_collections
 from core.feeds.errors import FeedError
 from core.feeds.parse import ParsedFeed, parse_feed
 from core.feeds.store import (
@@ -113,8 +114,33 @@ async def poll_due_feeds(
 ) -> PollReport:
     """Poll every due feed once; one failing feed is backed off and never stops the others.
 
-    Parsing is CPU-bound: pass a ``ProcessPoolExecutor`` to spread it over cores.
+    Parsing is CPU-bound: pass a ``ProcessPoolExecutor`` to spread it over cores. Garbage
+    collections are rarer while it runs (``core.feeds.full_collections``).
     """
+    with full_collections.deferred():
+        return await _poll_due_feeds(
+            sessions,
+            fetcher,
+            clock,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            policy=policy,
+            parse_executor=parse_executor,
+            every_feed=every_feed,
+        )
+
+
+async def _poll_due_feeds(
+    sessions: async_sessionmaker[AsyncSession],
+    fetcher: Fetcher,
+    clock: Clock,
+    *,
+    concurrency: int,
+    on_progress: ProgressFn | None,
+    policy: PollPolicy | None,
+    parse_executor: Executor | None,
+    every_feed: bool,
+) -> PollReport:
     started = time.perf_counter()
     poller = _Poller(sessions, fetcher, clock, policy or PollPolicy(), parse_executor)
     due = await due_feeds(sessions, None if every_feed else clock.now())

@@ -12,7 +12,9 @@ BLOCK_TAGS = frozenset(
 )
 SKIP_TAGS = frozenset({"script", "style", "head", "title"})
 LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
-SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# Runs of spaces to fold into one, except a lone " " (most of them: replacing each with itself
+# took a third of tidying a note).
+SPACES = re.compile(r" [ \t\r\f\v\u00a0]+|[\t\r\f\v\u00a0][ \t\r\f\v\u00a0]*")
 BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
 # Where ``html.unescape`` could find a character reference; a bare "&" (as in "you & me")
 # is none.
@@ -22,8 +24,11 @@ MAYBE_CHARREF = re.compile(r"&(?:#[0-9xX]|[^\t\n\f <&#;])")
 # titles in the shared data (the other has a broken end tag, ``</p&gtgt;``, of which a stray
 # "gt;" is left). Text escaped twice gets a second pass through the parser.
 _SKIPPED = re.compile(r"<(script|style|head|title)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+# Split by, it gives the text before each token, then the token's "/" (a tag's end) and name
+# (both None for a comment, CDATA or declaration), then the text after it, and so on.
 _TOKEN = re.compile(
-    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|</?([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>", re.S
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>",
+    re.S,
 )
 
 
@@ -69,20 +74,19 @@ def _strip_once(html: str) -> str:
 
 
 def _strip_quickly(html: str) -> str:
-    html = _SKIPPED.sub("", html)
-    parts: list[str] = []
-    pos = 0
-    for token in _TOKEN.finditer(html):
-        if token.start() > pos:
-            parts.append(unescape(html[pos : token.start()]))
-        pos = token.end()
-        tag = (token.group(1) or "").lower()
-        if tag in BLOCK_TAGS and parts and not parts[-1].endswith("\n"):
-            parts.append("\n")
-        if tag == "li" and not token.group(0).startswith("</"):
-            parts.append("- ")
-    if pos < len(html):
-        parts.append(unescape(html[pos:]))
+    # One split in C, then a look at each tag: a match object per token cost twice as much.
+    pieces = _TOKEN.split(_SKIPPED.sub("", html))
+    parts = [unescape(pieces[0])] if pieces[0] else []
+    for i in range(1, len(pieces), 3):
+        name = pieces[i + 1]
+        if name is not None:
+            tag = name.lower()
+            if tag in BLOCK_TAGS and parts and not parts[-1].endswith("\n"):
+                parts.append("\n")
+            if tag == "li" and not pieces[i]:
+                parts.append("- ")
+        if pieces[i + 2]:
+            parts.append(unescape(pieces[i + 2]))
     return "".join(parts)
 
 
@@ -105,6 +109,7 @@ def html_to_text(value: str | None) -> str | None:
             break
         text = strip(text)
     text = unescape(text) if "&" in text else text
-    lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # SPACES has no line break in it: the whole text at once tidies as line by line.
+    lines = [line.strip() for line in SPACES.sub(" ", text).split("\n")]
     tidy = BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
     return tidy or None

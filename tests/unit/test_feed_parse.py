@@ -189,6 +189,11 @@ def test_html_to_text() -> None:
     assert html_to_text(None) is None
 
 
+def test_runs_of_spaces_of_any_kind_become_one_space_and_lone_spaces_stay() -> None:
+    text = "<p>a \t\u00a0 b\u00a0c\td  e f</p><ul><li> one\r\n two </li><LI>three</li></ul>"
+    assert html_to_text(text) == "a b c d e f\n- one\ntwo\n- three"
+
+
 # Text made of what decides whether show notes need tidying: spaces of every kind, line
 # breaks, "&" and entities, tags.
 NOTE_PIECES = ["a", "é", " ", "  ", "\t", "\n", "\r", "\v", "\f", "\u00a0", "\u2003", "\u2028"]
