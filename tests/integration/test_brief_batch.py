@@ -158,13 +158,19 @@ async def dangling_items(sessions: Sessions) -> int:
         return int(await session.scalar(select(func.count()).select_from(BriefItem).where(gone)))
 
 
+async def library_and_readers(sessions: Sessions, prefix: str) -> list[int]:
+    """The sample library and three console users who have seen none of it."""
+    await library(sessions)
+    return [
+        (await people.get_or_create_user(sessions, "console", "", f"{prefix}{n}")).id
+        for n in range(3)
+    ]
+
+
 async def test_removing_a_feed_takes_the_brief_items_of_its_insights(
     sessions: Sessions, clock: FakeClock
 ) -> None:
-    await library(sessions)
-    users = [
-        (await people.get_or_create_user(sessions, "console", "", f"r{n}")).id for n in range(3)
-    ]
+    users = await library_and_readers(sessions, "r")
     briefs = await compose_briefs(sessions, users, clock)
     shown = {e.insight_id for b in briefs.values() for e in b.items}
     async with sessions() as session:
@@ -183,10 +189,7 @@ async def test_removing_a_feed_takes_the_brief_items_of_its_insights(
 async def test_insights_removed_between_reading_and_storing_are_not_stored(
     sessions: Sessions, clock: FakeClock
 ) -> None:
-    await library(sessions)
-    users = [
-        (await people.get_or_create_user(sessions, "console", "", f"s{n}")).id for n in range(3)
-    ]
+    users = await library_and_readers(sessions, "s")
     prepared = await prepare_briefs(sessions, users, clock)
     picks = rank_prepared(prepared)
     first = picks[users[0]][0]
