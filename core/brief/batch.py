@@ -353,17 +353,30 @@ async def _store_pg(
     now: datetime,
     gone: set[int],
 ) -> dict[int, int]:
-    briefs = [
-        {
-            "user_id": uid,
-            "local_date": dates[uid].isoformat(),
-            "insights": [row.id for row in picks[uid]],
-            "older": [row.is_older for row in picks[uid]],
-        }
-        for uid in fresh
-    ]
-    params = {"briefs": json.dumps(briefs), "kind": kind, "now": now, "gone": IntArray(gone)}
+    briefs = _briefs_json(fresh, picks, dates)
+    params = {"briefs": briefs, "kind": kind, "now": now, "gone": IntArray(gone)}
     return {uid: bid for bid, uid in await conn.execute(_STORE_PG, params)}
+
+
+def _briefs_json(
+    fresh: list[int], picks: dict[int, list[CandidateRow]], dates: dict[int, date]
+) -> str:
+    """``_STORE_PG``'s rows as JSON text. Most users of a batch share their picks (the same
+    rows of a shared view, so the same list by identity) and their day: each is encoded once,
+    not as a dict per user (building and encoding those was most of this step's CPU)."""
+    days: dict[date, str] = {}
+    shared: dict[tuple[int, ...], str] = {}
+    rows = []
+    for uid in fresh:
+        chosen, day = picks[uid], dates[uid]
+        key = tuple(map(id, chosen))  # picks holds the rows meanwhile: their ids are theirs
+        tail = shared.get(key)
+        if tail is None:
+            ids, older = [row.id for row in chosen], [row.is_older for row in chosen]
+            tail = shared[key] = f'"insights":{json.dumps(ids)},"older":{json.dumps(older)}'
+        when = days.get(day) or days.setdefault(day, day.isoformat())
+        rows.append(f'{{"user_id":{int(uid)},"local_date":"{when}",{tail}}}')
+    return "[" + ",".join(rows) + "]"
 
 
 async def _store_rows(

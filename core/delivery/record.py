@@ -21,6 +21,7 @@ from core.models.base import utcnow
 _ERROR_MAX = 500
 GATHER_TURNS = 4  # event-loop turns a write waits for more outcomes (no clock time)
 WRITES_IN_FLIGHT = 3  # groups of outcomes being written at once, each on its own connection
+UNWRITTEN_MAX = 256  # outcomes handed over and not yet stored before a sender waits for its own
 
 
 async def record_outcome(
@@ -57,26 +58,49 @@ async def record_outcome(
 
 class Recorder:
     """Group commit: the outcomes of sends that finish while a write is under way are written
-    together in the next transaction. Each caller returns only once its own outcome is stored,
-    so "the acknowledgement is written right after the send" still holds, for many sends at a
-    cost of one transaction. Up to ``WRITES_IN_FLIGHT`` groups are written at once: one at a
-    time, every sender waited for the commit before (a round trip and a WAL flush), which
-    capped sending at one group per commit while the process sat idle."""
+    together in the next transaction, up to ``WRITES_IN_FLIGHT`` groups at once.
 
-    def __init__(self, sessions: Sessions, worker: str) -> None:
-        self.sessions, self.worker = sessions, worker
-        self._pending: list[tuple[Entry, asyncio.Future[None]]] = []
+    A sender hands its outcome over and takes its next brief without waiting for the commit,
+    as long as at most ``unwritten_max`` outcomes are waiting to be stored; beyond that it
+    waits for its own. Waiting for every commit capped a worker at ``concurrency`` sends per
+    commit round trip (in a delivery run the round trip includes a ranking step of the next
+    batch): the senders fell behind ranking and the producer waited for room in the queue.
+    Each outcome is still written right after its send (the write starts at once); what a
+    crash can lose is at most ``unwritten_max`` outcomes instead of ``concurrency``, and those
+    briefs are sent again after the lease, as are the sends in flight. ``flush`` waits until
+    every outcome handed over is stored; a failed write fails the next ``record`` and
+    ``flush``."""
+
+    def __init__(self, sessions: Sessions, worker: str, unwritten_max: int = UNWRITTEN_MAX) -> None:
+        self.sessions, self.worker, self.unwritten_max = sessions, worker, unwritten_max
+        self._pending: list[tuple[Entry, asyncio.Future[None] | None]] = []
+        self._unwritten = 0  # handed over, not yet stored (pending or being written)
         self._writers: set[asyncio.Task[None]] = set()
         self._gathering = False  # a writer is waiting for more outcomes to join its group
+        self._failed: Exception | None = None
 
     async def record(self, entry: Entry) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Hand an outcome over to be stored; wait for it only if too many are unwritten."""
+        if self._failed is not None:
+            raise self._failed
+        self._unwritten += 1
+        done: asyncio.Future[None] | None = None
+        if self._unwritten > self.unwritten_max:
+            done = asyncio.get_running_loop().create_future()
         self._pending.append((entry, done))
         if not self._gathering and len(self._writers) < WRITES_IN_FLIGHT:
             writer = asyncio.create_task(self._write_all())
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)
-        await done
+        if done is not None:
+            await done
+
+    async def flush(self) -> None:
+        """Wait until every outcome handed over is stored (raise if one could not be)."""
+        while self._writers:
+            await asyncio.gather(*self._writers)
+        if self._failed is not None:
+            raise self._failed
 
     async def _write_all(self) -> None:
         while self._pending:  # checked with no wait before leaving: nothing is left behind
@@ -89,14 +113,22 @@ class Recorder:
                 continue
             try:
                 await write_entries(self.sessions, self.worker, [entry for entry, _ in batch])
-            except Exception as exc:  # every caller of this batch hears of it
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
+            except Exception as exc:  # every waiting caller of this batch hears of it
+                self._failed = self._failed or exc
+                self._settle(batch, exc)
                 continue
-            for _, done in batch:
-                if not done.done():
+            self._settle(batch, None)
+
+    def _settle(
+        self, batch: list[tuple[Entry, asyncio.Future[None] | None]], exc: Exception | None
+    ) -> None:
+        self._unwritten -= len(batch)
+        for _, done in batch:
+            if done is not None and not done.done():
+                if exc is None:
                     done.set_result(None)
+                else:
+                    done.set_exception(exc)
 
 
 async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -> None:

@@ -89,6 +89,7 @@ class _Run:
             await self._produce(queue, stop)
             for _ in senders:
                 await queue.put(None)
+        await self.sender.recorder.flush()  # every outcome stored before the run ends
         if self._unsent:
             await release(self.sessions, self.config.worker, self._unsent)
 
