@@ -8,6 +8,7 @@ built here from word characters only, each token quoted, so it is always valid F
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.base import UTCDateTime
+from core.search.fusion import FIELD_WEIGHTS, stem
 from core.search.query import ParsedQuery
 from core.topics.normalise import normalise_topic
 
@@ -34,7 +36,7 @@ class _Sql:
     clauses: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     datetimes: set[str] = field(default_factory=set)
-    joins: set[str] = field(default_factory=set)  # "episode", "feed": what the filters read
+    joins: set[str] = field(default_factory=set)  # "episode": what the filters read
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -88,19 +90,41 @@ def _with_topic(query: ParsedQuery, sql: _Sql, positive: str) -> str:
     return f"({positive}) && plainto_tsquery({_TS_CONFIG}, {topic})"
 
 
-def _filters(query: ParsedQuery, sql: _Sql, dialect: str, *, few_rows: bool = False) -> None:
-    """``few_rows``: the rows tested are few (a window of matches, a list of ids), so on SQLite
-    the topic is probed per row; as ``IN (subquery)`` SQLite first lists every insight of the
-    topic (160,000 of a million: 65 of a query's 70 ms), which only pays when every insight is
-    tested (filters alone: 241 ms listed against 538 ms probed)."""
-    if query.show:
-        like = (
-            "%"
-            + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        sql.clauses.append(f"lower(coalesce(fd.title, '')) LIKE {sql.bind(like)} ESCAPE '\\'")
-        sql.joins.add("feed")
+async def show_feeds(session: AsyncSession, query: ParsedQuery) -> list[int] | None:
+    """The ids of the shows ``show:X`` names (None without one): looked up once in the small
+    feeds table, so each insight tested checks its own ``feed_id`` instead of joining its
+    feed (and, on PostgreSQL, hashing every feed and episode first)."""
+    if not query.show:
+        return None
+    like = (
+        "%"
+        + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        + "%"
+    )
+    rows = await session.execute(
+        text("SELECT id FROM feeds WHERE lower(coalesce(title, '')) LIKE :like ESCAPE '\\' "
+             "ORDER BY id"),
+        {"like": like},
+    )  # fmt: skip
+    return [int(r[0]) for r in rows]
+
+
+def _filters(
+    query: ParsedQuery,
+    sql: _Sql,
+    dialect: str,
+    feeds: list[int] | None,
+    *,
+    few_rows: bool = False,
+) -> None:
+    """``feeds``: the shows ``show:X`` names (``show_feeds``). ``few_rows``: the rows tested
+    are few (a window of matches, a list of ids), so each looks up its own episode's date
+    (a join hashed every episode on PostgreSQL first: 100,000 at a million insights) and on
+    SQLite its own topic (``IN (subquery)`` first lists every insight of the topic: 160,000
+    of a million, 65 of a query's 70 ms). Both only pay when every insight is tested
+    (filters alone: 241 ms listed against 538 ms probed)."""
+    if feeds is not None:
+        sql.clauses.append(f"i.feed_id IN ({', '.join(str(int(f)) for f in feeds) or 'NULL'})")
     if query.topic:
         topic = sql.bind(normalise_topic(query.topic))
         if few_rows and dialect == "sqlite":
@@ -116,8 +140,12 @@ def _filters(query: ParsedQuery, sql: _Sql, dialect: str, *, few_rows: bool = Fa
         if value is not None:
             name = sql.bind(value)
             sql.datetimes.add(name[1:])
-            sql.joins.add("episode")
-            sql.clauses.append(f"coalesce(e.published_at, i.created_at) {op} {name}")
+            if few_rows:  # every insight has its episode (NOT NULL): the same as the join
+                published = "(SELECT e.published_at FROM episodes e WHERE e.id = i.episode_id)"
+            else:
+                published = "e.published_at"
+                sql.joins.add("episode")
+            sql.clauses.append(f"coalesce({published}, i.created_at) {op} {name}")
     for words in query.excluded:
         if dialect == "sqlite":
             sql.clauses.append(
@@ -132,13 +160,12 @@ def _filters(query: ParsedQuery, sql: _Sql, dialect: str, *, few_rows: bool = Fa
 
 
 def _statement(sql: _Sql, select: str, tail: str) -> Any:
-    """Joined with episodes and feeds only when a filter reads them: every insight has both
-    (NOT NULL foreign keys), so the joins change no answer, but on PostgreSQL they cost a
-    hash of every episode (a sequential scan: 48 of 55 ms of a rare word at a million)."""
+    """Joined with episodes only when a filter of every insight reads them: every insight
+    has one (a NOT NULL foreign key), so the join changes no answer, but on PostgreSQL it
+    costs a hash of every episode (a sequential scan: 48 of 55 ms of a rare word at a
+    million)."""
     where = " AND ".join(sql.clauses) or "TRUE"
-    joins = ("JOIN episodes e ON e.id = i.episode_id " if "episode" in sql.joins else "") + (
-        "JOIN feeds fd ON fd.id = i.feed_id " if "feed" in sql.joins else ""
-    )
+    joins = "JOIN episodes e ON e.id = i.episode_id " if "episode" in sql.joins else ""
     stmt = text(f"{select} {joins}WHERE {where} {tail}")
     binds = [bindparam(n, type_=UTCDateTime()) for n in sorted(sql.datetimes)]
     return stmt.bindparams(*binds) if binds else stmt
@@ -156,17 +183,22 @@ async def text_matches(
     matches are ranked: a word found in a third of a million insights would otherwise have
     every match scored (seconds), while the newest matches are found in index order.
     ``first_span``: see ``_postgres_matches``."""
+    feeds = await show_feeds(session, query)
+    if feeds == []:  # no show of that name
+        return []
     if session.get_bind().dialect.name == "sqlite":
-        return await _sqlite_matches(session, query, limit, window)
-    return await _postgres_matches(session, query, limit, window, first_span)
+        return await _sqlite_matches(session, query, feeds, limit, window)
+    return await _postgres_matches(session, query, feeds, limit, window, first_span)
 
 
 async def _sqlite_matches(
-    session: AsyncSession, query: ParsedQuery, limit: int, window: int
+    session: AsyncSession, query: ParsedQuery, feeds: list[int] | None, limit: int, window: int
 ) -> list[tuple[int, str, str, str, str]]:
     match = fts5_match(query)
     if match is None:
         return []
+    if query.phrases:
+        return await _sqlite_phrase_matches(session, query, match, feeds, limit, window)
     sql = _Sql()
     sql.clauses.append(f"insights_fts MATCH {sql.bind(match)}")
     # bm25 only works beside its MATCH: computed in the window, for its rows only.
@@ -175,7 +207,7 @@ async def _sqlite_matches(
         "FROM insights_fts JOIN insights i ON i.id = insights_fts.rowid"
     )
     # The MATCH expression already excludes the exclusions: only the filters are added.
-    _filters(_without_exclusions(query), sql, "sqlite", few_rows=True)
+    _filters(_without_exclusions(query), sql, "sqlite", feeds, few_rows=True)
     inner = _statement(sql, select, f"ORDER BY insights_fts.rowid DESC LIMIT {int(window)}")
     stmt = _bound(
         sql,
@@ -186,8 +218,70 @@ async def _sqlite_matches(
     return [(int(r[0]), r[1], r[2], r[3], str(r[4] or "")) for r in rows]
 
 
+async def _sqlite_phrase_matches(
+    session: AsyncSession,
+    query: ParsedQuery,
+    match: str,
+    feeds: list[int] | None,
+    limit: int,
+    window: int,
+) -> list[tuple[int, str, str, str, str]]:
+    """A query with an "exact phrase": the same window of newest matches, ranked by
+    ``phrase_order`` instead of ``bm25``. FTS5's ``bm25`` first counts the rows holding each
+    phrase in the whole library, reading the positions of every row that has all its words:
+    for a phrase of common words ("and you") that pass was 40 of 59 ms at 100,000 insights
+    and most of 146 ms at a million, while the window itself is found in about a
+    millisecond."""
+    sql = _Sql()
+    sql.clauses.append(f"insights_fts MATCH {sql.bind(match)}")
+    _filters(_without_exclusions(query), sql, "sqlite", feeds, few_rows=True)
+    stmt = _statement(
+        sql,
+        "SELECT i.id, i.headline, i.body, i.quote, i.topics "
+        "FROM insights_fts JOIN insights i ON i.id = insights_fts.rowid",
+        f"ORDER BY insights_fts.rowid DESC LIMIT {int(window)}",
+    )
+    rows = [
+        (int(r[0]), r[1], r[2], r[3], str(r[4] or ""))
+        for r in (await session.execute(stmt, sql.params)).all()
+    ]
+    return phrase_order(query.phrases, rows)[:limit]
+
+
+def phrase_order(
+    phrases: Sequence[Sequence[str]], rows: Sequence[tuple[int, str, str, str, str]]
+) -> list[tuple[int, str, str, str, str]]:
+    """Matches of phrases, best first as ``bm25`` weighs its columns: by the summed weight of
+    the fields (headline, body, quote, topics) holding each phrase, words in order with only
+    separators between them (each word by its crude stem, for the engine's stemmed matches);
+    ties newest first. Within the window every row holds every phrase, so ``bm25``'s
+    library-wide counts would weigh all rows alike and need not be known."""
+    patterns = [
+        re.compile(
+            r"(?<!\w)" + r"\W+".join(re.escape(stem(w)) + r"\w*" for w in words) + r"(?!\w)"
+        )
+        for words in phrases
+    ]
+
+    def weight(row: tuple[int, str, str, str, str]) -> float:
+        fields = [text.lower() for text in row[1:]]
+        return sum(
+            w
+            for pattern in patterns
+            for w, text in zip(FIELD_WEIGHTS, fields, strict=True)
+            if pattern.search(text)
+        )
+
+    return sorted(rows, key=lambda r: (-weight(r), -r[0]))
+
+
 async def _postgres_matches(
-    session: AsyncSession, query: ParsedQuery, limit: int, window: int, first_span: int
+    session: AsyncSession,
+    query: ParsedQuery,
+    feeds: list[int] | None,
+    limit: int,
+    window: int,
+    first_span: int,
 ) -> list[tuple[int, str, str, str, str]]:
     """The newest ``window`` matches are looked for among the newest ``first_span`` ids first,
     then, if fewer were there, among as many newest ids as their density there says should
@@ -202,11 +296,11 @@ async def _postgres_matches(
     if positive is None:
         return []
     sql.clauses.append(f"i.search_vector @@ ({_with_topic(query, sql, positive)})")
-    _filters(query, sql, "postgresql", few_rows=True)
+    _filters(query, sql, "postgresql", feeds, few_rows=True)
     span = int(first_span)
     floor: str | None = f"(SELECT max(id) FROM insights) - {span}"
-    if sql.joins:  # show: or a date: within a span the planner chose worse (97 against 62 ms)
-        floor = None
+    if feeds is not None or query.after or query.before:
+        floor = None  # show: or a date: within a span the planner chose worse (97 against 62 ms)
     while True:
         rows = await _ranked_window(session, sql, positive, limit, window, floor)
         found, top = (int(rows[0][5]), int(rows[0][6])) if rows else (0, 0)
@@ -260,17 +354,23 @@ async def keep_matching(session: AsyncSession, query: ParsedQuery, ids: Sequence
         return set()
     if not (query.has_filters or query.excluded):
         return set(ids)
+    feeds = await show_feeds(session, query)
+    if feeds == []:
+        return set()
     sql = _Sql()
     sql.clauses.append("i.id IN (" + ", ".join(str(int(i)) for i in ids) + ")")
-    _filters(query, sql, session.get_bind().dialect.name, few_rows=True)
+    _filters(query, sql, session.get_bind().dialect.name, feeds, few_rows=True)
     stmt = _statement(sql, "SELECT i.id FROM insights i", "")
     return {int(r[0]) for r in (await session.execute(stmt, sql.params)).all()}
 
 
 async def filtered_newest(session: AsyncSession, query: ParsedQuery, limit: int) -> list[int]:
     """A query of filters only (show:X after:...): the best-scored matching insights."""
+    feeds = await show_feeds(session, query)
+    if feeds == []:
+        return []
     sql = _Sql()
-    _filters(query, sql, session.get_bind().dialect.name)
+    _filters(query, sql, session.get_bind().dialect.name, feeds)
     stmt = _statement(
         sql, "SELECT i.id FROM insights i", f"ORDER BY i.score DESC, i.id DESC LIMIT {int(limit)}"
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.chat.search import search_insights
@@ -14,7 +14,7 @@ from core.db import Sessions, transaction
 from core.models import Episode, Insight, InsightEmbedding
 from core.ports import Vectors
 from core.search.exact_index import ExactVectorIndexFactory
-from core.search.fulltext import text_matches
+from core.search.fulltext import phrase_order, text_matches
 from core.search.query import parse_query
 from core.search.vectors import VectorLibrary
 from tests.fakes.chat_library import Library, build_library
@@ -110,6 +110,73 @@ async def test_show_topic_and_date_filters(sessions: Sessions, lib: Library) -> 
     old = await ids(sessions, lib, "before:2026-01-01")
     assert set(old) == {lib.id_of("Stablecoins"), lib.id_of("Bitcoin")}
     assert await ids(sessions, lib, "stablecoins after:2026-01-01") == []
+
+
+async def test_a_show_filter_checks_each_insights_own_show_and_a_date_its_episodes(
+    sessions: Sessions, lib: Library
+) -> None:
+    """show:X is looked up in the feeds first (the ids it names), the date per insight's own
+    episode: the same answers as joining both, with words, with exclusions and alone."""
+    every = await ids(sessions, lib, "pricing")
+    assert await ids(sessions, lib, "show:nowhere pricing") == []
+    assert await ids(sessions, lib, "show:nowhere") == []
+    async with transaction(sessions) as session:
+        await session.execute(
+            update(Episode)
+            .where(Episode.id == lib.episode_ids["c1"])
+            .values(published_at=datetime(2025, 6, 1, tzinfo=UTC))
+        )
+    dated = await ids(sessions, lib, "pricing after:2026-01-01")
+    assert dated and set(dated) <= set(every)
+    for query in ("show:weekly", "show:weekly models", "show:weekly -crypto after:2026-01-01"):
+        async with sessions() as session:
+            feed = lib.feed_ids["f2"]
+            in_show = {
+                r[0] for r in (await session.execute(
+                    select(Insight.id).where(Insight.feed_id == feed)
+                )).all()
+            }  # fmt: skip
+        found = await ids(sessions, lib, query)
+        assert found and set(found) <= in_show, query
+
+
+async def test_a_phrase_in_the_headline_is_picked_before_one_in_the_body(
+    sessions: Sessions, lib: Library
+) -> None:
+    """Of a phrase's matches the candidates are those with it in the weightier fields, as
+    the engines' ranks pick them (SQLite without bm25's library-wide count of the phrase)."""
+    async with transaction(sessions) as session:
+        for headline, body in (
+            ("Quarterly plans and annual targets", "Annual plans are easier to sell."),
+            ("Annual plans cut support load", "Fewer renewals to chase."),
+            ("Plans, annual ones", "Annual reviews of plans."),
+        ):
+            session.add(
+                Insight(
+                    episode_id=lib.episode_ids["a1"], feed_id=lib.feed_ids["f2"],
+                    headline=headline, body=body, quote="q", speaker="X", start_seconds=1.0,
+                    topics=[], score=0.5,
+                )
+            )  # fmt: skip
+    async with sessions() as session:
+        order = [r[1] for r in await text_matches(session, parse_query('"annual plans"'), 10)]
+    assert "Plans, annual ones" not in order
+    assert order.index("Annual plans cut support load") < order.index(
+        "Quarterly plans and annual targets"
+    )
+
+
+def test_phrase_order_weighs_the_fields_holding_each_phrase_then_newest() -> None:
+    rows = [
+        (9, "so what", "and, you know", "", ""),
+        (8, "And you? Yes", "", "", ""),
+        (7, "you and", "and you", "and you", ""),
+        (6, "and yours", "", "", ""),
+        (5, "bands you like", "", "", "and you"),
+    ]
+    ranked = [r[0] for r in phrase_order([("and", "you")], rows)]
+    # headline 4 (8, and 6 by "you"'s stem), topics 3, body + quote 2, body 1; ties newest.
+    assert ranked == [8, 6, 5, 7, 9]
 
 
 async def test_hostile_queries_get_an_answer_not_a_database_error(
