@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import _dump_int_arrays_as_text
+from core.db import SQLITE_MMAP_BYTES, _dump_int_arrays_as_text
 
 
 @dataclass
@@ -74,7 +74,10 @@ class RawReplay:
         self._library = library
         if db == "sqlite":
             self.conn: Any = sqlite3.connect(target, isolation_level=None, timeout=30)
-            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+            for pragma in (
+                "journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL",
+                f"mmap_size={SQLITE_MMAP_BYTES}",
+            ):  # fmt: skip
                 self.conn.execute(f"PRAGMA {pragma}")  # as the application's connections
             self._pid = 0
         else:

@@ -74,6 +74,13 @@ def sqlite_url_for(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'podbrief.sqlite3'}"
 
 
+# Pages are read from the file mapped into memory instead of copied by a read() each into
+# a per-connection cache of 2 MB: a library of a million insights is 2.5 GB, and a search or
+# a link reads pages all over it. The mapping is shared by every connection (the OS page
+# cache); SQLite's own build caps it (about 2 GB for Python's).
+SQLITE_MMAP_BYTES = 1 << 32
+
+
 def _enable_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     # WAL lets the chat side read while ingest writes; foreign keys make cascades real.
@@ -81,6 +88,7 @@ def _enable_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
@@ -361,6 +369,7 @@ def _open_write_connection(engine: Engine) -> sqlite3.Connection | None:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     return conn
 
 
@@ -471,6 +480,7 @@ def _open_read_connection(engine: Engine) -> sqlite3.Connection | None:
     conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=0")
+    conn.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     return conn
 
 

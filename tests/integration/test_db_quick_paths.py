@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -15,6 +16,8 @@ from core.chat.types import ChatRef
 from core.db import (
     Query,
     Sessions,
+    _open_read_connection,
+    _open_write_connection,
     create_engine,
     detached_from_row,
     inline_reads,
@@ -153,5 +156,25 @@ async def test_postgres_quick_paths_reconnect_after_the_server_hangs_up(
 
         assert second != first and changed == 1
         assert (await load_context(sessions, ChatRef("slack", "D1", "T1"))).last_listing == [9]
+    finally:
+        await engine.dispose()
+
+
+async def test_every_sqlite_connection_maps_the_database_file(tmp_path: Path) -> None:
+    """Pages of a large library are read from the mapped file, not copied into a small cache
+    of each connection: the pooled connections and the session-free paths' own."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    try:
+        await migrate(engine)
+        async with engine.connect() as conn:
+            mapped = (await conn.exec_driver_sql("PRAGMA mmap_size")).scalar()
+        assert mapped and mapped >= 1 << 30
+        for plain in (
+            _open_read_connection(engine.sync_engine),
+            _open_write_connection(engine.sync_engine),
+        ):
+            assert plain is not None
+            assert plain.execute("PRAGMA mmap_size").fetchone()[0] == mapped
+            plain.close()
     finally:
         await engine.dispose()
