@@ -101,6 +101,10 @@ async def test_show_topic_and_date_filters(sessions: Sessions, lib: Library) -> 
     assert await ids(sessions, lib, 'show:"pricing pod" stablecoins') == []
     crypto = await ids(sessions, lib, "topic:crypto")
     assert set(crypto) == {lib.id_of("Stablecoins"), lib.id_of("Bitcoin")}
+    # With words, SQLite also looks for the topic's words in the topics column.
+    assert await ids(sessions, lib, "institutions topic:crypto") == [lib.id_of("Bitcoin")]
+    assert await ids(sessions, lib, "institutions topic:pricing") == []
+    assert await ids(sessions, lib, '"annual plans" topic:pricing') == [lib.id_of("Annual plans")]
     async with transaction(sessions) as session:
         await session.execute(
             update(Episode)

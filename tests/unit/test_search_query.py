@@ -40,6 +40,17 @@ def test_fts5_expression_is_quoted_words_only() -> None:
     assert fts5_match(q) == '("pricing" "annual" "churn or") NOT "headline"'
 
 
+def test_a_topic_narrows_the_fts5_expression_to_its_words_in_the_topics_column() -> None:
+    # The tag itself is checked in SQL too; this lets FTS5 skip other topics' matches.
+    assert fts5_match(parse_query("churn topic:Open-Source")) == (
+        '("churn" topics : "open source")'
+    )
+    assert fts5_match(parse_query('topic:"c++" "per seat" -x')) == (
+        '("per seat" topics : "c") NOT "x"'
+    )
+    assert fts5_match(parse_query("topic:ML")) is None  # no words: filters alone, no MATCH
+
+
 def test_unbalanced_quotes_and_empty_queries() -> None:
     assert parse_query('"annual plans').phrases == (("annual", "plans"),)
     assert not parse_query('"').has_text and parse_query('"').problem is None
