@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from usearch.index import Index
 
 from adapters.vectors.usearch_index import UsearchIndexFactory, expansion
 from core.search.exact_index import ExactVectorIndex
@@ -60,6 +61,18 @@ def test_a_file_that_is_no_index_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad").write_bytes(b"nope")
     with pytest.raises(ValueError):
         UsearchIndexFactory().load(tmp_path / "bad", 4)
+
+
+@pytest.mark.parametrize(("dtype", "metric"), [("f16", "ip"), ("f32", "cos")])
+def test_a_file_built_with_other_settings_is_refused(
+    tmp_path: Path, dtype: str, metric: str
+) -> None:
+    """An older or foreign index file is rebuilt from the database, not loaded as it was."""
+    other = Index(ndim=8, metric=metric, dtype=dtype)
+    other.add(np.arange(1, 11, dtype=np.uint64), unit(10, 8, 6))
+    other.save(str(tmp_path / "other"))
+    with pytest.raises(ValueError, match="other settings"):
+        UsearchIndexFactory().load(tmp_path / "other", 8)
 
 
 @pytest.mark.parametrize("make", [UsearchIndexFactory().create, ExactVectorIndex])
