@@ -244,6 +244,9 @@ def parse_duration(value: Any) -> float | None:
     """itunes:duration as seconds: "3600", "59:59", "1:02:03", "1:02:03.5"; else None."""
     if value is None:
         return None
+    if isinstance(value, str) and value.isdecimal():  # plain seconds, as most feeds give
+        total = float(value)  # what the pattern below makes of digits alone
+        return total if 0 < total < MAX_DURATION else None
     match = DURATION.match(str(value))
     if not match:
         return None
@@ -257,8 +260,8 @@ def parse_duration(value: Any) -> float | None:
 
 
 def _description(entry: Any) -> str | None:
-    content = _get(entry, "content") or []
-    richest = max((c.get("value") or "" for c in content), key=len, default="")
+    content = _get(entry, "content")
+    richest = max((c.get("value") or "" for c in content), key=len) if content else ""
     return html_to_text(richest or _get(entry, "summary") or _get(entry, "subtitle"))
 
 
@@ -285,13 +288,13 @@ def _transcripts(raw: list[dict[str, Any]], feed_url: str) -> list[ParsedTranscr
     links: list[ParsedTranscriptLink] = []
     for item in raw:
         url = _fetchable(feed_url, item.get("url"))
-        if url and all(link.url != url for link in links):
+        if url and (not links or all(link.url != url for link in links)):
             links.append(
                 ParsedTranscriptLink(
-                    url=url,
-                    mime_type=_clip((item.get("type") or "").strip().lower() or None, 200),
-                    language=_clip((item.get("language") or "").strip() or None, 35),
-                    rel=_clip((item.get("rel") or "").strip() or None, 50),
+                    url,
+                    _clip((item.get("type") or "").strip().lower() or None, 200),
+                    _clip((item.get("language") or "").strip() or None, 35),
+                    _clip((item.get("rel") or "").strip() or None, 50),
                 )
             )
     return links

@@ -66,7 +66,7 @@ async def insert_episodes_sqlite(
             e.description,
             e.image_url,
             e.chapters_url,
-            dumps(e.persons),
+            dumps(e.persons) if e.persons else "[]",  # most episodes name no one
             language,
             created,
         )

@@ -172,6 +172,12 @@ def test_an_html_page_is_not_a_feed() -> None:
         ("", None),
         (None, None),
         ("0", None),
+        ("\u0661\u0662\u0663", 123.0),  # any decimal digits, as the pattern's \\d reads them
+        ("\u00b2", None),  # a digit that is no decimal
+        ("863999", 863999.0),
+        ("864000", None),  # ten days or more is garbage
+        ("1" * 400, None),
+        ("1" * 5000, None),
     ],
 )
 def test_parse_duration(raw: str | None, seconds: float | None) -> None:
@@ -187,6 +193,12 @@ def test_html_to_text() -> None:
     assert html_to_text("plain 3 < 4") == "plain 3 < 4"
     assert html_to_text("  ") is None
     assert html_to_text(None) is None
+    # Blank lines, of any spaces, fold to one; a single one stays.
+    assert html_to_text("<p>a</p>\n \n\u2003\n\t\n<p>b</p>") == "a\n\nb"
+    assert html_to_text("<p>a</p>\n \n<p>b</p>") == "a\n\nb"
+    # Decoded once: a bare "&" left is text, an entity left was escaped twice.
+    assert html_to_text("<b>fish &amp; chips</b> &amp;amp; more") == "fish & chips & more"
+    assert html_to_text("<b>fish</b> &amp;#38; chips") == "fish & chips"
 
 
 def test_runs_of_spaces_of_any_kind_become_one_space_and_lone_spaces_stay() -> None:
