@@ -505,6 +505,14 @@ def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+def id_chunks(session: AsyncSession, ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
+    """``ids`` in parts for ``one_of``: on PostgreSQL one part (an array parameter has no
+    limit; every part is a statement and a round trip), elsewhere ``chunks`` of ``size``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [ids] if ids else []
+    return chunks(ids, size)
+
+
 def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """``column IN (ids)``; on PostgreSQL ``= ANY(array)``: one parameter, so the statement
     text stays the same whatever the number of ids (psycopg parses and prepares it once).
