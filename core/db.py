@@ -48,6 +48,7 @@ from sqlalchemy.types import UserDefinedType
 
 from core.postgres.direct import DirectConnections, hung_up, register_int_array_dumper
 from core.postgres.direct import IntArray as IntArray  # re-exported: ids for one_of and the batch
+from core.postgres.direct import engine_errors as engine_errors  # re-exported
 
 if TYPE_CHECKING:
     from alembic.config import Config

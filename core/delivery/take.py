@@ -1,10 +1,11 @@
 """Taking a batch: claim it (``core.delivery.claim``) and read what sending it needs, the
 claimed rows with their recipients, in due order.
 
-On PostgreSQL it is ONE statement in autocommit: the rows are locked, claimed and read with
-their recipients in one round trip. Claiming and reading took ten (BEGIN, two locking reads,
-the update, COMMIT, then a session reading deliveries and users in chunks); each is a
-statement the worker builds and a wake-up of a backend on the other core. Elsewhere (SQLite,
+On PostgreSQL it is ONE statement, run straight on an autocommit psycopg connection
+(``DirectConnections``): the rows are locked, claimed and read with their recipients in one
+round trip. Claiming and reading took ten through SQLAlchemy (BEGIN, two locking reads, the
+update, COMMIT, then a session reading deliveries and users in chunks); each is a statement
+the worker builds and a wake-up of a backend on the other core. Elsewhere (SQLite,
 one writer) the claim and the reads stay separate.
 """
 
@@ -15,9 +16,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, select, text
+from sqlalchemy import Text, cast, select
 
-from core.db import Sessions, chunks, one_of, one_statement
+from core.db import Sessions, chunks, direct_connections, engine_errors, one_of
 from core.delivery.claim import claim_batch
 from core.delivery.types import Claimed, Recipient
 from core.models import Delivery, User
@@ -27,35 +28,33 @@ from core.models import Delivery, User
 # workers hold are passed over). ``chosen`` is read once (MATERIALIZED), so no more than
 # ``limit`` rows are locked; the claimed rows and their users are found by primary key
 # (``= ANY(ARRAY(...))``: joined instead, PostgreSQL hashed the whole table for them).
-_TAKE_PG = text(
-    """
+_TAKE_PG = """
     WITH stale AS (
         SELECT id FROM deliveries
-        WHERE status = 'claimed' AND claimed_at < :stale_before
-            AND platform = ANY(CAST(:platforms AS text[]))
-        ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED
+        WHERE status = 'claimed' AND claimed_at < %(stale_before)s
+            AND platform = ANY(CAST(%(platforms)s AS text[]))
+        ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
     ), waiting AS (
         SELECT id FROM deliveries
-        WHERE status = 'queued' AND (not_before IS NULL OR not_before <= :now)
-            AND platform = ANY(CAST(:platforms AS text[]))
-        ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED
+        WHERE status = 'queued' AND (not_before IS NULL OR not_before <= %(now)s)
+            AND platform = ANY(CAST(%(platforms)s AS text[]))
+        ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
     ), chosen AS MATERIALIZED (
-        SELECT id FROM stale UNION ALL SELECT id FROM waiting LIMIT :limit
+        SELECT id FROM stale UNION ALL SELECT id FROM waiting LIMIT %(limit)s
     ), claimed AS (
-        UPDATE deliveries AS d SET status = 'claimed', claimed_by = :worker, claimed_at = :now
+        UPDATE deliveries AS d SET status = 'claimed', claimed_by = %(worker)s, claimed_at = %(now)s
         WHERE d.id = ANY(ARRAY(SELECT id FROM chosen))
-            AND (d.status = 'queued' AND (d.not_before IS NULL OR d.not_before <= :now)
-                 OR d.status = 'claimed' AND d.claimed_at < :stale_before)
+            AND (d.status = 'queued' AND (d.not_before IS NULL OR d.not_before <= %(now)s)
+                 OR d.status = 'claimed' AND d.claimed_at < %(stale_before)s)
         RETURNING d.due_at, d.id, d.user_id, d.attempts
     )
-    SELECT c.due_at, c.id, c.user_id, c.attempts, u.id, u.platform, u.workspace,
+    SELECT c.id, c.user_id, c.attempts, u.id, u.platform, u.workspace,
         u.external_id, u.kind, CAST(u.settings AS text), u.active, u.paused,
         u.inactive_reason, u.timezone
     FROM claimed AS c JOIN users AS u ON u.id = c.user_id
     WHERE u.id = ANY(ARRAY(SELECT user_id FROM claimed))
     ORDER BY c.due_at, c.id
-    """
-)
+"""
 
 
 async def take_batch(
@@ -69,7 +68,8 @@ async def take_batch(
 ) -> list[tuple[Claimed, Recipient]]:
     """Claim up to ``limit`` deliveries for ``worker`` (as ``claim_batch``) and answer them
     with their recipients, due first, then by id."""
-    if sessions.kw["bind"].dialect.name != "postgresql":
+    direct = direct_connections(sessions.kw["bind"])
+    if direct is None:  # SQLite
         ids = await claim_batch(
             sessions, worker, now, lease=lease, limit=limit, platforms=platforms
         )
@@ -81,10 +81,10 @@ async def take_batch(
         "limit": limit,
         "worker": worker,
     }
-    async with one_statement(sessions) as conn:
-        rows = (await conn.execute(_TAKE_PG, params)).all()
-    users = _recipients([row[4:] for row in rows])
-    return [(Claimed(*row[1:4]), users[row[2]]) for row in rows]
+    async with direct.connection() as pg, engine_errors():
+        rows = await (await pg.execute(_TAKE_PG, params)).fetchall()
+    users = _recipients([row[3:] for row in rows])
+    return [(Claimed(*row[:3]), users[row[1]]) for row in rows]
 
 
 async def load_claimed(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recipient]]:
