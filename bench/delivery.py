@@ -251,7 +251,8 @@ async def child(
 
 
 def fresh_schema(pg: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    # BENCH_SCHEMA_PREFIX: engineers sharing one server name their schemas apart.
+    schema = f"{os.environ.get('BENCH_SCHEMA_PREFIX', 'bench')}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     return schema, f"{pg}?options=-csearch_path%3D{schema}"

@@ -48,6 +48,7 @@ from sqlalchemy.types import UserDefinedType
 
 from core.postgres.direct import DirectConnections, hung_up, register_int_array_dumper
 from core.postgres.direct import IntArray as IntArray  # re-exported: ids for one_of and the batch
+from core.postgres.direct import engine_errors as engine_errors  # re-exported
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -513,6 +514,14 @@ def detached_from_row(model: type[M], row: Sequence[Any]) -> M:
 
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def id_chunks(session: AsyncSession, ids: Sequence[int], size: int = CHUNK) -> list[Sequence[int]]:
+    """``ids`` in parts for ``one_of``: on PostgreSQL one part (an array parameter has no
+    limit; every part is a statement and a round trip), elsewhere ``chunks`` of ``size``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [ids] if ids else []
+    return chunks(ids, size)
 
 
 def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:

@@ -54,11 +54,16 @@ log = logging.getLogger(__name__)
 
 # PostgreSQL: a batch's briefs and all their items in one statement, the rows read from one
 # JSON text (one parameter: psycopg sends it as is, where arrays cost a Python call a cell).
+# Its insights are held as ``live_insights`` holds them (``live``: each distinct one looked
+# up and locked FOR KEY SHARE once, until the commit), and items of those deleted since they
+# were read are left out.
 _STORE_PG = text(
     """
     WITH b AS (
         SELECT * FROM json_to_recordset(CAST(:briefs AS json))
             AS b(user_id integer, local_date date, insights integer[], older boolean[])
+    ), live AS (
+        SELECT id FROM insights WHERE id = ANY(CAST(:chosen AS integer[])) FOR KEY SHARE
     ), stored AS (
         INSERT INTO briefs (user_id, local_date, kind, created_at)
         SELECT b.user_id, b.local_date, :kind, :now FROM b ORDER BY b.user_id
@@ -69,7 +74,7 @@ _STORE_PG = text(
         FROM stored AS s JOIN b ON b.user_id = s.user_id
         CROSS JOIN LATERAL unnest(b.insights, b.older) WITH ORDINALITY
             AS x(insight_id, is_older, position)
-        WHERE x.insight_id <> ALL(CAST(:gone AS integer[]))
+        WHERE x.insight_id IN (SELECT id FROM live)
     )
     SELECT id, user_id FROM stored
     """
@@ -131,10 +136,10 @@ async def prepare_briefs(
         zones = dict(sorted(zones.items()))
         days = {tz: local_date_for(tz, now) for tz in set(zones.values())}
         dates = {uid: days[tz] for uid, tz in zones.items()}
-        existing = await _existing(session, dates)
+        existing, last = await _briefs_so_far(session, dates)
         todo = {uid: tz for uid, tz in zones.items() if uid not in existing}
         pool, since, profiles = (
-            await _ranking_inputs(session, todo, now) if todo else ([], {}, None)
+            await _ranking_inputs(session, todo, last, now) if todo else ([], {}, None)
         )
     return PreparedBriefs(now, kind, zones, dates, existing, pool, since, profiles)
 
@@ -211,21 +216,49 @@ _EXISTING_PG = text(
     FROM unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) AS u(id, day)
     """
 )
-_LAST_TIMES_PG = text(
+# Both of a batch's questions of ``briefs`` in one statement: today's brief already? and when
+# was the last one? (for the new insights since).
+_SO_FAR_PG = text(
     """
-    SELECT u.id, (SELECT max(b.created_at) FROM briefs AS b WHERE b.user_id = u.id)
-    FROM unnest(CAST(:ids AS integer[])) AS u(id)
+    SELECT u.id,
+        (SELECT min(b.id) FROM briefs AS b WHERE b.user_id = u.id AND b.local_date = u.day),
+        (SELECT max(b.created_at) FROM briefs AS b WHERE b.user_id = u.id)
+    FROM unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) AS u(id, day)
     """
 )
+
+
+async def _briefs_so_far(
+    session: AsyncSession, dates: dict[int, date]
+) -> tuple[dict[int, int], dict[int, datetime]]:
+    """Each user's brief of their local day if there is one (user id -> brief id), and the
+    time of the last brief of each user without one."""
+    if session.get_bind().dialect.name != "postgresql":
+        existing = await _existing(session, dates)
+        return existing, await _last_brief_times(session, [u for u in dates if u not in existing])
+    ids = sorted(dates)
+    params = {"ids": IntArray(ids), "days": _dates_text(ids, dates)}
+    existing, last = {}, {}
+    for uid, bid, at in await (await session.connection()).execute(_SO_FAR_PG, params):
+        if bid is not None:
+            existing[uid] = bid
+        elif at is not None:
+            last[uid] = at.astimezone(UTC)
+    return existing, last
+
+
+def _dates_text(ids: list[int], dates: dict[int, date]) -> str:
+    """The users' days as one ``date[]`` literal (one parameter, sent as text)."""
+    return "{" + ",".join(dates[uid].isoformat() for uid in ids) + "}"
 
 
 async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, int]:
     """The first brief of each user's local day, if there is one: user id -> brief id."""
     if session.get_bind().dialect.name == "postgresql":
         ids = sorted(dates)
-        on = "{" + ",".join(dates[uid].isoformat() for uid in ids) + "}"  # date[] as text
         conn = await session.connection()
-        rows = await conn.execute(_EXISTING_PG, {"ids": IntArray(ids), "days": on})
+        params = {"ids": IntArray(ids), "days": _dates_text(ids, dates)}
+        rows = await conn.execute(_EXISTING_PG, params)
         return {uid: bid for uid, bid in rows if bid is not None}
     found: dict[int, int] = {}
     days = sorted(set(dates.values()))
@@ -242,9 +275,6 @@ async def _existing(session: AsyncSession, dates: dict[int, date]) -> dict[int, 
 
 
 async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[int, datetime]:
-    if session.get_bind().dialect.name == "postgresql":
-        rows = await (await session.connection()).execute(_LAST_TIMES_PG, {"ids": IntArray(ids)})
-        return {uid: at.astimezone(UTC) for uid, at in rows if at is not None}
     found: dict[int, datetime] = {}
     for part in chunks(ids):
         stmt = (
@@ -257,10 +287,9 @@ async def _last_brief_times(session: AsyncSession, ids: Sequence[int]) -> dict[i
 
 
 async def _ranking_inputs(
-    session: AsyncSession, zones: dict[int, str], now: datetime
+    session: AsyncSession, zones: dict[int, str], last: dict[int, datetime], now: datetime
 ) -> tuple[list[PoolRow], dict[int, datetime], Callable[[], dict[int, UserProfile]] | None]:
     ids = sorted(zones)
-    last = await _last_brief_times(session, ids)
     since = {uid: last.get(uid, now - FIRST_BRIEF_WINDOW) for uid in ids}
     pool = await load_pool(
         session,
@@ -335,11 +364,11 @@ async def _store(
         if not fresh:
             return {}, raced
         chosen = {row.id for uid in fresh for row in picks[uid]}
-        gone = chosen - await live_insights(session, chosen)  # deleted since they were read
         conn = await session.connection()  # Core statements: no ORM objects for 1000s of rows
-        if postgres:
-            stored = await _store_pg(conn, fresh, picks, dates, kind, now, gone)
+        if postgres:  # the insights are held in the same statement
+            stored = await _store_pg(conn, fresh, picks, dates, kind, now, chosen)
         else:
+            gone = chosen - await live_insights(session, chosen)  # deleted since they were read
             stored = await _store_rows(conn, fresh, picks, dates, kind, now, gone)
     return stored, raced
 
@@ -351,10 +380,10 @@ async def _store_pg(
     dates: dict[int, date],
     kind: str,
     now: datetime,
-    gone: set[int],
+    chosen: set[int],
 ) -> dict[int, int]:
     briefs = _briefs_json(fresh, picks, dates)
-    params = {"briefs": briefs, "kind": kind, "now": now, "gone": IntArray(gone)}
+    params = {"briefs": briefs, "kind": kind, "now": now, "chosen": IntArray(sorted(chosen))}
     return {uid: bid for bid, uid in await conn.execute(_STORE_PG, params)}
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Executable, Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.brief.profile import FeedbackRow, liked_ids, profile_from
-from core.db import CHUNK, chunks, one_of
+from core.db import CHUNK, id_chunks, one_of
 from core.models import (
     BriefItem,
     Feedback,
@@ -113,7 +113,7 @@ async def load_profiles(
     feedback: dict[int, list[FeedbackRow]] = defaultdict(list)
     received: dict[int, list[tuple[int, int]]] = defaultdict(list)
     groups = sorted(set(candidate_groups))
-    for part in chunks(ids):
+    for part in id_chunks(session, ids):
         stmt = select(TopicPreference.user_id, TopicPreference.topic, TopicPreference.mode)
         for uid, tag, mode in await core_rows(
             session, stmt.where(one_of(session, TopicPreference.user_id, part))
@@ -133,7 +133,7 @@ async def load_profiles(
         )
         for uid, kind, topic, iid, topics in await core_rows(session, fb):
             feedback[uid].append((kind, topic, iid, topics))
-        for group_part in chunks(groups, 5 * CHUNK):
+        for group_part in id_chunks(session, groups, 5 * CHUNK):
             group_of = func.coalesce(Insight.group_id, Insight.id)
             got = (
                 select(BriefItem.user_id, BriefItem.insight_id, group_of)
@@ -160,7 +160,7 @@ async def load_profiles(
 
 async def _edges(session: AsyncSession, liked: set[int]) -> dict[int, list[tuple[int, float]]]:
     found: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for part in chunks(sorted(liked)):
+    for part in id_chunks(session, sorted(liked)):
         stmt = select(RelatedEdge.insight_id, RelatedEdge.related_id, RelatedEdge.score).where(
             one_of(session, RelatedEdge.insight_id, part)
         )

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.types import ChatRef
-from core.db import Sessions, one_statement, transaction
+from core.db import Sessions, direct_connections, engine_errors, transaction
 from core.delivery.record_pg import write_entries_pg
 from core.delivery.types import Entry, Outcome
 from core.models import ChatContext, Delivery, DeliveryAttempt
@@ -133,9 +133,10 @@ class Recorder:
 
 async def write_entries(sessions: Sessions, worker: str, entries: list[Entry]) -> None:
     """Statuses, attempt rows and chat contexts of many deliveries in one transaction."""
-    if sessions.kw["bind"].dialect.name == "postgresql":
-        async with one_statement(sessions) as conn:
-            return await write_entries_pg(conn, worker, entries, _ERROR_MAX)
+    direct = direct_connections(sessions.kw["bind"])
+    if direct is not None:  # PostgreSQL
+        async with direct.connection() as pg, engine_errors():
+            return await write_entries_pg(pg, worker, entries, _ERROR_MAX)
     table = cast(Table, Delivery.__table__)
     base = {
         "status": bindparam("new_status"),

@@ -18,26 +18,22 @@ An orderly stop gives the claimed rows it did not send back at once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Text, cast, select
 
 from core.brief.batch import PreparedBriefs, prepare_briefs, rank_in_steps, store_briefs
 from core.brief.compose import BriefResult
 from core.brief.rank import CandidateRow
 from core.brief.statistics import refresh_if_grown
-from core.db import Sessions, chunks, one_of
-from core.delivery.claim import claim_batch, due_counts, expire_stale, plan_due, release
+from core.db import Sessions
+from core.delivery.claim import due_counts, expire_stale, plan_due, release
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.sender import Ready, Sender
+from core.delivery.take import take_batch
 from core.delivery.types import Claimed, DeliveryConfig, DeliveryReport, Outcome, Recipient
-from core.models import Delivery, User
 from core.ports import Clock, Messenger
 
 log = logging.getLogger(__name__)
@@ -121,12 +117,12 @@ class _Run:
             else:
                 await self.sender.send(ready)
 
-    async def _claim_next(self, now: datetime) -> list[int]:
+    async def _take_next(self, now: datetime) -> list[tuple[Claimed, Recipient]]:
         config = self.config
         if now - self._last_plan >= config.replan_every:  # a long run picks up new slots
             self._last_plan = now
             await self._plan()
-        ids = await claim_batch(
+        taken = await take_batch(
             self.sessions,
             config.worker,
             now,
@@ -134,8 +130,8 @@ class _Run:
             limit=config.batch_size,
             platforms=list(self.messengers),
         )
-        self.report.claimed += len(ids)
-        return ids
+        self.report.claimed += len(taken)
+        return taken
 
     async def _plan(self) -> None:
         now, config = self.clock.now(), self.config
@@ -156,11 +152,11 @@ class _Run:
         if stop.is_set():
             return None
         claimed_at = self.clock.now()
-        ids = await self._claim_next(claimed_at)
-        if not ids:
+        taken = await self._take_next(claimed_at)
+        if not taken:
             return None
         batch = _Batch(claimed_at)
-        for delivery, user in await _load(self.sessions, ids):
+        for delivery, user in taken:
             if user.active and not user.paused:
                 batch.to_send.append((delivery, user))
                 continue
@@ -246,51 +242,6 @@ class _Batch:
     to_send: list[tuple[Claimed, Recipient]] = field(default_factory=list)
     prepared: PreparedBriefs | None = None
     failed: Exception | None = None
-
-
-async def _load(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recipient]]:
-    """The claimed rows with their recipients, in claim order, as plain columns. Two reads by
-    primary key, not one join: PostgreSQL joined a chunk of 500 claimed rows by hashing the
-    whole users table (every recipient, for each chunk: quadratic in a run's size)."""
-    claimed: list[tuple[Any, ...]] = []
-    users: dict[int, Recipient] = {}
-    async with sessions() as session:
-        conn = await session.connection()  # Core rows: no ORM result machinery per row
-        for part in chunks(ids):
-            stmt = select(Delivery.due_at, *_CLAIMED).where(one_of(session, Delivery.id, part))
-            claimed += [tuple(row) for row in (await conn.execute(stmt)).all()]
-        for part in chunks(sorted({row[2] for row in claimed})):
-            people = select(*_RECIPIENT).where(one_of(session, User.id, part))
-            users.update(_recipients((await conn.execute(people)).all()))
-    claimed.sort(key=lambda row: (row[0], row[1]))  # due first, then by id
-    return [(Claimed(*row[1:]), users[row[2]]) for row in claimed if row[2] in users]
-
-
-def _recipients(rows: Sequence[Sequence[Any]]) -> dict[int, Recipient]:
-    # Settings come as text, each distinct one decoded once (most recipients share theirs).
-    decoded: dict[str | None, Any] = {None: None}
-    found = {}
-    for row in rows:
-        text = row[_SETTINGS]
-        settings = decoded[text] if text in decoded else decoded.setdefault(text, json.loads(text))
-        found[row[0]] = Recipient(*(*row[:_SETTINGS], settings, *row[_SETTINGS + 1 :]))
-    return found
-
-
-_CLAIMED = (Delivery.id, Delivery.user_id, Delivery.attempts)
-_RECIPIENT = (
-    User.id,
-    User.platform,
-    User.workspace,
-    User.external_id,
-    User.kind,
-    cast(User.settings, Text),
-    User.active,
-    User.paused,
-    User.inactive_reason,
-    User.timezone,
-)
-_SETTINGS = 5  # where the settings are among the recipient's columns
 
 
 def _nothing_to_send(result: BriefResult) -> str | None:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 if TYPE_CHECKING:  # psycopg is loaded with the first connection: SQLite never needs it
@@ -108,6 +109,19 @@ def register_int_array_dumper(psycopg_conn: Any) -> None:
             return ("{" + ",".join(map(str, obj)) + "}").encode()
 
     psycopg_conn.adapters.register_dumper(IntArray, IntArrayDumper)
+
+
+@asynccontextmanager
+async def engine_errors() -> AsyncIterator[None]:
+    """psycopg's errors raised as SQLAlchemy's (``DBAPIError`` and its kinds, e.g.
+    ``IntegrityError``): what the same statement run through the engine raises, so callers
+    catch one kind whichever way it went."""
+    from psycopg import Error
+
+    try:
+        yield
+    except Error as exc:
+        raise DBAPIError.instance(None, None, exc, Error) from exc
 
 
 def hung_up(conn: Any) -> bool:
