@@ -1,6 +1,10 @@
 """Compare two pytest ``--durations=0`` outputs: which tests got slower by more than a share.
 
     python scripts/compare_durations.py BEFORE.txt AFTER.txt [--share 0.10] [--floor 0.1]
+    python scripts/compare_durations.py BEFORE.json AFTER.json --kind cpu
+
+The inputs are ``pytest --durations=0`` outputs or the JSON of ``scripts/test_cpu_times.py``
+(each test's CPU or wall time in the pytest process; ``--kind``, default cpu).
 
 A test's time is the sum of its setup, call and teardown lines. Tests under ``--floor``
 seconds in both runs are left out (their timing is mostly noise), and so are tests only one
@@ -22,7 +26,10 @@ from pathlib import Path
 LINE = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+)")
 
 
-def durations(path: Path) -> dict[str, float]:
+def durations(path: Path, kind: str = "cpu") -> dict[str, float]:
+    if path.suffix == ".json":
+        times: dict[str, float] = json.loads(path.read_text())[kind]
+        return times
     found: dict[str, float] = defaultdict(float)
     for line in path.read_text(errors="replace").splitlines():
         match = LINE.match(line)
@@ -38,8 +45,9 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.10)
     parser.add_argument("--floor", type=float, default=0.1)
     parser.add_argument("--show", type=int, default=25, help="slower tests to list")
+    parser.add_argument("--kind", choices=("cpu", "wall"), default="cpu", help="for .json")
     args = parser.parse_args()
-    before, after = durations(args.before), durations(args.after)
+    before, after = durations(args.before, args.kind), durations(args.after, args.kind)
     both = sorted(set(before) & set(after))
     compared = [t for t in both if max(before[t], after[t]) >= args.floor]
     ratios = {t: after[t] / before[t] for t in compared if before[t] > 0}
