@@ -238,60 +238,27 @@ async def claim_batch(
     limit: int,
     platforms: Collection[str],
 ) -> list[int]:
-    """Claim up to ``limit`` deliveries (earliest due first) for ``worker``; their ids."""
+    """Claim up to ``limit`` deliveries (earliest due first) for ``worker``; their ids. SQLite
+    only: there one statement is atomic under the single writer lock. PostgreSQL claims in
+    ``core.delivery.take`` (one statement that locks first: inside UPDATE … IN (subquery)
+    PostgreSQL may run the LIMIT … SKIP LOCKED subquery more than once and claim more than
+    ``limit`` rows)."""
     claim = update(Delivery).values(status="claimed", claimed_by=worker, claimed_at=now)
     async with transaction(sessions) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # Lock first, then update: inside UPDATE … IN (subquery) PostgreSQL may run the
-            # LIMIT … SKIP LOCKED subquery more than once and claim more than ``limit`` rows.
-            locked = await _lock_claimable(session, now, lease, limit, platforms)
-            if not locked:
-                return []
-            chosen = one_of(session, Delivery.id, locked)
-        else:  # SQLite: one statement is atomic under its single writer lock
-            candidates = (
-                select(Delivery.id)
-                .where(_claimable(now, lease), Delivery.platform.in_(platforms))
-                .order_by(Delivery.due_at, Delivery.id)
-                .limit(limit)
-            )
-            chosen = Delivery.id.in_(candidates.scalar_subquery())
+        if session.get_bind().dialect.name != "sqlite":
+            raise ValueError("claim_batch is SQLite's claim: take_batch claims on PostgreSQL")
+        candidates = (
+            select(Delivery.id)
+            .where(_claimable(now, lease), Delivery.platform.in_(platforms))
+            .order_by(Delivery.due_at, Delivery.id)
+            .limit(limit)
+        )
         stmt = (
-            claim.where(chosen, _claimable(now, lease))
+            claim.where(Delivery.id.in_(candidates.scalar_subquery()), _claimable(now, lease))
             .returning(Delivery.id)
             .execution_options(synchronize_session=False)
         )
         return sorted((await session.scalars(stmt)).all())
-
-
-async def _lock_claimable(
-    session: AsyncSession, now: datetime, lease: timedelta, limit: int, platforms: Collection[str]
-) -> list[int]:
-    """PostgreSQL: lock up to ``limit`` rows to claim, those of dead workers first (a few),
-    then the earliest due waiting ones. Each is an index scan of (status, due_at) in due order
-    that stops at ``limit``. With both statuses in one condition (and ties broken by id) every
-    batch read and sorted every waiting row: 30 ms a batch with 18,000 waiting, quadratic in
-    a run's size."""
-    kinds = (
-        and_(Delivery.status == "claimed", Delivery.claimed_at < now - lease),
-        and_(
-            Delivery.status == "queued",
-            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-        ),
-    )
-    locked: list[int] = []
-    for kind in kinds:
-        if len(locked) >= limit:
-            break
-        stmt = (
-            select(Delivery.id)
-            .where(kind, Delivery.platform.in_(platforms))
-            .order_by(Delivery.due_at)
-            .limit(limit - len(locked))
-            .with_for_update(skip_locked=True)
-        )
-        locked += (await session.scalars(stmt)).all()
-    return locked
 
 
 async def still_mine(

@@ -66,8 +66,9 @@ async def take_batch(
     limit: int,
     platforms: Collection[str],
 ) -> list[tuple[Claimed, Recipient]]:
-    """Claim up to ``limit`` deliveries for ``worker`` (as ``claim_batch``) and answer them
-    with their recipients, due first, then by id."""
+    """Claim up to ``limit`` deliveries for ``worker`` (the dead workers' rows first, then the
+    earliest due; SQLite through ``claim_batch``) and answer them with their recipients, due
+    first, then by id."""
     direct = direct_connections(sessions.kw["bind"])
     if direct is None:  # SQLite
         ids = await claim_batch(

@@ -11,10 +11,11 @@ from sqlalchemy import select, update
 from core.brief.compose import compose_brief
 from core.chat.types import InsightCard, Text
 from core.db import Sessions, transaction
-from core.delivery.claim import claim_batch, plan_due
+from core.delivery.claim import plan_due
 from core.delivery.ratelimit import RateLimiters
 from core.delivery.service import deliver_due
 from core.delivery.status import delivery_status
+from core.delivery.take import take_batch
 from core.delivery.types import DeliveryConfig, DeliveryReport
 from core.models import Delivery, DeliveryAttempt, User
 from core.people import users as people
@@ -353,25 +354,15 @@ async def test_dst_delivers_once_a_day(
     assert rows[0][1] == first_due
 
 
-async def test_claims_respect_the_limit_and_the_lease(sessions: Sessions, clock: FakeClock) -> None:
+async def test_planning_twice_adds_no_row(sessions: Sessions, clock: FakeClock) -> None:
+    """The unique key holds one row per recipient and local day, whatever the platform asked.
+    (Claiming them, the limit and the lease: tests/integration/test_delivery_take.py.)"""
     for i in range(5):
         await add_recipient(sessions, str(100 + i))
-    now = START + timedelta(hours=1)
-    lease, grace = timedelta(minutes=10), timedelta(hours=3)
+    now, grace = START + timedelta(hours=1), timedelta(hours=3)
     assert (await plan_due(sessions, now, ["telegram"], grace)).queued == 5
     assert (await plan_due(sessions, now, ["telegram"], grace)).queued == 0  # the unique key
     assert (await plan_due(sessions, now, ["slack"], grace)).queued == 0
-
-    async def take(worker: str, at: datetime, limit: int = 10) -> list[int]:
-        return await claim_batch(
-            sessions, worker, at, lease=lease, limit=limit, platforms=["telegram"]
-        )
-
-    first, second = await take("a", now, limit=2), await take("b", now)
-    assert len(first) == 2 and len(second) == 3 and not set(first) & set(second)
-    assert await take("c", now) == []  # every row is held
-    taken_over = await take("c", now + lease + timedelta(seconds=1))  # the leases ran out
-    assert sorted(taken_over) == sorted(first + second)
 
 
 async def test_planning_again_adds_rows_only_for_recipients_without_one(
@@ -397,13 +388,14 @@ async def test_claims_take_the_earliest_due_first(sessions: Sessions, clock: Fak
     assert (await plan_due(sessions, now, ["telegram"], timedelta(hours=3))).queued == 3
     order = []
     for _ in range(3):
-        (claimed,) = await claim_batch(
+        ((claimed, recipient),) = await take_batch(
             sessions, "w", now, lease=lease, limit=1, platforms=["telegram"]
         )
         async with sessions() as session:
             order.append(
-                await session.scalar(select(Delivery.user_id).where(Delivery.id == claimed))
+                await session.scalar(select(Delivery.user_id).where(Delivery.id == claimed.id))
             )
+        assert recipient.id == order[-1]
     assert order == [early, middle, late]
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from core.db import Sessions, transaction
-from core.delivery.claim import claim_batch, plan_due
+from core.delivery.claim import plan_due
 from core.delivery.record import Recorder
+from core.delivery.take import take_batch
 from core.delivery.types import Entry, Outcome
 from core.models import Delivery, DeliveryAttempt
 from tests.fakes.clock import FakeClock
@@ -24,10 +25,11 @@ async def _claimed(sessions: Sessions, clock: FakeClock, count: int) -> list[int
         await add_recipient(sessions, str(500 + i))
     clock.set(START + timedelta(hours=1))
     await plan_due(sessions, clock.now(), ["telegram"], timedelta(hours=3))
-    return await claim_batch(
+    taken = await take_batch(
         sessions, "w", clock.now(), lease=timedelta(minutes=10), limit=count,
         platforms=["telegram"],
     )  # fmt: skip
+    return sorted(claimed.id for claimed, _ in taken)
 
 
 def _sent(delivery_id: int, clock: FakeClock) -> Entry:

@@ -1,15 +1,16 @@
 """Taking a batch (``core.delivery.take``): claiming with the recipients read, on SQLite and
-PostgreSQL (where it is one statement of its own, so it must claim as ``claim_batch`` does)."""
+PostgreSQL (where it is one statement of its own; SQLite claims with ``claim_batch``)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from core.db import Sessions, transaction
-from core.delivery.claim import plan_due
+from core.delivery.claim import claim_batch, plan_due
 from core.delivery.take import take_batch
 from core.delivery.types import Claimed, Recipient
 from core.models import Delivery, User
@@ -46,7 +47,7 @@ async def test_takes_up_to_the_limit_and_respects_the_lease(sessions: Sessions) 
 
 
 async def test_dead_workers_rows_come_first_then_the_earliest_due(sessions: Sessions) -> None:
-    """On PostgreSQL as ``claim_batch``'s locking reads; SQLite's claim takes the earliest due
+    """On PostgreSQL the dead workers' rows are locked first; SQLite's claim takes the earliest due
     of both kinds, so there the dead worker's row waits its turn."""
     late = await add_recipient(sessions, "100", at="08:00")  # Berlin: 07:00 UTC
     early = await add_recipient(sessions, "200", at="07:00")  # 06:00 UTC
@@ -102,3 +103,16 @@ async def test_workers_taking_at_once_never_share_a_row(sessions: Sessions) -> N
     assert len(every) == 40 and len(set(every)) == 40
     held = await holders(sessions)
     assert all(held[did] == f"w{n}" for n, part in enumerate(parts) for did in part)
+
+
+async def test_sqlites_claim_is_refused_on_postgresql(sessions: Sessions) -> None:
+    """``claim_batch`` is one UPDATE … IN (subquery), atomic only under SQLite's one writer: on
+    PostgreSQL the subquery may run twice and claim more than the limit."""
+    await add_recipient(sessions, "100")
+    assert (await plan_due(sessions, NOW, ["telegram"], GRACE)).queued == 1
+    claim = claim_batch(sessions, "a", NOW, lease=LEASE, limit=1, platforms=["telegram"])
+    if sessions.kw["bind"].dialect.name == "sqlite":
+        assert len(await claim) == 1
+    else:
+        with pytest.raises(ValueError, match="take_batch claims on PostgreSQL"):
+            await claim
