@@ -33,7 +33,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -164,21 +163,6 @@ async def transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on any error."""
     async with sessions() as session, session.begin():
         yield session
-
-
-@asynccontextmanager
-async def one_statement(sessions: Sessions) -> AsyncIterator[AsyncConnection]:
-    """A connection for a unit of work that is ONE statement (atomic by itself): in autocommit
-    on PostgreSQL, so it costs one round trip instead of three (psycopg sends BEGIN and
-    COMMIT as commands of their own); in a transaction elsewhere."""
-    engine = sessions.kw["bind"]
-    assert isinstance(engine, AsyncEngine)
-    if engine.dialect.name != "postgresql":
-        async with engine.begin() as conn:
-            yield conn
-        return
-    async with engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 class InlineReads:
