@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from core.feeds import podcast_namespace
+from core.feeds import base_uri, podcast_namespace
 from core.feeds.errors import FeedError
 from core.feeds.text import html_to_text
 
@@ -80,6 +80,7 @@ class ParsedFeed(Compact):
 def parse_feed(body: bytes, *, feed_url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse one feed; raises ``NotAFeedError`` when there is nothing a podcast app would show."""
     podcast_namespace.install()
+    base_uri.install()
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type

@@ -8,6 +8,8 @@ from itertools import product
 from pathlib import Path
 from urllib.parse import urljoin
 
+import feedparser.mixin
+import feedparser.urls
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -127,6 +129,49 @@ def test_relative_transcript_links_resolve_against_the_feed_url() -> None:
     assert remote.chapters_url == "https://host.example/c/one.json"
     local = parse_feed(body, feed_url="file:///srv/shows/feed.xml").episodes[0]
     assert [t.url for t in local.transcripts] == ["file:///srv/t/one.vtt", "file:///etc/passwd"]
+
+
+# Items under xml:base of their own: feedparser resolves each element's base against its
+# parent's; an unsafe scheme is refused and the parent's base kept.
+XML_BASE_FEED = b"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
+<title>Bases</title><link>page.html</link>
+<item xml:base="https://cdn.example/a/"><title>One</title><guid>1</guid><link>one.html</link>
+<enclosure url="one.mp3" type="audio/mpeg" length="1"/></item>
+<item xml:base="javascript:alert(1)//"><title>Two</title><guid>2</guid><link>two.html</link>
+<enclosure url="two.mp3" type="audio/mpeg" length="1"/></item>
+<item xml:base="/b/"><title>Three</title><guid>3</guid><link>three.html</link>
+<enclosure url="three.mp3" type="audio/mpeg" length="1"/></item>
+</channel></rss>"""
+
+
+def test_item_links_resolve_against_their_own_xml_base() -> None:
+    parsed = parse_feed(XML_BASE_FEED, feed_url="https://host.example/shows/feed.xml")
+    assert parsed.link == "https://host.example/shows/page.html"
+    assert [e.link for e in parsed.episodes] == [
+        "https://cdn.example/a/one.html",
+        "https://host.example/shows/two.html",
+        "https://host.example/b/three.html",
+    ]
+
+
+@pytest.mark.parametrize("name", [*sorted(ITEMS), "xml:base"])
+def test_remembered_base_uris_change_no_result(
+    shared_data: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """core.feeds.base_uri memoises feedparser's base-URI function: parsing with
+    feedparser's own function again gives the same feed, field for field."""
+
+    def parse() -> ParsedFeed:
+        if name == "xml:base":
+            return parse_feed(XML_BASE_FEED, feed_url="https://host.example/shows/feed.xml")
+        return parse_shared(shared_data, name)
+
+    remembered = parse()
+    monkeypatch.setattr(
+        feedparser.mixin, "make_safe_absolute_uri", feedparser.urls.make_safe_absolute_uri
+    )
+    assert parse() == remembered
 
 
 def test_dedup_by_guid_then_enclosure_then_link_and_title() -> None:
