@@ -150,12 +150,14 @@ def test_feed_parsing_grows_linearly_on_element_dense_input(piece: str) -> None:
     # 64 kB and 256 kB: thousands of elements each, so the parse (0.2-2 s of CPU) dwarfs any
     # fixed cost, and the ratio that tells linear (4x) from quadratic (16x) growth is the one
     # the megabyte-sized inputs showed, at a quarter of their CPU time.
-    # The best of up to three timings of each, as above: under the suite's load one 256 kB
-    # parse read 5.3 s of CPU against 3.7-4.1 s alone (7.3x its 64 kB), while a quadratic
-    # parse (16x) is slow every time.
+    # Linear is 4x, quadratic 16x: the line is drawn between them on a log scale (8x), and
+    # the best of up to three timings of each is taken, as above. Alone the deep nesting reads
+    # 3.7-4.9x (the garbage collector's share grows with the open elements); under the
+    # suite's load it read 7.3x (one 256 kB parse 5.3 s of CPU against 3.7-4.1 s alone) and,
+    # once feedparser's base URIs were memoised (a 64 kB parse 0.3 s instead of 1.0 s), 7.5x.
     small = large = float("inf")
     for _ in range(3):
         small, large = min(small, cpu(MB // 16)), min(large, cpu(MB // 4))
-        if large < 4 * small * 1.6 + 0.2:
+        if large < 4 * small * 2 + 0.2:
             break
-    assert large < 4 * small * 1.6 + 0.2, f"4x the input took {large / small:.1f}x the time"
+    assert large < 4 * small * 2 + 0.2, f"4x the input took {large / small:.1f}x the time"
