@@ -8,8 +8,8 @@ Beside the cold ingest, its bound measured in the same run on the same feeds: fe
 1.25); all-304 should take under 3 s. In CPU time (steadier on a shared machine; labelled so):
 ``cold_cpu_ratio`` is the ingest process's plus its parse workers' CPU time / the bound's
 workers'. The parse workers are started before the clock, as the bound's are. Ingest runs
-feedparser with its base-URI function memoised (``core.feeds.base_uri``), a sixth less parsing
-than stock: so the bound is also measured that way, and ``cold_ratio_same_parser`` /
+feedparser with its base-URI function memoised (``core.feeds.base_uri``), a fifth to a quarter
+less parsing than stock: so the bound is also measured that way, and ``cold_ratio_same_parser`` /
 ``cold_cpu_ratio_same_parser`` say what ingest adds to the parsing it does. The last line is
 one JSON object with the figures.
 """
