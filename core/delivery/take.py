@@ -74,7 +74,7 @@ async def take_batch(
         ids = await claim_batch(
             sessions, worker, now, lease=lease, limit=limit, platforms=platforms
         )
-        return await load_claimed(sessions, ids) if ids else []
+        return await _load_claimed(sessions, ids) if ids else []
     params = {
         "stale_before": now - lease,
         "now": now,
@@ -88,7 +88,7 @@ async def take_batch(
     return [(Claimed(*row[:3]), users[row[1]]) for row in rows]
 
 
-async def load_claimed(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recipient]]:
+async def _load_claimed(sessions: Sessions, ids: list[int]) -> list[tuple[Claimed, Recipient]]:
     """The claimed rows with their recipients, in claim order, as plain columns. Two reads by
     primary key, not one join: PostgreSQL joined a chunk of 500 claimed rows by hashing the
     whole users table (every recipient, for each chunk: quadratic in a run's size)."""

@@ -289,7 +289,7 @@ def _transcripts(raw: list[dict[str, Any]], feed_url: str) -> list[ParsedTranscr
     links: list[ParsedTranscriptLink] = []
     for item in raw:
         url = _fetchable(feed_url, item.get("url"))
-        if url and (not links or all(link.url != url for link in links)):
+        if url and all(link.url != url for link in links):
             links.append(
                 ParsedTranscriptLink(
                     url,
