@@ -106,7 +106,8 @@ class VectorIndex(Protocol):
         ...
 
     def vectors(self, ids: Ids) -> tuple[Ids, Vectors]:
-        """The stored vectors of those of ``ids`` present: (the ids found, their vectors)."""
+        """The index's copies of the vectors of those of ``ids`` present: (the ids found, their
+        vectors as float32). A copy may be rounded to the index's precision."""
         ...
 
     def save(self, path: Path) -> None:

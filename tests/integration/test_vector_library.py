@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import delete, func, insert, select, update
 
+from adapters.vectors.usearch_index import UsearchIndexFactory
 from bench.scale_data import insights as real_insights
 from bench.scale_data import store_insights
 from core.db import Sessions, create_engine, session_factory, transaction
@@ -92,6 +93,30 @@ async def test_linking_through_the_index_writes_the_edges_of_the_full_scan(
     await link_each_episode(sessions, library(sessions))
     assert await snapshot(sessions) == scanned
     assert len(scanned[0]) > 3000  # most of the 600 insights have a full top-10
+
+
+async def test_linking_through_usearch_in_half_precision_writes_the_edges_of_the_full_scan(
+    sessions: Sessions,
+) -> None:
+    """The half-precision copies move a cosine by under 1e-4: on real insights the same
+    near-duplicate groups and, but for a near tie at a list's end, the same edges as every
+    float32 vector compared (measured: 3 of 5,985 pairs, 8 ranks; float32 copies: none)."""
+    rows, vectors = real_insights(600, 1)
+    await store_insights(sessions, rows, vectors, STAGING, shows=6)
+    await link_each_episode(sessions, None)
+    scanned = await snapshot(sessions)
+    async with transaction(sessions) as session:
+        await session.execute(delete(RelatedEdge))
+        await session.execute(update(Insight).values(group_id=None))
+        await session.execute(delete(InsightEmbedding).where(InsightEmbedding.model == MODEL))
+    usearch = VectorLibrary(sessions, UsearchIndexFactory(), MODEL, FakeClock())
+    await link_each_episode(sessions, usearch)
+    edges, groups = await snapshot(sessions)
+    assert groups == scanned[1]
+    assert len(edges) == len(scanned[0]) > 3000
+    pairs, scanned_pairs = {e[:2] for e in edges}, {e[:2] for e in scanned[0]}
+    assert len(pairs - scanned_pairs) <= len(edges) // 500  # 0.2%
+    assert len(set(edges) - set(scanned[0])) <= len(edges) // 200
 
 
 async def test_the_index_is_saved_loaded_and_caught_up(sessions: Sessions, tmp_path: Path) -> None:
