@@ -37,7 +37,7 @@ from sqlalchemy import func, insert, select, text
 from usearch.index import Index
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from adapters.vectors.usearch_index import UsearchIndexFactory
+from adapters.vectors.usearch_index import DTYPE, UsearchIndexFactory
 from bench.scale_bound import RawReplay, Recorder
 from bench.scale_data import TOPICS, insights, library_vectors
 from bench.scale_load import load_edges_postgres, load_edges_sqlite, load_postgres, load_sqlite
@@ -470,6 +470,7 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
             ),
             "search_cpu_ratio": round(search_cpu / float(np.mean(search_bound_cpus)), 2),
             "recall_at_10": round(hits / (10 * RECALL_QUERIES), 4),
+            "index_precision": DTYPE,
             "index_open_s": round(open_s, 2),
             "load": os.getloadavg()[0],
         }
