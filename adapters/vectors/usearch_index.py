@@ -23,14 +23,16 @@ from core.ports import Ids, Vectors
 DTYPE = "f16"
 _SCALAR = {"f32": ScalarKind.F32, "f16": ScalarKind.F16, "bf16": ScalarKind.BF16,
            "i8": ScalarKind.I8}  # fmt: skip
-CONNECTIVITY = 16  # graph degree M
+# Graph degree M. At a million of the scale bench's vectors (f16, efConstruction 128, 1,000
+# queries, k 10), M 16 needed ef 512 for recall@10 0.957 (0.918 at 256); M 32 gives 0.960 at
+# ef 256, and there linking's 10 searches of 114 took 18.6 against 31.8 ms of CPU (adding 10
+# vectors 11.4 against 8.9 ms; the file 788 against 661 MB).
+CONNECTIVITY = 32
 EXPANSION_ADD = 128  # efConstruction
-EXPANSION_SEARCH = 128  # ef at query time up to 250,000 vectors (at least k is used)
-# The beam a query needs grows with the index. Measured on the scale bench's vectors (M 16,
-# efConstruction 128, 1,000 queries, k 10): recall 0.975 at ef 128 with 100,000 vectors; with
-# 1,000,000 0.845 at ef 128, 0.913 at 256, 0.940 at 384, 0.954 at 512 (1.0 -> 2.8 ms of CPU a
-# query). So from 250,000 vectors it grows in proportion: 512 at a million.
-EXPANSION_PER_MILLION = 512
+EXPANSION_SEARCH = 128  # ef at query time up to 500,000 vectors (at least k is used)
+# The beam a query needs grows with the index: from 500,000 vectors in proportion, 256 at a
+# million (M 32 above: recall@10 0.904 at ef 128, 0.939 at 192, 0.960 at 256, 0.974 at 384).
+EXPANSION_PER_MILLION = 256
 # A few rows (an episode's insights, a query) are added or searched on the calling thread:
 # usearch's pool for 10 rows cost 1.5x the CPU and 2x the wall time on a busy machine
 # (measured: add 2.4 against 3.9 ms, search of k 114 2.5 against 3.2 ms, at load 12). Bulk
@@ -122,8 +124,8 @@ class UsearchIndexFactory:
         )
 
     def load(self, path: Path, dim: int) -> UsearchVectorIndex:
-        """A file of another precision, metric or size is refused (and so rebuilt from the
-        database): usearch would load it as it was saved, whatever this index is set to."""
+        """A file of another precision, metric, graph degree or size is refused (and so rebuilt
+        from the database): usearch would load it as it was saved, whatever this index is set to."""
         header: Any = Index.metadata(str(path))
         if header is None:
             raise ValueError(f"{path} is not a usearch index")
@@ -134,6 +136,11 @@ class UsearchIndexFactory:
             index._index.load(str(path))
         except (RuntimeError, ValueError) as exc:
             raise ValueError(f"{path} is not a usearch index: {exc}") from exc
+        if index._index.connectivity != CONNECTIVITY:
+            # Its degree is the file's own: a sparser graph would lose recall at this beam.
+            raise ValueError(
+                f"{path} was built with other settings (M {index._index.connectivity})"
+            )
         if index.dim != dim:
             raise ValueError(f"{path} holds vectors of another size")
         return index

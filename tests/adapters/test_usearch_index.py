@@ -36,11 +36,11 @@ def test_agrees_with_exact_search_and_survives_save_and_load(tmp_path: Path) -> 
     assert np.array_equal(loaded.search(queries, 10)[0], found)
 
 
-def test_the_search_beam_grows_with_the_index_from_a_quarter_million_vectors() -> None:
-    """ef 128 held recall@10 at 0.975 with 100,000 vectors but gave 0.845 with a million
-    (0.954 at ef 512): the beam a query needs grows with the index."""
+def test_the_search_beam_grows_with_the_index_from_half_a_million_vectors() -> None:
+    """With M 32, ef 128 gave recall@10 0.904 with a million vectors and ef 256 0.960: the
+    beam a query needs grows with the index."""
     assert [expansion(n) for n in (0, 10_000, 250_000, 500_000, 1_000_000, 2_000_000)] == [
-        128, 128, 128, 256, 512, 1024,
+        128, 128, 128, 128, 256, 512,
     ]  # fmt: skip
     index = UsearchIndexFactory().create(8)
     index.add(np.arange(1, 301, dtype=np.int64), unit(300, 8, 4))
@@ -63,12 +63,14 @@ def test_a_file_that_is_no_index_is_refused(tmp_path: Path) -> None:
         UsearchIndexFactory().load(tmp_path / "bad", 4)
 
 
-@pytest.mark.parametrize(("dtype", "metric"), [("f32", "ip"), ("f16", "cos")])
+@pytest.mark.parametrize(
+    ("dtype", "metric", "degree"), [("f32", "ip", 32), ("f16", "cos", 32), ("f16", "ip", 16)]
+)
 def test_a_file_built_with_other_settings_is_refused(
-    tmp_path: Path, dtype: str, metric: str
+    tmp_path: Path, dtype: str, metric: str, degree: int
 ) -> None:
     """An older or foreign index file is rebuilt from the database, not loaded as it was."""
-    other = Index(ndim=8, metric=metric, dtype=dtype)
+    other = Index(ndim=8, metric=metric, dtype=dtype, connectivity=degree)
     other.add(np.arange(1, 11, dtype=np.uint64), unit(10, 8, 6))
     other.save(str(tmp_path / "other"))
     with pytest.raises(ValueError, match="other settings"):
