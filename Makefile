@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine with Python 3.11, git and make:
 #   make demo   -> local venv + the demo
-#   make test   -> local venv + pytest, ruff, mypy --strict, import contracts (lint-imports)
+#   make test   -> local venv + pytest, ruff (lint and format), mypy --strict, import contracts (lint-imports)
 # python3.11 if present, else python3 (which must be 3.11 or newer).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -32,6 +32,7 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -n 2
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -51,8 +51,11 @@ class Recorder:
         if self.on is not None:
             # An INSERT of many rows with RETURNING is one execute of a many-VALUES statement
             # ("insertmanyvalues"), though the event says executemany.
-            many = many and isinstance(params, (list, tuple)) and bool(params) and isinstance(
-                params[0], (list, tuple, dict)
+            many = (
+                many
+                and isinstance(params, (list, tuple))
+                and bool(params)
+                and isinstance(params[0], (list, tuple, dict))
             )
             self.on.statements.append((statement, params, many))
 
@@ -147,4 +150,3 @@ class RawReplay:
                 else:
                     cursor.execute("SELECT setval(%s, %s)", (name, value))
         self.conn.commit()
-

@@ -73,9 +73,7 @@ def oauth_settings(
         state_store=AsyncSQLAlchemyOAuthStateStore(
             expiration_seconds=STATE_EXPIRY_SECONDS, engine=engine
         ),
-        callback_options=AsyncCallbackOptions(
-            success=_on_success(sessions), failure=_on_failure
-        ),
+        callback_options=AsyncCallbackOptions(success=_on_success(sessions), failure=_on_failure),
     )
 
 

@@ -146,7 +146,7 @@ def source_line(card: InsightCard) -> Paragraph:
 
 
 def page_spans(card: InsightCard) -> tuple[Span, ...]:
-    """" · Open the page", linking the insight's web page, when it has one."""
+    """The " · Open the page" span, linking the insight's web page, when it has one."""
     if not card.page_url or not card.page_url.startswith(("https://", "http://")):
         return ()
     return (Span(" · "), Span("Open the page", "a", card.page_url))

@@ -54,9 +54,7 @@ class BriefFeedPages:
             positions=[item.position for item in brief.items],
             older=[item.is_older for item in brief.items],
         )
-        cards = [
-            FeedCard(card, f"{self.public_url}/insights/{card.insight_id}") for card in found
-        ]
+        cards = [FeedCard(card, f"{self.public_url}/insights/{card.insight_id}") for card in found]
         html = self.env.get_template("brief_feed_entry.html").render(cards=cards)
         headlines = "; ".join(card.headline for card in found)
         return {

@@ -77,9 +77,7 @@ def _subscription_of(address: str) -> Select[User, EmailSubscription]:
 async def find_subscriber(sessions: Sessions, address: str) -> Subscriber | None:
     """The confirmed recipient of ``address`` (normalised), or None."""
     async with sessions() as session:
-        row = (
-            await session.execute(_subscription_of(address))
-        ).one_or_none()
+        row = (await session.execute(_subscription_of(address))).one_or_none()
         if row is None:
             return None
         user, sub = row
@@ -121,9 +119,7 @@ async def unsubscribe(sessions: Sessions, address: str, now: datetime) -> bool:
     """Stop every mail to ``address`` at once; False if it was not subscribed (the page says
     the same either way)."""
     async with transaction(sessions) as session:
-        row = (
-            await session.execute(_subscription_of(address))
-        ).one_or_none()
+        row = (await session.execute(_subscription_of(address))).one_or_none()
         if row is None:
             return False
         user, sub = row

@@ -92,16 +92,18 @@ async def run_pipeline(
         parse_executor=parse_executor,
         every_feed=every_feed,
     )
-    fetched = await _transcripts(
-        sessions, fetcher, clock, progress, transcript_concurrency, max_transcript_bytes
-    ) if transcripts else None
+    fetched = (
+        await _transcripts(
+            sessions, fetcher, clock, progress, transcript_concurrency, max_transcript_bytes
+        )
+        if transcripts
+        else None
+    )
     extracted = None
     if insights:
         if extractor is None or embedder is None:
             raise ValueError("extracting insights needs an extractor and an embedder")
-        extracted = await _insights(
-            sessions, extractor, embedder, clock, progress, vectors
-        )
+        extracted = await _insights(sessions, extractor, embedder, clock, progress, vectors)
     return PipelineReport(feeds, fetched, extracted)
 
 

@@ -88,9 +88,7 @@ def chunk_transcript(segments: Sequence[SegmentData], max_tokens: int) -> list[C
             filled = 0
         groups[-1].append(line)
         filled += size
-    return [
-        Chunk(k, tuple(group), _seconds(segments, group)) for k, group in enumerate(groups)
-    ]
+    return [Chunk(k, tuple(group), _seconds(segments, group)) for k, group in enumerate(groups)]
 
 
 def _seconds(segments: Sequence[SegmentData], lines: list[Line]) -> float:

@@ -35,7 +35,10 @@ async def settings_view(
     prefs = await topic_preferences(sessions, user.id)
     async with sessions() as session:
         known = await session.scalars(
-            select(InsightTopic.topic).distinct().order_by(InsightTopic.topic).limit(known_topics_max)
+            select(InsightTopic.topic)
+            .distinct()
+            .order_by(InsightTopic.topic)
+            .limit(known_topics_max)
         )
         known_topics = tuple(known)
         shows = (await session.execute(select(Feed.id, Feed.title).order_by(Feed.title))).all()

@@ -104,9 +104,7 @@ async def show_feeds(session: AsyncSession, query: ParsedQuery) -> list[int] | N
     if not query.show:
         return None
     like = (
-        "%"
-        + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        + "%"
+        "%" + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     )
     rows = await session.execute(
         text("SELECT id FROM feeds WHERE lower(coalesce(title, '')) LIKE :like ESCAPE '\\' "
@@ -264,9 +262,7 @@ def phrase_order(
     ties newest first. Within the window every row holds every phrase, so ``bm25``'s
     library-wide counts would weigh all rows alike and need not be known."""
     patterns = [
-        re.compile(
-            r"(?<!\w)" + r"\W+".join(re.escape(stem(w)) + r"\w*" for w in words) + r"(?!\w)"
-        )
+        re.compile(r"(?<!\w)" + r"\W+".join(re.escape(stem(w)) + r"\w*" for w in words) + r"(?!\w)")
         for words in phrases
     ]
 

@@ -118,8 +118,10 @@ async def test_episodes_without_transcripts_are_transcribed_within_the_cap_and_c
             await session.execute(select(Transcript).where(Transcript.episode_id == short))
         ).scalar_one()
         segments = (
-            await session.execute(select(Segment).where(Segment.transcript_id == transcript.id))
-        ).scalars().all()
+            (await session.execute(select(Segment).where(Segment.transcript_id == transcript.id)))
+            .scalars()
+            .all()
+        )
         calls = (await session.execute(select(LlmCall))).scalars().all()
         untouched = await session.get(Episode, long)
     assert episode is not None and episode.transcript_status == "fetched"

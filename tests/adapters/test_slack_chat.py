@@ -108,9 +108,7 @@ async def test_bot_messages_and_channel_chatter_are_ignored(stack: Stack) -> Non
     assert "brief" in stack.fake.messages[0].block_text().lower()  # the help text
 
 
-async def test_a_mention_in_a_channel_is_answered_there(
-    stack: Stack, sessions: Sessions
-) -> None:
+async def test_a_mention_in_a_channel_is_answered_there(stack: Stack, sessions: Sessions) -> None:
     event = {
         "type": "app_mention", "channel": CHANNEL, "user": USER,
         "text": "<@UBOT> help", "ts": "1700000200.000001",

@@ -155,9 +155,7 @@ async def test_numbers_are_per_chat(bot: ConversationEngine) -> None:
     assert "isn't one of them" in text_of(out_of_range)
 
 
-async def test_feedback_by_text_and_by_button(
-    bot: ConversationEngine, sessions: Sessions
-) -> None:
+async def test_feedback_by_text_and_by_button(bot: ConversationEngine, sessions: Sessions) -> None:
     chat = alice(bot)
     brief = await chat.say("brief")
     up = await chat.say("👍 #2")
@@ -310,9 +308,7 @@ async def test_forget_needs_a_confirmation(bot: ConversationEngine, sessions: Se
     assert "expired" in text_of(again)
 
 
-async def test_forget_by_typing_yes_and_cancel(
-    bot: ConversationEngine, sessions: Sessions
-) -> None:
+async def test_forget_by_typing_yes_and_cancel(bot: ConversationEngine, sessions: Sessions) -> None:
     chat = alice(bot)
     assert "nothing waiting" in text_of(await chat.say("yes"))
     await chat.say("forget")

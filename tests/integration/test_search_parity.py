@@ -44,9 +44,9 @@ def queries(rows: list[str]) -> list[str]:
     ]
 
 
-async def answers(url: str, model: str, rows: object, vectors: np.ndarray, qs: list[str]) -> dict[
-    str, list[int]
-]:
+async def answers(
+    url: str, model: str, rows: object, vectors: np.ndarray, qs: list[str]
+) -> dict[str, list[int]]:
     engine = create_engine(url)
     await migrate(engine)
     try:

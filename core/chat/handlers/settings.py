@@ -139,8 +139,7 @@ async def compact(deps: Deps, turn: Turn) -> Reply:
     await _set_user(deps, turn.user.id, settings={**(turn.user.settings or {}), "compact": wanted})
     if wanted:
         return Reply.text(
-            "Briefs and lists of insights now come as one compact message. "
-            "'compact off' undoes it."
+            "Briefs and lists of insights now come as one compact message. 'compact off' undoes it."
         )
     return Reply.text(
         "Briefs and lists of insights now come as one message per insight. "

@@ -36,9 +36,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("sent_messages", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sent_messages_brief_id"), ["brief_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sent_messages_brief_id"), ["brief_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -47,9 +47,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
-        sa.UniqueConstraint(
-            "user_id", "local_date", name=op.f("uq_deliveries_user_id_local_date")
-        ),
+        sa.UniqueConstraint("user_id", "local_date", name=op.f("uq_deliveries_user_id_local_date")),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_deliveries_local_date", ["local_date"], unique=False)
