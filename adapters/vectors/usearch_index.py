@@ -16,10 +16,11 @@ from usearch.index import Index
 
 from core.ports import Ids, Vectors
 
-# Half precision: the same recall as float32 at a third to two thirds of the build and search
-# CPU and half the memory (measured, docs/search-at-scale.md). Linking scores neighbours on
-# the index's copies of their vectors: a cosine with a half-precision copy is within 1e-4 of
-# the stored float32 row's (largest seen 7.4e-5 over 3.9 million real pairs).
+# Half precision: the same recall as float32 at about two thirds of its build and search CPU
+# on an AMD EPYC (a third to a half on an Intel CPU with AVX-512 FP16) and half the memory
+# (measured, docs/search-at-scale.md). Linking scores neighbours on the index's copies of
+# their vectors: a cosine with a half-precision copy is within 1e-4 of the stored float32
+# row's (largest seen 7.4e-5 over 3.9 million real pairs).
 DTYPE = "f16"
 _SCALAR = {"f32": ScalarKind.F32, "f16": ScalarKind.F16, "bf16": ScalarKind.BF16,
            "i8": ScalarKind.I8}  # fmt: skip
