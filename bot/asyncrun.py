@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -18,7 +19,42 @@ errors = Console(stderr=True)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    """``asyncio.run``, with Ctrl-C cancelling the command at once (then KeyboardInterrupt).
+
+    asyncio.run's own SIGINT handler is a plain ``signal.signal`` one: when the kernel hands
+    the signal to another thread (aiosqlite's, a ``to_thread`` worker), the handler waits for
+    the event loop's next wake-up, which during a stalled fetch was its 20 s timeout, and the
+    interrupt was then lost beside it (the run ended normally). The loop's own signal handling
+    writes to its wake-up descriptor from whichever thread the signal lands on."""
+    interrupted = False
+
+    async def interruptible() -> T:
+        nonlocal interrupted
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+
+        def on_sigint() -> None:
+            nonlocal interrupted
+            if interrupted:  # a second Ctrl-C: stop waiting for the cancellation
+                raise KeyboardInterrupt
+            interrupted = True
+            task.cancel()
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here: as before
+            return await coro
+        try:
+            return await coro
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        return asyncio.run(interruptible())
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
 
 
 def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
