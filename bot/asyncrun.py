@@ -29,7 +29,6 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     interrupted = False
 
     async def interruptible() -> T:
-        nonlocal interrupted
         loop, task = asyncio.get_running_loop(), asyncio.current_task()
         assert task is not None
 
@@ -42,12 +41,14 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
         try:
             loop.add_signal_handler(signal.SIGINT, on_sigint)
+            handled = True
         except (NotImplementedError, RuntimeError, ValueError):  # no signals here: as before
-            return await coro
+            handled = False
         try:
             return await coro
         finally:
-            loop.remove_signal_handler(signal.SIGINT)
+            if handled:
+                loop.remove_signal_handler(signal.SIGINT)
 
     try:
         return asyncio.run(interruptible())
