@@ -3,13 +3,15 @@
 Libraries of realistic insights (sentences of the real transcripts in ../shared/data, varied;
 see bench/scale_data.py) are stored in bulk; then, per database and size:
 - the vector index (usearch) is built from the database: time and size on disk;
-- 20 new episodes of 10 insights are stored and linked one by one (catch-up + ANN neighbours +
-  the edge rules, in the storing transaction): ms per episode;
+- 20 new episodes of 10 insights are stored and linked one by one, in one transaction each:
+  ms per episode of linking (index catch-up + ANN neighbours + the edge rules + the commit)
+  and, apart, of storing the episode's rows before it;
 - 200 mixed queries (words, pairs, "phrases", -exclusions, show:/topic:/after: filters) go
   through the real search entry point with WordLlama query embeddings: p50 / p99 ms;
 - recall@10 of the ANN index against exact search on 1,000 query vectors.
 Beside linking and search it prints the engine alone (bench/scale_bound.py): the statements the
-application sent, replayed on sqlite3 / sync psycopg, plus its usearch searches; the ratios are
+application sent (linking's, after the stored rows they read), replayed on sqlite3 / sync
+psycopg, plus its usearch searches; the ratios are
 ``link_ratio`` (CPU), ``search_p99_ratio`` and ``search_cpu_ratio``, and the five slowest queries.
 Last line: one JSON object.
 
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,7 @@ from usearch.index import Index
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.vectors.usearch_index import DTYPE, UsearchIndexFactory
-from bench.scale_bound import RawReplay, Recorder
+from bench.scale_bound import RawReplay, Recorded, Recorder
 from bench.scale_data import TOPICS, insights, library_vectors
 from bench.scale_load import load_edges_postgres, load_edges_sqlite, load_postgres, load_sqlite
 from core.chat.search import search_insights
@@ -85,6 +88,21 @@ class _RolledBack(Exception):
     """Raised inside an episode's transaction to undo it (a run recorded for the bound)."""
 
 
+@dataclass
+class EpisodeRun:
+    """One episode stored and linked in one transaction, its two parts timed apart: storing
+    (the episode's rows, what ingest writes) and linking (``link_new_insights`` and the
+    commit, which writes the edges' pages). CPU includes PostgreSQL's backends."""
+
+    store_s: float = 0.0
+    store_cpu: float = 0.0
+    link_s: float = 0.0
+    link_cpu: float = 0.0
+    # With a recorder: what was sent, and from which statement on it was linking's.
+    work: Recorded | None = None
+    link_from: int = 0
+
+
 async def add_episode(
     sessions: Any,
     rows: list[Any],
@@ -92,15 +110,20 @@ async def add_episode(
     model: str,
     library: VectorLibrary,
     n: int,
+    db: str,
     *,
     rollback: bool = False,
-) -> float:
+    recorder: Recorder | None = None,
+) -> EpisodeRun:
     """Store one episode of 10 insights and link it, in one transaction (as ingest does);
     with ``rollback`` undone at the end instead of committed."""
-    t = time.perf_counter()
-    with contextlib.suppress(_RolledBack):
-        await _store_and_link(sessions, rows, vectors, model, library, n, rollback)
-    return time.perf_counter() - t
+    run = EpisodeRun()
+    with contextlib.ExitStack() as stack:
+        if recorder is not None:
+            run.work = stack.enter_context(recorder.recording())
+        with contextlib.suppress(_RolledBack):
+            await _store_and_link(sessions, rows, vectors, model, library, n, db, rollback, run)
+    return run
 
 
 async def _store_and_link(
@@ -110,8 +133,15 @@ async def _store_and_link(
     model: str,
     library: VectorLibrary,
     n: int,
+    db: str,
     rollback: bool,
+    run: EpisodeRun,
 ) -> None:
+    async def used() -> float:  # not while recording: its own query would be recorded
+        return 0.0 if run.work is not None else await cpu_seconds(sessions, db)
+
+    cpu = await used()
+    t = time.perf_counter()
     async with transaction(sessions) as session:
         feed_id = (
             await session.execute(
@@ -164,9 +194,16 @@ async def _store_and_link(
                 for i, v in zip(ids, vectors, strict=True)
             ],
         )
+        run.store_s = time.perf_counter() - t
+        run.store_cpu = await used() - cpu
+        cpu = await used()
+        t = time.perf_counter()
+        run.link_from = len(run.work.statements) if run.work is not None else 0
         await link_new_insights(session, ids, model, library=library)
         if rollback:
             raise _RolledBack
+    run.link_s = time.perf_counter() - t
+    run.link_cpu = await used() - cpu
 
 
 def seed_edges(directory: Path, vectors: np.ndarray) -> np.ndarray:
@@ -400,10 +437,11 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
         recorder = Recorder(engine, library)
         raw = RawReplay(db, str(keep / f"scale-{size}.sqlite3") if db == "sqlite" else url, library)
         link_ms, link_cpus, bound_ms, bound_cpus = [], [], [], []
+        store_ms, store_cpus = [], []
         for k in range(EPISODES):
             episode = (
                 sessions, new_rows[k * 10 : (k + 1) * 10], new_vectors[k * 10 : (k + 1) * 10],
-                model, library, runs + k,
+                model, library, runs + k, db,
             )  # fmt: skip
             # The previous episode's vectors join the index here, timed as part of this
             # link (where they would join it), so the recorded run below is like the real one.
@@ -413,16 +451,18 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
             catch_up_s = time.perf_counter() - t
             catch_up_cpu = await cpu_seconds(sessions, db) - cpu
             sequences = raw.sequences()
-            with recorder.recording() as work:
-                await add_episode(*episode, rollback=True)
+            recorded = await add_episode(*episode, rollback=True, recorder=recorder)
             raw.set_sequences(sequences)
-            wall, used = raw.run(work, writes=True)
+            assert recorded.work is not None
+            wall, used = raw.run(recorded.work, writes=True, timed_from=recorded.link_from)
             raw.set_sequences(sequences)
             bound_ms.append(1000 * (wall + catch_up_s))
             bound_cpus.append(used + catch_up_cpu)
-            cpu = await cpu_seconds(sessions, db)
-            link_ms.append(1000 * (await add_episode(*episode) + catch_up_s))
-            link_cpus.append(await cpu_seconds(sessions, db) - cpu + catch_up_cpu)
+            done = await add_episode(*episode)
+            link_ms.append(1000 * (done.link_s + catch_up_s))
+            link_cpus.append(done.link_cpu + catch_up_cpu)
+            store_ms.append(1000 * done.store_s)
+            store_cpus.append(done.store_cpu)
         link_cpu = float(np.mean(link_cpus))
         embedder = WordLlamaEmbedder()
         await embedder.embed(["warm up"])
@@ -435,7 +475,7 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
             with recorder.recording() as work:
                 await search_insights(sessions, embedder, q, limit=10, library=library)
             search_ms.append(1000 * (time.perf_counter() - t))
-            wall, used = raw.run(work, writes=False)
+            wall, used = raw.run(work, writes=False, timed_from=0)
             search_bound_ms.append(1000 * wall)
             search_bound_cpus.append(used)
         search_cpu = (await cpu_seconds(sessions, db) - cpu - sum(search_bound_cpus)) / QUERIES
@@ -459,6 +499,8 @@ async def measure(db: str, size: int, keep: Path) -> dict[str, Any]:
             "search_ms_p50": round(float(np.percentile(search_ms, 50)), 2),
             "search_ms_p99": round(float(np.percentile(search_ms, 99)), 2),
             "search_cpu_ms": round(1000 * search_cpu, 2),
+            "store_ms_p50": round(float(np.percentile(store_ms, 50)), 1),
+            "store_cpu_ms": round(1000 * float(np.mean(store_cpus)), 1),
             "link_bound_ms_p50": round(float(np.percentile(bound_ms, 50)), 1),
             "link_bound_cpu_ms": round(1000 * float(np.mean(bound_cpus)), 1),
             "link_ratio": round(link_cpu / float(np.mean(bound_cpus)), 2),

@@ -93,33 +93,49 @@ class RawReplay:
     def close(self) -> None:
         self.conn.close()
 
-    def run(self, work: Recorded, *, writes: bool) -> tuple[float, float]:
+    def run(self, work: Recorded, *, writes: bool, timed_from: int) -> tuple[float, float]:
+        """Replays ``work``; only its searches and its statements from ``timed_from`` on are
+        timed (those before set up what they read: an episode's rows, stored before linking)."""
+        statements = work.statements
+        if self.db == "sqlite":
+            if writes:
+                self.conn.execute("BEGIN")
+            self._sqlite(statements[:timed_from])
+        else:
+            self._postgres(statements[:timed_from])
         cpu = self._cpu()
         t = time.perf_counter()
         index = self._library._index  # the usearch adapter itself, no catch-up around it
         for queries, k in work.searches:
             index.search(queries, k)
         if self.db == "sqlite":
-            if writes:
-                self.conn.execute("BEGIN")
-            for statement, params, many in work.statements:
-                cursor = (self.conn.executemany if many else self.conn.execute)(
-                    statement, [tuple(p) for p in params] if many else tuple(params)
-                )
-                cursor.fetchall()
+            self._sqlite(statements[timed_from:])
+        else:
+            self._postgres(statements[timed_from:])
+        wall, used = time.perf_counter() - t, self._cpu() - cpu
+        if self.db == "sqlite":
             if writes:
                 self.conn.execute("ROLLBACK")
         else:
-            with self.conn.cursor() as cursor:
-                for statement, params, many in work.statements:
-                    if many:
-                        cursor.executemany(statement, params)
-                    else:
-                        cursor.execute(statement, params)
-                        if cursor.description is not None:
-                            cursor.fetchall()
             self.conn.rollback()
-        return time.perf_counter() - t, self._cpu() - cpu
+        return wall, used
+
+    def _sqlite(self, statements: list[tuple[str, Any, bool]]) -> None:
+        for statement, params, many in statements:
+            cursor = (self.conn.executemany if many else self.conn.execute)(
+                statement, [tuple(p) for p in params] if many else tuple(params)
+            )
+            cursor.fetchall()
+
+    def _postgres(self, statements: list[tuple[str, Any, bool]]) -> None:
+        with self.conn.cursor() as cursor:
+            for statement, params, many in statements:
+                if many:
+                    cursor.executemany(statement, params)
+                else:
+                    cursor.execute(statement, params)
+                    if cursor.description is not None:
+                        cursor.fetchall()
 
     def _cpu(self) -> float:
         from bench.scale import _proc_cpu

@@ -7,7 +7,7 @@ import json
 import re
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -31,8 +31,10 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -42,7 +44,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
 from sqlalchemy.types import UserDefinedType
 
 from core.postgres.direct import DirectConnections, hung_up, register_int_array_dumper
@@ -273,6 +275,66 @@ def _converted(rows: Sequence[Sequence[Any]], processors: list[Any]) -> list[tup
         tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
         for row in rows
     ]
+
+
+async def driver_rows(
+    session: AsyncSession, stmt: ClauseElement, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of ``stmt`` (compiled once) run on the session's own driver connection, inside
+    its transaction: on SQLite one hand-off to aiosqlite's thread instead of four (cursor,
+    execute, fetch, close), and no SQLAlchemy execution or Row objects. For statements a hot
+    path runs with thousands of rows (linking an episode); values come as the driver gives
+    them, so only for columns that need no result processing (numbers, text, bytes).
+    Listeners of ``before_cursor_execute`` see the statement, as from the engine."""
+    connection = await session.connection()
+    compiled = _compiled_once(stmt, connection.dialect)
+    driver = await _driver(connection)
+    if connection.dialect.name == "postgresql":
+        state = compiled.construct_expanded_state(_bound(compiled, params))
+        _announce(connection, state.statement, state.parameters, many=False)
+        cursor = await driver.execute(state.statement, state.parameters)
+        return list(await cursor.fetchall()) if cursor.description else []
+    sql, values = _sqlite_call(compiled, params)
+    _announce(connection, sql, values, many=False)
+    return [tuple(row) for row in await driver.execute_fetchall(sql, values)]
+
+
+async def driver_executemany(
+    session: AsyncSession, sql: str, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """SQLite: ``sql`` (qmark parameters) once per row of ``rows`` on the session's own
+    connection, in one hand-off, without SQLAlchemy's per-row parameter processing."""
+    connection = await session.connection()
+    driver = await _driver(connection)
+    _announce(connection, sql, rows, many=True)
+    await driver.executemany(sql, rows)
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    """The driver's own connection (aiosqlite's or psycopg's async one) under ``connection``."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:
+        raise RuntimeError("the session's connection is closed")
+    return driver
+
+
+def _announce(connection: AsyncConnection, sql: str, params: Any, *, many: bool) -> None:
+    sync = connection.sync_connection
+    if sync is not None and sync.dispatch.before_cursor_execute:
+        sync.dispatch.before_cursor_execute(sync, None, sql, params, None, many)
+
+
+_COMPILED: weakref.WeakKeyDictionary[ClauseElement, dict[str, SQLCompiler]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _compiled_once(stmt: ClauseElement, dialect: Dialect) -> SQLCompiler:
+    by_dialect = _COMPILED.setdefault(stmt, {})
+    compiled = by_dialect.get(dialect.name)
+    if compiled is None:
+        compiled = by_dialect[dialect.name] = cast(SQLCompiler, stmt.compile(dialect=dialect))
+    return compiled
 
 
 class SingleWrites:
@@ -523,6 +585,25 @@ def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElem
             ColumnElement[bool], column.in_(select(literal_column("value")).select_from(values))
         )
     return cast(ColumnElement[bool], column.in_(list(ids)))
+
+
+def one_of_param(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
+    """``one_of`` for a statement built once: ``column`` is one of the ids given at execution
+    as parameter ``name``, the value ``ids_param(dialect, ids)`` (an array on PostgreSQL, a
+    JSON list read by ``json_each`` on SQLite)."""
+    if dialect == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(name, type_=_INT_ARRAY)))
+    values = func.json_each(bindparam(name, type_=String()))
+    return cast(
+        ColumnElement[bool], column.in_(select(literal_column("value")).select_from(values))
+    )
+
+
+def ids_param(dialect: str, ids: Iterable[int]) -> object:
+    """The value of a ``one_of_param`` parameter."""
+    if dialect == "postgresql":
+        return IntArray(ids)
+    return json.dumps([int(i) for i in ids])
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

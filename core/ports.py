@@ -106,8 +106,9 @@ class VectorIndex(Protocol):
         ...
 
     def vectors(self, ids: Ids) -> tuple[Ids, Vectors]:
-        """The index's copies of the vectors of those of ``ids`` present: (the ids found, their
-        vectors as float32). A copy may be rounded to the index's precision."""
+        """The index's copies of the vectors of those of ``ids`` present: (the ids found, in
+        the order asked, their vectors as float32). A copy may be rounded to the index's
+        precision."""
         ...
 
     def save(self, path: Path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -27,18 +28,25 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     Table,
     bindparam,
     delete,
-    insert,
     select,
     text,
     true,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import IntArray, int_array_param, one_of
+from core.db import (
+    IntArray,
+    driver_executemany,
+    driver_rows,
+    ids_param,
+    int_array_param,
+    one_of,
+    one_of_param,
+)
 from core.insights.related_math import TopLists, edge_bonus, pick_top, place_bonus
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.similarity import pairwise
@@ -97,6 +105,9 @@ async def link_new_insights(
 ) -> None:
     """Group, link and re-rank for ``new_ids``, whose embeddings under ``model`` are stored."""
     config = config or RelatedConfig()
+    # Its reads and writes go to the session's connection directly (core.db.driver_rows),
+    # past the ORM's autoflush: what the caller added must be in the database first.
+    await session.flush()
     batch = await _load_batch(session, sorted(set(new_ids)), model, config)
     if batch is None:
         return
@@ -118,14 +129,9 @@ async def link_new_insights(
 async def _load_batch(
     session: AsyncSession, ids: list[int], model: str, config: RelatedConfig
 ) -> _Batch | None:
-    rows = (
-        await session.execute(
-            select(_I.id, _I.episode_id, _I.feed_id, _V.vector)
-            .join(_VECTORS, _V.insight_id == _I.id)
-            .where(_I.id.in_(ids), _V.model == model)
-            .order_by(_I.id)
-        )
-    ).all()
+    dialect = _dialect(session)
+    params = {"ids": ids_param(dialect, ids), "model": model}
+    rows = await driver_rows(session, _batch_stmt(dialect), params)
     if not rows:
         return None
     n = len(rows)
@@ -137,6 +143,23 @@ async def _load_batch(
         fanout=TopLists(n, config.update_fanout),
         dup_sim=np.full(n, -np.inf, dtype=np.float32),
         dup_id=np.full(n, -1, dtype=np.int64),
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+# Linking's statements are built once per dialect, their id lists given as parameters:
+# building one (SQLAlchemy's operators, aliases and cache key) cost more CPU than running it.
+@cache
+def _batch_stmt(dialect: str) -> Select[Any]:
+    """(id, episode, feed, vector) of the insights ``ids`` with a vector of ``model``."""
+    return (
+        select(_I.id, _I.episode_id, _I.feed_id, _V.vector)
+        .join(_VECTORS, _V.insight_id == _I.id)
+        .where(one_of_param(dialect, _I.id, "ids"), _V.model == bindparam("model", String()))
+        .order_by(_I.id)
     )
 
 
@@ -202,38 +225,53 @@ async def _scan_neighbours(
     # deleted but with its insight.
     nearest = found[:, : config.update_fanout + _FANOUT_MARGIN]
     owners = sorted(set(nearest[nearest >= 0].tolist()) - new_ids)
-    stmt = _with_last_edge(
-        session,
-        select(_I.id, _I.episode_id, _I.feed_id, _I.group_id)
-        .where(one_of(session, _I.id, candidates))
-        .order_by(_I.id),
-        config.top_k - 1,
-        owners,
-    )
-    rows = (await session.execute(stmt)).all()  # an id deleted since it was indexed is absent
+    dialect = _dialect(session)
+    params = {"candidates": ids_param(dialect, candidates), "owners": ids_param(dialect, owners)}
+    stmt = _candidates_stmt(dialect, config.top_k - 1)
+    rows = (
+        await session.execute(stmt, params)
+    ).all()  # an id deleted since it was indexed is absent
     may_own = set(owners)
     batch.last_edge.update(
         (r[0], None if r[4] is None or r[5] is None else (float(r[4]), int(r[5]), int(r[6])))
         for r in rows
         if r[0] in may_own
     )
-    indexed, indexed_vectors = library.vectors(
-        np.array([r[0] for r in rows if r[0] not in new_ids], dtype=np.int64)
-    )
-    vector_of = dict(zip(indexed.tolist(), indexed_vectors, strict=True))
-    vector_of |= dict(zip(batch.ids.tolist(), batch.vectors, strict=True))
-    rows = [r for r in rows if r[0] in vector_of]
-    if not rows:
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    is_new = np.isin(ids, batch.ids)
+    old_at = np.flatnonzero(~is_new)
+    indexed, indexed_vectors = library.vectors(ids[old_at])
+    vectors = np.empty((len(ids), batch.vectors.shape[1]), dtype=np.float32)
+    present = np.isin(ids[old_at], indexed)  # in id order, as library.vectors returns them
+    if len(indexed):
+        vectors[old_at[present]] = indexed_vectors
+    new_at = np.flatnonzero(is_new)
+    vectors[new_at] = batch.vectors[np.searchsorted(batch.ids, ids[new_at])]
+    keep = is_new
+    keep[old_at[present]] = True
+    if not keep.any():
         return
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    metas = [Meta(r[1], r[2], r[3] if r[3] is not None else r[0]) for r in rows]
-    vectors = np.stack([vector_of[int(i)] for i in ids])
-    _score_page(batch, ids, metas, vectors, new_ids, config)
+    metas = [
+        Meta(r[1], r[2], r[3] if r[3] is not None else r[0])
+        for r, kept in zip(rows, keep.tolist(), strict=True)
+        if kept
+    ]
+    _score_page(batch, ids[keep], metas, vectors[keep], new_ids, config)
 
 
-def _with_last_edge(
-    session: AsyncSession, stmt: Select[Any], rank: int, owners: list[int]
-) -> Select[Any]:
+@cache
+def _candidates_stmt(dialect: str, rank: int) -> Select[Any]:
+    """(id, episode, feed, group) of the insights ``candidates``, by id, with the cosine,
+    episode and feed of the edge at ``rank`` of those among ``owners``."""
+    stmt = (
+        select(_I.id, _I.episode_id, _I.feed_id, _I.group_id)
+        .where(one_of_param(dialect, _I.id, "candidates"))
+        .order_by(_I.id)
+    )
+    return _with_last_edge(dialect, stmt, rank)
+
+
+def _with_last_edge(dialect: str, stmt: Select[Any], rank: int) -> Select[Any]:
     """``stmt`` over insights, plus the cosine, episode and feed of the edge at ``rank`` of
     those in ``owners`` (NULLs for the others, and when a list is shorter). On PostgreSQL a
     LATERAL subquery: as a plain outer join the planner scanned every edge of that rank and
@@ -241,11 +279,15 @@ def _with_last_edge(
     million), where one index probe per insight is all it takes. SQLite always probes (a
     nested loop on the index)."""
     last_of = _INSIGHTS.alias("last_of")
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         last = (
             select(_E.score, last_of.c.episode_id, last_of.c.feed_id)
             .join(last_of, last_of.c.id == _E.related_id)
-            .where(_E.insight_id == _I.id, _E.rank == rank, one_of(session, _I.id, owners))
+            .where(
+                _E.insight_id == _I.id,
+                _E.rank == rank,
+                one_of_param(dialect, _I.id, "owners"),
+            )
             .limit(1)
             .lateral("last")
         )
@@ -256,7 +298,7 @@ def _with_last_edge(
     on_edge = (
         (edge.c.insight_id == _I.id)
         & (edge.c.rank == rank)
-        & one_of(session, edge.c.insight_id, owners)
+        & one_of_param(dialect, edge.c.insight_id, "owners")
     )
     joined = _INSIGHTS.outerjoin(edge, on_edge).outerjoin(
         last_of, last_of.c.id == edge.c.related_id
@@ -399,29 +441,37 @@ async def _current_edges(
 ) -> dict[int, list[tuple[int, float, Meta]]]:
     current: dict[int, list[tuple[int, float, Meta]]] = defaultdict(list)
     if owners:
-        edges = select(_E.insight_id, _E.related_id, _E.score).where(
-            one_of(session, _E.insight_id, owners)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # One index probe per edge for its insight's place (LIMIT keeps the planner from
-            # flattening it): as a plain join it hashed every insight (a sequential scan of
-            # the library for some 700 rows; 20 ms of 10,000 insights).
-            place = (
-                select(_I.episode_id, _I.feed_id, _I.group_id)
-                .where(_I.id == _E.related_id)
-                .limit(1)
-                .lateral("place")
-            )
-            stmt = edges.add_columns(place.c.episode_id, place.c.feed_id, place.c.group_id)
-            stmt = stmt.join(place, true())
-        else:
-            stmt = edges.add_columns(_I.episode_id, _I.feed_id, _I.group_id).join(
-                _INSIGHTS, _I.id == _E.related_id
-            )
-        rows = (await session.execute(stmt.order_by(_E.insight_id, _E.rank))).all()
+        dialect = _dialect(session)
+        params = {"owners": ids_param(dialect, owners)}
+        rows = await driver_rows(session, _current_edges_stmt(dialect), params)
         for owner, related, score, episode, feed, group in rows:
             current[owner].append((related, score, Meta(episode, feed, group or related)))
     return current
+
+
+@cache
+def _current_edges_stmt(dialect: str) -> Select[Any]:
+    """The lists of ``owners``, in rank order, each edge with its insight's place."""
+    edges = select(_E.insight_id, _E.related_id, _E.score).where(
+        one_of_param(dialect, _E.insight_id, "owners")
+    )
+    if dialect == "postgresql":
+        # One index probe per edge for its insight's place (LIMIT keeps the planner from
+        # flattening it): as a plain join it hashed every insight (a sequential scan of
+        # the library for some 700 rows; 20 ms of 10,000 insights).
+        place = (
+            select(_I.episode_id, _I.feed_id, _I.group_id)
+            .where(_I.id == _E.related_id)
+            .limit(1)
+            .lateral("place")
+        )
+        stmt = edges.add_columns(place.c.episode_id, place.c.feed_id, place.c.group_id)
+        stmt = stmt.join(place, true())
+    else:
+        stmt = edges.add_columns(_I.episode_id, _I.feed_id, _I.group_id).join(
+            _INSIGHTS, _I.id == _E.related_id
+        )
+    return stmt.order_by(_E.insight_id, _E.rank)
 
 
 async def _write(
@@ -435,20 +485,14 @@ async def _write(
     rank, so rewriting its ten rows (and their three indexes) cost five times what changed.
     Each statement is one executemany on SQLite (one thread hand-off) and one statement over
     arrays on PostgreSQL."""
-    await session.execute(
-        update(_INSIGHTS)
-        .where(_INSIGHTS.c.id == bindparam("b_id"))
-        .values(group_id=bindparam("b_group")),
-        [{"b_id": i, "b_group": g} for i, g in groups.items()],
-    )
+    dialect = _dialect(session)
     # A new insight's own list replaces any it has: none after ingest, but when everything is
     # relinked (a model change) the insights of later batches already entered lists as
     # "existing" ones (inserting over them broke the unique (insight, related) key).
-    await session.execute(
-        delete(RelatedEdge).where(one_of(session, RelatedEdge.insight_id, sorted(new_edges)))
-    )
+    drop = {"owners": ids_param(dialect, sorted(new_edges))}
+    await driver_rows(session, _drop_lists_stmt(dialect), drop)
     rows = [
-        _edge(owner, related, rank, sim)
+        (owner, related, rank, round(float(sim), 6))
         for owner, best in new_edges.items()
         for rank, (related, sim) in enumerate(best)
     ]
@@ -462,26 +506,36 @@ async def _write(
         gone += [(owner, r) for r in before if r not in now]
         for rank, (related, sim) in enumerate(best):
             if related not in kept:
-                rows.append(_edge(owner, related, rank, sim))
+                rows.append((owner, related, rank, round(float(sim), 6)))
             elif kept[related] != rank:
                 moved.append((owner, related, rank))
-    if session.get_bind().dialect.name == "postgresql":
-        await _write_arrays(session, gone, moved, rows)
+    if dialect == "postgresql":
+        await _write_arrays(session, groups, gone, moved, rows)
         return
-    owner_is = (_E.insight_id == bindparam("b_owner")) & (_E.related_id == bindparam("b_related"))
+    await driver_executemany(session, _SET_GROUP, [(g, i) for i, g in groups.items()])
     if gone:
-        await session.execute(
-            delete(_EDGES).where(owner_is), [{"b_owner": o, "b_related": r} for o, r in gone]
-        )
+        await driver_executemany(session, _DROP_EDGE, gone)
     if moved:
-        rerank = update(_EDGES).where(owner_is).values(rank=bindparam("b_rank"))
-        await session.execute(
-            rerank, [{"b_owner": o, "b_related": r, "b_rank": k} for o, r, k in moved]
-        )
+        await driver_executemany(session, _MOVE_EDGE, [(k, o, r) for o, r, k in moved])
     if rows:
-        await session.execute(insert(_EDGES), rows)
+        await driver_executemany(session, _ADD_EDGE, rows)
 
 
+@cache
+def _drop_lists_stmt(dialect: str) -> Any:
+    return delete(_EDGES).where(one_of_param(dialect, _E.insight_id, "owners"))
+
+
+# SQLite: each statement an executemany of ready tuples on the session's connection.
+_SET_GROUP = "UPDATE insights SET group_id = ? WHERE id = ?"
+_DROP_EDGE = "DELETE FROM related_edges WHERE insight_id = ? AND related_id = ?"
+_MOVE_EDGE = "UPDATE related_edges SET rank = ? WHERE insight_id = ? AND related_id = ?"
+_ADD_EDGE = "INSERT INTO related_edges (insight_id, related_id, rank, score) VALUES (?, ?, ?, ?)"
+# PostgreSQL: each one statement over arrays.
+_GROUPS = text(
+    "UPDATE insights i SET group_id = v.grp FROM unnest(:ids, :groups) AS v(id, grp) "
+    "WHERE i.id = v.id"
+).bindparams(int_array_param("ids"), int_array_param("groups"))
 _GONE = text(
     "DELETE FROM related_edges e USING unnest(:owners, :relateds) AS v(owner, related) "
     "WHERE e.insight_id = v.owner AND e.related_id = v.related"
@@ -504,40 +558,40 @@ _ADD = text(
 
 async def _write_arrays(
     session: AsyncSession,
+    groups: dict[int, int],
     gone: list[tuple[int, int]],
     moved: list[tuple[int, int, int]],
-    rows: list[dict[str, object]],
+    rows: list[tuple[int, int, int, float]],
 ) -> None:
     """PostgreSQL: each kind of change is one statement over arrays, not one per row (some
     500 re-ranked edges an episode: a Bind/Execute each, and the ORM's per-row parameters)."""
+    if groups:
+        ids = {"ids": IntArray(groups), "groups": IntArray(groups.values())}
+        await driver_rows(session, _GROUPS, ids)
     if gone:
         owners, relateds = zip(*gone, strict=True)
-        await session.execute(_GONE, {"owners": IntArray(owners), "relateds": IntArray(relateds)})
+        await driver_rows(
+            session, _GONE, {"owners": IntArray(owners), "relateds": IntArray(relateds)}
+        )
     if moved:
         owners, relateds, ranks = zip(*moved, strict=True)
-        await session.execute(
+        await driver_rows(
+            session,
             _RERANK,
             {"owners": IntArray(owners), "relateds": IntArray(relateds), "ranks": IntArray(ranks)},
         )
     if rows:
-        await session.execute(
+        owners, relateds, ranks, scores = zip(*rows, strict=True)
+        await driver_rows(
+            session,
             _ADD,
             {
-                "owners": IntArray(cast(int, r["insight_id"]) for r in rows),
-                "relateds": IntArray(cast(int, r["related_id"]) for r in rows),
-                "ranks": IntArray(cast(int, r["rank"]) for r in rows),
-                "scores": [r["score"] for r in rows],
+                "owners": IntArray(owners),
+                "relateds": IntArray(relateds),
+                "ranks": IntArray(ranks),
+                "scores": list(scores),
             },
         )
-
-
-def _edge(insight_id: int, related_id: int, rank: int, sim: float) -> dict[str, object]:
-    return {
-        "insight_id": insight_id,
-        "related_id": related_id,
-        "rank": rank,
-        "score": round(float(sim), 6),
-    }
 
 
 def related_query(insight_id: int, limit: int) -> Select[Insight]:

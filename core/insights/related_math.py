@@ -61,12 +61,12 @@ class TopLists:
 
     def row(self, k: int) -> list[tuple[float, float, int]]:
         """Row ``k``'s finite entries as (key, cosine, id), best first, ties by id."""
-        entries = [
-            (float(key), float(sim), int(i))
-            for key, sim, i in zip(self.keys[k], self.sims[k], self.ids[k], strict=True)
-            if np.isfinite(key)
-        ]
-        return sorted(entries, key=lambda e: (-e[0], e[2]))
+        finite = np.isfinite(self.keys[k])
+        keys, sims, ids = self.keys[k][finite], self.sims[k][finite], self.ids[k][finite]
+        order = np.lexsort((ids, -keys))  # by key descending, then id: one sort in C
+        return list(
+            zip(keys[order].tolist(), sims[order].tolist(), ids[order].tolist(), strict=True)
+        )
 
 
 def pick_top(
