@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import driver_rows
 from core.models.base import UTCDateTime
 from core.search.fusion import FIELD_WEIGHTS, stem
 from core.search.query import ParsedQuery, words_of
@@ -106,7 +107,8 @@ async def show_feeds(session: AsyncSession, query: ParsedQuery) -> list[int] | N
     like = (
         "%" + query.show.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     )
-    rows = await session.execute(
+    rows = await driver_rows(
+        session,
         text("SELECT id FROM feeds WHERE lower(coalesce(title, '')) LIKE :like ESCAPE '\\' "
              "ORDER BY id"),
         {"like": like},
@@ -219,7 +221,7 @@ async def _sqlite_matches(
         f"SELECT id, headline, body, quote, topics FROM ({inner.text}) w "
         f"ORDER BY r, id DESC LIMIT {int(limit)}",
     )
-    rows = (await session.execute(stmt, sql.params)).all()
+    rows = await driver_rows(session, stmt, sql.params)
     return [(int(r[0]), r[1], r[2], r[3], str(r[4] or "")) for r in rows]
 
 
@@ -248,7 +250,7 @@ async def _sqlite_phrase_matches(
     )
     rows = [
         (int(r[0]), r[1], r[2], r[3], str(r[4] or ""))
-        for r in (await session.execute(stmt, sql.params)).all()
+        for r in await driver_rows(session, stmt, sql.params)
     ]
     return phrase_order(query.phrases, rows)[:limit]
 
@@ -340,7 +342,7 @@ async def _ranked_window(
         f"(SELECT max(id) FROM insights) AS top FROM ({inner.text}) w "
         f"ORDER BY ts_rank_cd(w.search_vector, ({positive})) DESC, id DESC LIMIT {int(limit)}",
     )
-    return (await session.execute(stmt, sql.params)).all()
+    return await driver_rows(session, stmt, sql.params)
 
 
 def _bound(sql: _Sql, statement: str) -> Any:
@@ -364,7 +366,7 @@ async def keep_matching(session: AsyncSession, query: ParsedQuery, ids: Sequence
     sql.clauses.append("i.id IN (" + ", ".join(str(int(i)) for i in ids) + ")")
     _filters(query, sql, session.get_bind().dialect.name, feeds, few_rows=True)
     stmt = _statement(sql, "SELECT i.id FROM insights i", "")
-    return {int(r[0]) for r in (await session.execute(stmt, sql.params)).all()}
+    return {int(r[0]) for r in await driver_rows(session, stmt, sql.params)}
 
 
 async def filtered_newest(session: AsyncSession, query: ParsedQuery, limit: int) -> list[int]:
@@ -377,7 +379,7 @@ async def filtered_newest(session: AsyncSession, query: ParsedQuery, limit: int)
     stmt = _statement(
         sql, "SELECT i.id FROM insights i", f"ORDER BY i.score DESC, i.id DESC LIMIT {int(limit)}"
     )
-    return [int(r[0]) for r in (await session.execute(stmt, sql.params)).all()]
+    return [int(r[0]) for r in await driver_rows(session, stmt, sql.params)]
 
 
 def _without_exclusions(query: ParsedQuery) -> ParsedQuery:
