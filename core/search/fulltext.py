@@ -263,21 +263,30 @@ def phrase_order(
     separators between them (each word by its crude stem, for the engine's stemmed matches);
     ties newest first. Within the window every row holds every phrase, so ``bm25``'s
     library-wide counts would weigh all rows alike and need not be known."""
-    patterns = [
-        re.compile(r"(?<!\w)" + r"\W+".join(re.escape(stem(w)) + r"\w*" for w in words) + r"(?!\w)")
-        for words in phrases
-    ]
+    parts = [_phrase_pattern([stem(w) for w in words]) for words in phrases]
 
     def weight(row: tuple[int, str, str, str, str]) -> float:
-        fields = [text.lower() for text in row[1:]]
-        return sum(
-            w
-            for pattern in patterns
-            for w, text in zip(FIELD_WEIGHTS, fields, strict=True)
-            if pattern.search(text)
-        )
+        total = 0.0
+        for w, column in zip(FIELD_WEIGHTS, row[1:], strict=True):
+            lowered = column.lower()
+            for stems, pattern in parts:
+                # The substring tests (in C) settle most fields before the regex runs.
+                if all(s in lowered for s in stems) and pattern.search(lowered):
+                    total += w
+        return total
 
     return sorted(rows, key=lambda r: (-weight(r), -r[0]))
+
+
+def _phrase_pattern(stems: list[str]) -> tuple[list[str], re.Pattern[str]]:
+    """The stems of a phrase and a regex of them in order, each a whole token's start, only
+    separators between. It opens with the first stem itself, then looks behind it for a
+    word character: a pattern opening with the look-behind made re try every position of
+    the text, one with a literal lets it scan for the literal in C (half the time of a
+    window of 1,000 matches of "and that")."""
+    first = re.escape(stems[0])
+    rest = "".join(r"\W+" + re.escape(s) + r"\w*" for s in stems[1:])
+    return stems, re.compile(first + r"(?<!\w" + first + r")\w*" + rest + r"(?!\w)")
 
 
 async def _postgres_matches(

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.search.exact_index import ExactVectorIndex
-from core.search.fulltext import fts5_match
+from core.search.fulltext import fts5_match, phrase_order
 from core.search.fusion import (
     FIELD_WEIGHTS,
     field_score,
@@ -120,3 +120,36 @@ def test_field_score_looks_only_at_tokens_that_can_have_the_stem(
         return total + (100.0 * found if any_word else 0.0)
 
     assert field_score(words, fields, any_word=any_word) == plain()
+
+
+@given(phrases=st.lists(st.lists(st.text(alphabet="abceinprsy", min_size=1, max_size=5),
+                                 min_size=1, max_size=3), min_size=1, max_size=2),
+       rows=st.lists(st.lists(_TEXT, min_size=4, max_size=4), max_size=6))  # fmt: skip
+def test_phrase_order_is_its_plain_definition(
+    phrases: list[list[str]], rows: list[list[str]]
+) -> None:
+    """The fast order (substring tests, a pattern opening with its literal) ranks as the
+    plain definition: a field holds a phrase when some token starts with the first word's
+    stem, is followed by separators and a token starting with the next stem, and so on."""
+    table = [(len(rows) - k, *fields) for k, fields in enumerate(rows)]
+
+    def holds(words: list[str], text: str) -> bool:
+        tokens = [(0, 0, m.group()) for m in re.finditer(r"\w+", text.lower())]
+        stems = [stem(w) for w in words]
+        for first in range(len(tokens) - len(stems) + 1):
+            run = tokens[first : first + len(stems)]
+            # Consecutive tokens have only separators between them.
+            if all(tok.startswith(s) for (_, _, tok), s in zip(run, stems, strict=True)):
+                return True
+        return False
+
+    def weight(row: tuple[int, str, str, str, str]) -> float:
+        return sum(
+            w
+            for words in phrases
+            for w, text in zip(FIELD_WEIGHTS, row[1:], strict=True)
+            if holds(words, text)
+        )
+
+    plain = sorted(table, key=lambda r: (-weight(r), -r[0]))
+    assert phrase_order(phrases, table) == plain
