@@ -134,12 +134,12 @@ def test_phrase_order_is_its_plain_definition(
     table = [(len(rows) - k, *fields) for k, fields in enumerate(rows)]
 
     def holds(words: list[str], text: str) -> bool:
-        tokens = [(0, 0, m.group()) for m in re.finditer(r"\w+", text.lower())]
+        tokens = re.findall(r"\w+", text.lower())
         stems = [stem(w) for w in words]
         for first in range(len(tokens) - len(stems) + 1):
             run = tokens[first : first + len(stems)]
             # Consecutive tokens have only separators between them.
-            if all(tok.startswith(s) for (_, _, tok), s in zip(run, stems, strict=True)):
+            if all(tok.startswith(s) for tok, s in zip(run, stems, strict=True)):
                 return True
         return False
 
