@@ -131,7 +131,7 @@ def test_phrase_order_is_its_plain_definition(
     """The fast order (substring tests, a pattern opening with its literal) ranks as the
     plain definition: a field holds a phrase when some token starts with the first word's
     stem, is followed by separators and a token starting with the next stem, and so on."""
-    table = [(len(rows) - k, *fields) for k, fields in enumerate(rows)]
+    table = [(len(rows) - k, a, b, c, d) for k, (a, b, c, d) in enumerate(rows)]
 
     def holds(words: list[str], text: str) -> bool:
         tokens = re.findall(r"\w+", text.lower())
