@@ -39,7 +39,10 @@ def _stem_pattern(stemmed: str) -> re.Pattern[str]:
     if not endings:  # no token stems to it (a stem's own word always does: never reached)
         return re.compile(r"(?!)")
     alternatives = "|".join(re.escape(e) for e in endings)
-    return re.compile(r"(?<!\w)" + re.escape(stemmed) + f"(?:{alternatives})" + r"(?!\w)")
+    # The stem first, then "no word character before it": opening with the look-behind, re
+    # tried it at every position of the text; opening with a literal, it scans for it in C.
+    literal = re.escape(stemmed)
+    return re.compile(literal + r"(?<!\w" + literal + f")(?:{alternatives})" + r"(?!\w)")
 
 
 def _has_stem(stemmed: str, pattern: re.Pattern[str], lowered: str) -> bool:
