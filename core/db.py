@@ -7,9 +7,17 @@ import json
 import re
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -32,7 +40,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -292,11 +300,13 @@ async def driver_rows(
     if connection.dialect.name == "postgresql":
         state = compiled.construct_expanded_state(_bound(compiled, params))
         _announce(connection, state.statement, state.parameters, many=False)
-        cursor = await driver.execute(state.statement, state.parameters)
-        return list(await cursor.fetchall()) if cursor.description else []
+        async with engine_errors():
+            cursor = await driver.execute(state.statement, state.parameters)
+            return list(await cursor.fetchall()) if cursor.description else []
     sql, values = _sqlite_call(compiled, params)
     _announce(connection, sql, values, many=False)
-    return [tuple(row) for row in await driver.execute_fetchall(sql, values)]
+    with _sqlite_errors(sql, values):
+        return [tuple(row) for row in await driver.execute_fetchall(sql, values)]
 
 
 async def driver_executemany(
@@ -307,7 +317,18 @@ async def driver_executemany(
     connection = await session.connection()
     driver = await _driver(connection)
     _announce(connection, sql, rows, many=True)
-    await driver.executemany(sql, rows)
+    with _sqlite_errors(sql, rows):
+        await driver.executemany(sql, rows)
+
+
+@contextmanager
+def _sqlite_errors(sql: str, params: Any) -> Iterator[None]:
+    """sqlite3's errors raised as SQLAlchemy's (``OperationalError`` for a full disk or a
+    lock, ``IntegrityError``...), as the same statement through the engine raises them."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
 
 async def _driver(connection: AsyncConnection) -> Any:

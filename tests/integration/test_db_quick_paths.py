@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import UpdateBase
 
 from core.chat.context import load_context, save_context
@@ -20,14 +21,18 @@ from core.db import (
     _open_write_connection,
     create_engine,
     detached_from_row,
+    driver_executemany,
+    driver_rows,
+    ids_param,
     inline_reads,
     mapped_columns,
     migrate,
+    one_of_param,
     session_factory,
     single_writes,
     transaction,
 )
-from core.models import Brief, ChatContext, User
+from core.models import Brief, ChatContext, Feed, User
 from tests.conftest import PG_URL
 
 
@@ -178,3 +183,59 @@ async def test_every_sqlite_connection_maps_the_database_file(tmp_path: Path) ->
             plain.close()
     finally:
         await engine.dispose()
+
+
+async def test_driver_statements_run_inside_the_session_transaction(sessions: Sessions) -> None:
+    """What a hot path sends on the session's own connection commits or rolls back with the
+    session's other work, and a read there sees the session's uncommitted rows."""
+    async with transaction(sessions) as session:
+        session.add_all([Feed(url="https://a.example/f", title="A"),
+                         Feed(url="https://b.example/f", title="B")])  # fmt: skip
+        await session.flush()
+        dialect = session.get_bind().dialect.name
+        stmt = select(Feed.id, Feed.title).where(one_of_param(dialect, Feed.id, "ids"))
+        ids = list((await session.execute(select(Feed.id).order_by(Feed.id))).scalars())
+        rows = await driver_rows(session, stmt.order_by(Feed.id), {"ids": ids_param(dialect, ids)})
+        assert rows == [(ids[0], "A"), (ids[1], "B")]
+        rename = text("UPDATE feeds SET title = :title WHERE id = :id")
+        await driver_rows(session, rename, {"title": "A2", "id": ids[0]})
+    async with sessions() as session:
+        assert await session.scalar(select(Feed.title).where(Feed.id == ids[0])) == "A2"
+    try:
+        async with transaction(sessions) as session:
+            await driver_rows(session, rename, {"title": "lost", "id": ids[0]})
+            raise RuntimeError("undo")
+    except RuntimeError:
+        pass
+    async with sessions() as session:
+        assert await session.scalar(select(Feed.title).where(Feed.id == ids[0])) == "A2"
+
+
+async def test_driver_errors_come_as_the_engines_and_store_nothing(sessions: Sessions) -> None:
+    """A statement the database refuses raises SQLAlchemy's error (callers catch one kind
+    whichever way a statement went) and the transaction stores none of its work."""
+    async with transaction(sessions) as session:
+        session.add(Feed(url="https://taken.example/f", title="Taken"))
+    duplicate = text("INSERT INTO feeds (url, title, error_count, untrusted, created_at) "
+                     "VALUES (:url, 'Again', 0, false, CURRENT_TIMESTAMP)")  # fmt: skip
+    for attempt in ("rows", "many"):
+        try:
+            async with transaction(sessions) as session:
+                dialect = session.get_bind().dialect.name
+                await driver_rows(session, duplicate, {"url": "https://new.example/f"})
+                if attempt == "rows" or dialect == "postgresql":
+                    await driver_rows(session, duplicate, {"url": "https://taken.example/f"})
+                else:
+                    await driver_executemany(
+                        session,
+                        "INSERT INTO feeds (url, title, error_count, untrusted, created_at) "
+                        "VALUES (?, 'Again', 0, 0, CURRENT_TIMESTAMP)",
+                        [("https://other.example/f",), ("https://taken.example/f",)],
+                    )
+        except IntegrityError:
+            pass  # SQLAlchemy's, not sqlite3's or psycopg's own
+        else:
+            raise AssertionError(f"{attempt}: the duplicate was stored")
+    async with sessions() as session:
+        urls = set((await session.execute(select(Feed.url))).scalars())
+    assert urls == {"https://taken.example/f"}
