@@ -228,9 +228,7 @@ async def _scan_neighbours(
     dialect = _dialect(session)
     params = {"candidates": ids_param(dialect, candidates), "owners": ids_param(dialect, owners)}
     stmt = _candidates_stmt(dialect, config.top_k - 1)
-    rows = (
-        await session.execute(stmt, params)
-    ).all()  # an id deleted since it was indexed is absent
+    rows = await driver_rows(session, stmt, params)  # an id deleted since indexed is absent
     may_own = set(owners)
     batch.last_edge.update(
         (r[0], None if r[4] is None or r[5] is None else (float(r[4]), int(r[5]), int(r[6])))
