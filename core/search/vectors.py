@@ -39,7 +39,7 @@ BATCH_ROWS = 5_000
 CHECKPOINT_ROWS = 100_000
 GAP_TTL = timedelta(minutes=10)
 MAX_GAPS = 100_000
-_IN_CHUNK = 500
+_IN_CHUNK = 10_000  # ids per read: under SQLite's 32,766 parameters
 
 
 def _rows_after_query() -> Select[int, int, bytes]:
@@ -52,6 +52,14 @@ def _rows_after_query() -> Select[int, int, bytes]:
         )
         .order_by(InsightEmbedding.id)
         .limit(bindparam("limit", type_=Integer()))
+    )
+
+
+def _rows_in_query() -> Select[int, int, bytes]:
+    """(row id, insight id, vector) of the model's rows among ``ids`` (a list)."""
+    return select(InsightEmbedding.id, InsightEmbedding.insight_id, InsightEmbedding.vector).where(
+        InsightEmbedding.model == bindparam("model", type_=String()),
+        InsightEmbedding.id.in_(bindparam("ids", expanding=True)),
     )
 
 
@@ -170,16 +178,13 @@ class VectorLibrary:
         for row_id in [i for i, since in self._gaps.items() if since < cutoff]:
             del self._gaps[row_id]
         wanted = sorted(self._gaps)
+        # Every catch-up asks for them (every search and link) until they arrive or expire:
+        # one InlineReads read, not a session with a statement per 500.
+        reads = inline_reads(self._sessions)
         found: list[tuple[int, int, bytes]] = []
-        async with self._sessions() as session:
-            for start in range(0, len(wanted), _IN_CHUNK):
-                stmt = select(
-                    InsightEmbedding.id, InsightEmbedding.insight_id, InsightEmbedding.vector
-                ).where(
-                    InsightEmbedding.model == self.model,
-                    InsightEmbedding.id.in_(wanted[start : start + _IN_CHUNK]),
-                )
-                found += [(int(a), int(b), c) for a, b, c in (await session.execute(stmt)).all()]
+        for start in range(0, len(wanted), _IN_CHUNK):
+            params = {"model": self.model, "ids": wanted[start : start + _IN_CHUNK]}
+            found += [(int(a), int(b), c) for a, b, c in await reads.rows(_rows_in_query, params)]
         for row_id, _, _ in found:
             self._gaps.pop(row_id, None)
         self._add_rows(found)
