@@ -19,7 +19,7 @@ from core.insights.related import RelatedConfig, link_new_insights
 from core.llm.reembed import reembed_insights
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
 from core.search.exact_index import ExactVectorIndexFactory
-from core.search.vectors import VectorLibrary
+from core.search.vectors import FEW_GAPS, GAP_POLL, VectorLibrary
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,3 +266,37 @@ class StagedEmbedder:
             ).all()
         by_text = {f"{h}. {b}": np.frombuffer(v, dtype=np.float32) for h, b, v in found}
         return np.stack([by_text[t] for t in texts])
+
+
+async def test_many_gaps_are_asked_for_once_a_poll_interval(sessions: Sessions) -> None:
+    """Holes rolled-back transactions left (all noted again when the index is rebuilt) are not
+    asked for on every search: with more than FEW_GAPS, once per GAP_POLL; a row committed
+    into one of them is still found within that interval."""
+    ids = await stored(sessions, 4)
+    vectors = vectors_of_seed(4, 1)
+    async with transaction(sessions) as session:
+        top = int(await session.scalar(select(func.max(InsightEmbedding.id))) or 0)
+        await session.execute(
+            delete(InsightEmbedding).where(InsightEmbedding.insight_id.in_(ids[1:]))
+        )
+
+    async def store_vector(row_id: int, k: int) -> None:
+        async with transaction(sessions) as session:
+            await session.execute(
+                insert(InsightEmbedding).values(
+                    id=row_id, insight_id=ids[k], model=MODEL, dim=256,
+                    vector=vectors[k].tobytes(),
+                )
+            )  # fmt: skip
+
+    await store_vector(top + FEW_GAPS + 50, 1)  # the holes below it are gaps
+    clock = FakeClock()
+    index = VectorLibrary(sessions, ExactVectorIndexFactory(), MODEL, clock)
+    assert await index.open() == 2
+    assert index.status().gaps > FEW_GAPS
+    await store_vector(top + 7, 2)  # late writers commit into the gaps
+    assert await index.catch_up() == 1  # the first look at them
+    await store_vector(top + 9, 3)
+    assert await index.catch_up() == 0  # not asked for again within the interval
+    clock.advance(GAP_POLL)
+    assert await index.catch_up() == 1  # the next interval finds it
