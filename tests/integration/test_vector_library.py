@@ -18,6 +18,7 @@ from core.db import Sessions, create_engine, session_factory, transaction
 from core.insights.related import RelatedConfig, link_new_insights
 from core.llm.reembed import reembed_insights
 from core.models.insights import Insight, InsightEmbedding, RelatedEdge
+from core.ports import Vectors
 from core.search.exact_index import ExactVectorIndexFactory
 from core.search.vectors import FEW_GAPS, GAP_POLL, VectorLibrary
 from tests.fakes.clock import FakeClock
@@ -158,32 +159,40 @@ async def test_a_corrupt_or_foreign_index_is_rebuilt_from_the_database(
     assert await other.open() == 0 and len(other) == 0  # vectors of one model only
 
 
+async def stored_with_vectors_dropped(
+    sessions: Sessions, n: int, *, keep: int
+) -> tuple[list[int], list[Vectors], int]:
+    """``n`` insights stored, the vectors of all but the first ``keep`` deleted again: their
+    ids, their vectors (seed 1) and the highest vector row id there was."""
+    ids = await stored(sessions, n)
+    async with transaction(sessions) as session:
+        top = int(await session.scalar(select(func.max(InsightEmbedding.id))) or 0)
+        await session.execute(
+            delete(InsightEmbedding).where(InsightEmbedding.insight_id.in_(ids[keep:]))
+        )
+    return ids, vectors_of_seed(n, 1), top
+
+
+async def store_vector(sessions: Sessions, row_id: int, insight_id: int, vector: Vectors) -> None:
+    """A vector row stored with the id given (a writer whose id came from the sequence earlier)."""
+    async with transaction(sessions) as session:
+        await session.execute(
+            insert(InsightEmbedding).values(
+                id=row_id, insight_id=insight_id, model=MODEL, dim=256, vector=vector.tobytes()
+            )
+        )
+
+
 async def test_rows_committed_behind_the_high_water_mark_are_not_missed(
     sessions: Sessions,
 ) -> None:
     """Two writers on PostgreSQL may commit ids out of order: the later, lower id still comes."""
-    ids = await stored(sessions, 10)
-    vectors = vectors_of_seed(10, 1)
-    async with transaction(sessions) as session:
-        top = int(await session.scalar(select(func.max(InsightEmbedding.id))) or 0)
-        await session.execute(
-            delete(InsightEmbedding).where(InsightEmbedding.insight_id.in_(ids[8:]))
-        )
+    ids, vectors, top = await stored_with_vectors_dropped(sessions, 10, keep=8)
     index = library(sessions)
     assert await index.open() == 8
-
-    async def store_vector(row_id: int, k: int) -> None:
-        async with transaction(sessions) as session:
-            await session.execute(
-                insert(InsightEmbedding).values(
-                    id=row_id, insight_id=ids[k], model=MODEL, dim=256,
-                    vector=vectors[k].tobytes(),
-                )
-            )  # fmt: skip
-
-    await store_vector(top + 30, 9)  # committed first, by one writer
+    await store_vector(sessions, top + 30, ids[9], vectors[9])  # committed first, by one writer
     assert await index.catch_up() == 1
-    await store_vector(top + 5, 8)  # committed later by another, with the lower id
+    await store_vector(sessions, top + 5, ids[8], vectors[8])  # later by another, a lower id
     assert await index.catch_up() == 1  # found in the gap below the mark
     found, _ = await index.neighbours(np.stack(vectors), 1)
     assert found[:, 0].tolist() == ids
@@ -272,31 +281,15 @@ async def test_many_gaps_are_asked_for_once_a_poll_interval(sessions: Sessions) 
     """Holes rolled-back transactions left (all noted again when the index is rebuilt) are not
     asked for on every search: with more than FEW_GAPS, once per GAP_POLL; a row committed
     into one of them is still found within that interval."""
-    ids = await stored(sessions, 4)
-    vectors = vectors_of_seed(4, 1)
-    async with transaction(sessions) as session:
-        top = int(await session.scalar(select(func.max(InsightEmbedding.id))) or 0)
-        await session.execute(
-            delete(InsightEmbedding).where(InsightEmbedding.insight_id.in_(ids[1:]))
-        )
-
-    async def store_vector(row_id: int, k: int) -> None:
-        async with transaction(sessions) as session:
-            await session.execute(
-                insert(InsightEmbedding).values(
-                    id=row_id, insight_id=ids[k], model=MODEL, dim=256,
-                    vector=vectors[k].tobytes(),
-                )
-            )  # fmt: skip
-
-    await store_vector(top + FEW_GAPS + 50, 1)  # the holes below it are gaps
+    ids, vectors, top = await stored_with_vectors_dropped(sessions, 4, keep=1)
+    await store_vector(sessions, top + FEW_GAPS + 50, ids[1], vectors[1])  # holes below: gaps
     clock = FakeClock()
     index = VectorLibrary(sessions, ExactVectorIndexFactory(), MODEL, clock)
     assert await index.open() == 2
     assert index.status().gaps > FEW_GAPS
-    await store_vector(top + 7, 2)  # late writers commit into the gaps
+    await store_vector(sessions, top + 7, ids[2], vectors[2])  # late writers commit into them
     assert await index.catch_up() == 1  # the first look at them
-    await store_vector(top + 9, 3)
+    await store_vector(sessions, top + 9, ids[3], vectors[3])
     assert await index.catch_up() == 0  # not asked for again within the interval
     clock.advance(GAP_POLL)
     assert await index.catch_up() == 1  # the next interval finds it
