@@ -13,6 +13,7 @@ Beside linking and search it prints the engine alone (bench/scale_bound.py): the
 application sent (linking's, after the stored rows they read), replayed on sqlite3 / sync
 psycopg, plus its usearch searches; the ratios are
 ``link_ratio`` (CPU), ``search_p99_ratio`` and ``search_cpu_ratio``, and the five slowest queries.
+On PostgreSQL the library's tables and the system catalogs are vacuumed before measuring.
 Last line: one JSON object.
 
     python bench/scale.py [--sizes 10000,100000,1000000] [--dbs sqlite,postgres]
