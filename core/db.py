@@ -601,10 +601,7 @@ def one_of(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElem
         array = literal(IntArray(ids), _INT_ARRAY)
         return cast(ColumnElement[bool], column == any_(array))
     if len(ids) > _SQLITE_IN_LIST:
-        values = func.json_each(literal(json.dumps([int(i) for i in ids]), String()))
-        return cast(
-            ColumnElement[bool], column.in_(select(literal_column("value")).select_from(values))
-        )
+        return _in_json_list(column, literal(json.dumps([int(i) for i in ids]), String()))
     return cast(ColumnElement[bool], column.in_(list(ids)))
 
 
@@ -614,10 +611,13 @@ def one_of_param(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
     JSON list read by ``json_each`` on SQLite)."""
     if dialect == "postgresql":
         return cast(ColumnElement[bool], column == any_(bindparam(name, type_=_INT_ARRAY)))
-    values = func.json_each(bindparam(name, type_=String()))
-    return cast(
-        ColumnElement[bool], column.in_(select(literal_column("value")).select_from(values))
-    )
+    return _in_json_list(column, bindparam(name, type_=String()))
+
+
+def _in_json_list(column: Any, ids_json: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQLite: ``column IN`` the ids of a JSON list, read by ``json_each``."""
+    values: Select[Any] = select(literal_column("value")).select_from(func.json_each(ids_json))
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 def ids_param(dialect: str, ids: Iterable[int]) -> object:
