@@ -62,10 +62,12 @@ class InsightEmbedding(Base):
 
 
 class RelatedEdge(Base):
-    """Top related insights per insight, precomputed so a lookup is one indexed read."""
+    """Top related insights per insight, precomputed so a lookup is one indexed read (the
+    key's prefix: a list is at most ten rows, sorted by rank as read). On SQLite the table
+    is its key, so a list's rows are stored together (migration 0014_edges)."""
 
     __tablename__ = "related_edges"
-    __table_args__ = (Index("ix_related_edges_rank", "insight_id", "rank"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     insight_id: Mapped[int] = mapped_column(
         ForeignKey("insights.id", ondelete="CASCADE"), primary_key=True

@@ -8,13 +8,15 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import alembic_config, create_engine, head_revisions, migrate
 from core.migrations.external import include_name
 from core.models import Base
+from core.models.feeds import Episode, Feed
+from core.models.insights import Insight, RelatedEdge
 
 
 @pytest.fixture
@@ -90,3 +92,71 @@ def test_the_migrations_form_one_chain() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1, "two migrations share a parent: give one a new parent"
     assert [rev.revision for rev in script.walk_revisions()][-1] == "0001"
+
+
+def _seed_edges(conn: Connection) -> None:
+    """Three insights of one episode, each listing the other two (the models' defaults fill
+    the other columns: 0014 changes only related_edges)."""
+    conn.execute(insert(Feed).values(id=1, url="https://a.example/f"))
+    conn.execute(insert(Episode).values(id=1, feed_id=1, dedup_key="e1", title="One"))
+    conn.execute(
+        insert(Insight),
+        [
+            dict(id=i, episode_id=1, feed_id=1, headline=f"h{i}", body=f"b{i}", quote=f"q{i}",
+                 start_seconds=0.0, topics=[], score=0.5)
+            for i in (1, 2, 3)
+        ],
+    )  # fmt: skip
+    conn.execute(
+        insert(RelatedEdge),
+        [
+            dict(insight_id=a, related_id=b, rank=r, score=s)
+            for a, b, r, s in [
+                (1, 3, 0, 0.9), (1, 2, 1, 0.5), (2, 1, 0, 0.5), (2, 3, 1, 0.4),
+                (3, 1, 0, 0.9), (3, 2, 1, 0.4),
+            ]
+        ],
+    )  # fmt: skip
+
+
+def _edges(conn: Connection) -> list[tuple[int, int, int, float]]:
+    rows = conn.exec_driver_sql(
+        "SELECT insight_id, related_id, rank, score FROM related_edges ORDER BY insight_id, rank"
+    )
+    return [(int(a), int(b), int(c), float(d)) for a, b, c, d in rows]
+
+
+async def test_related_edges_keep_every_row_through_0014_and_back(db_url: str) -> None:
+    """0014 stores each list together (SQLite: a table that is its key) and drops the (insight,
+    rank) index: every edge survives the upgrade and the downgrade, and deleting an insight
+    still takes the edges to and from it."""
+    eng = create_engine(db_url)
+    try:
+        async with eng.begin() as conn:
+            await conn.run_sync(_upgrade_to("0013_compose"))
+            await conn.run_sync(_seed_edges)
+            before = await conn.run_sync(_edges)
+            await conn.run_sync(_upgrade_to("0014_edges"))
+            assert await conn.run_sync(_edges) == before
+            indexes = await conn.run_sync(
+                lambda c: {i["name"] for i in inspect(c).get_indexes("related_edges")}
+            )
+            assert "ix_related_edges_rank" not in indexes
+            assert "ix_related_edges_related_id" in indexes
+            if eng.dialect.name == "sqlite":
+                ddl = (
+                    await conn.exec_driver_sql(
+                        "SELECT sql FROM sqlite_master WHERE name = 'related_edges'"
+                    )
+                ).scalar_one()
+                assert ddl.rstrip().endswith("WITHOUT ROWID")
+            await conn.exec_driver_sql("DELETE FROM insights WHERE id = 2")
+            assert await conn.run_sync(_edges) == [e for e in before if 2 not in (e[0], e[1])]
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0013_compose"))
+            assert await conn.run_sync(_edges) == [e for e in before if 2 not in (e[0], e[1])]
+            indexes = await conn.run_sync(
+                lambda c: {i["name"] for i in inspect(c).get_indexes("related_edges")}
+            )
+            assert "ix_related_edges_rank" in indexes
+    finally:
+        await eng.dispose()
