@@ -603,15 +603,19 @@ def related_query(insight_id: int, limit: int) -> Select[Insight]:
     )
 
 
-def related_ids_query() -> Select[int]:
-    """Only the ids (what a listing in the chat needs); edges go with their insights.
-    Its parameters, ``insight_id`` and ``limit``, are given when it runs."""
-    return (
-        select(RelatedEdge.related_id)
-        .where(RelatedEdge.insight_id == bindparam("insight_id", type_=Integer))
-        .order_by(RelatedEdge.rank)
-        .limit(bindparam("limit", type_=Integer))
+def related_ids_query() -> Select[int, int]:
+    """(rank, id) of an insight's whole list, unordered (at most ten rows): what a listing in
+    the chat needs, ordered by the caller (``ranked_ids``). The list is the key's prefix; an
+    ORDER BY made SQLite sort it in a temporary B-tree, which doubled the read (10 -> 13-27
+    us at the median). Its parameter, ``insight_id``, is given when it runs."""
+    return select(RelatedEdge.rank, RelatedEdge.related_id).where(
+        RelatedEdge.insight_id == bindparam("insight_id", type_=Integer)
     )
+
+
+def ranked_ids(rows: Sequence[Any], limit: int) -> list[int]:
+    """The ids of ``related_ids_query``'s rows, best first, at most ``limit``."""
+    return [int(related) for _rank, related in sorted(rows)[: max(limit, 0)]]
 
 
 async def related_of(session: AsyncSession, insight_id: int, limit: int) -> list[Insight]:

@@ -24,7 +24,13 @@ from core.domain import EpisodeInfo, InsightDraft, SegmentData, TryLater
 from core.insights.errors import ExtractionSkipped
 from core.insights.offline.text import collapse
 from core.insights.quality import Gate
-from core.insights.related import RelatedConfig, link_new_insights, related_ids_query, related_of
+from core.insights.related import (
+    RelatedConfig,
+    link_new_insights,
+    ranked_ids,
+    related_ids_query,
+    related_of,
+)
 from core.models.feeds import Episode, Feed
 from core.models.insights import Insight, InsightEmbedding, InsightTopic
 from core.models.transcripts import Segment, Transcript
@@ -112,8 +118,8 @@ async def related_ids(
 ) -> list[int]:
     """The ids of an insight's related insights, best first (what the chat lists): a read the
     chat does many times, so it runs without an async hand-off (see ``InlineReads``)."""
-    params = {"insight_id": insight_id, "limit": limit}
-    return await inline_reads(sessions).scalars(related_ids_query, params)
+    params = {"insight_id": insight_id}
+    return ranked_ids(await inline_reads(sessions).rows(related_ids_query, params), limit)
 
 
 def embedding_text(draft: InsightDraft) -> str:
