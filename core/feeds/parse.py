@@ -64,6 +64,10 @@ class ParsedEpisode(NamedTuple):
     chapters_url: str | None
     persons: list[dict[str, str]]
     transcripts: list[ParsedTranscriptLink]
+    # The enclosure's URL as the feed wrote it, when that differs from ``enclosure_url`` (a
+    # relative one): what episodes stored before 8 Dec 2026 were given as their enclosure,
+    # so it still identifies them.
+    given_enclosure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,14 +148,17 @@ class DedupIndex:
 
     def add(self, episode: ParsedEpisode) -> None:
         self.add_identity(episode.guid, episode.enclosure_url, episode.link, episode.title)
+        if episode.given_enclosure:
+            self.enclosures.add(episode.given_enclosure)
 
     def contains(self, episode: ParsedEpisode) -> bool:
         if episode.guid and episode.guid in self.guids:
             return True
         # A feed that rewrote its GUIDs still carries the same audio file.
-        if episode.enclosure_url and episode.enclosure_url in self.enclosures:
+        enclosures = [u for u in (episode.enclosure_url, episode.given_enclosure) if u]
+        if any(u in self.enclosures for u in enclosures):
             return True
-        if episode.guid or episode.enclosure_url:
+        if episode.guid or enclosures:
             return False
         return (episode.link or "", episode.title) in self.link_titles
 
@@ -179,14 +186,16 @@ _get = dict.get
 
 def _episode(entry: Any, feed_url: str) -> ParsedEpisode | None:
     guid = _clip((_get(entry, "id") or "").strip() or None, MAX_URL)
-    enclosure_url, enclosure_type = _enclosure(entry)
+    enclosure_url, enclosure_type, given_enclosure = _enclosure(entry)
     link = _url(_get(entry, "link"))
     title = html_to_text(_get(entry, "title"))
-    if not (guid or enclosure_url or link or title):
+    if not (guid or given_enclosure or link or title):
         return None  # nothing identifies it and nothing could be shown
-    title = _clip(title, 1000) or _untitled(enclosure_url)
+    title = _clip(title, 1000) or _untitled(enclosure_url or given_enclosure)
     return ParsedEpisode(
-        dedup_key=dedup_key(guid, enclosure_url, link, title),
+        # Known by the enclosure as written (podcast_namespace resolves relative ones since
+        # 8 Dec 2026): keys stored before must still match.
+        dedup_key=dedup_key(guid, given_enclosure, link, title),
         guid=guid,
         title=title,
         published_at=_when(entry),
@@ -199,6 +208,7 @@ def _episode(entry: Any, feed_url: str) -> ParsedEpisode | None:
         chapters_url=_fetchable(feed_url, (_get(entry, "podcast_chapters") or {}).get("url")),
         persons=_persons(_get(entry, "podcast_persons") or []),
         transcripts=_transcripts(_get(entry, "podcast_transcripts") or [], feed_url),
+        given_enclosure=given_enclosure if given_enclosure != enclosure_url else None,
     )
 
 
@@ -210,15 +220,21 @@ def _untitled(enclosure_url: str | None) -> str:
     return "Untitled episode"
 
 
-def _enclosure(entry: Any) -> tuple[str | None, str | None]:
+def _enclosure(entry: Any) -> tuple[str | None, str | None, str | None]:
+    """(absolute URL, type, URL as written) of the item's audio or video, else its first
+    enclosure (podcast_namespace resolves relative ones)."""
     # feedparser's "enclosures" is its links whose rel is "enclosure" (each copied).
     links = _get(entry, "links") or []
-    enclosures = [e for e in links if _get(e, "rel") == "enclosure" and _get(e, "href")]
+    enclosures = [e for e in links if _get(e, "rel") == "enclosure" and _given(e)]
     if not enclosures:
-        return None, None
+        return None, None, None
     media = [e for e in enclosures if str(_get(e, "type") or "").startswith(AUDIO_VIDEO)]
     chosen = (media or enclosures)[0]
-    return _url(_get(chosen, "href")), _clip(_get(chosen, "type") or None, 200)
+    return _url(_get(chosen, "href")), _clip(_get(chosen, "type") or None, 200), _given(chosen)
+
+
+def _given(enclosure: Any) -> str | None:
+    return _url(_get(enclosure, "given_href") or _get(enclosure, "href"))
 
 
 def _when(entry: Any) -> datetime | None:

@@ -13,6 +13,7 @@ from typing import Any
 import feedparser
 import feedparser.api
 from feedparser.mixin import _FeedParserMixin
+from feedparser.urls import make_safe_absolute_uri
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 # Feeds in the wild also use these spellings of the namespace.
@@ -25,7 +26,25 @@ PODCAST_NS_ALIASES = (
 
 
 class PodcastNamespace:
-    """Mixed into feedparser's parser classes: handlers named ``_start_podcast_<tag>``."""
+    """Mixed into feedparser's parser classes: handlers named ``_start_podcast_<tag>``, and
+    enclosures made absolute."""
+
+    def _start_enclosure(self, attrs_d: dict[str, Any]) -> None:
+        """feedparser keeps an enclosure's URL as written, where it resolves a link's against
+        the element's base (its ``xml:base``, else the feed's own URL): "/audio/1.mp3" could
+        be neither played nor shown. It is resolved the same way here; one of an unsafe
+        scheme (``javascript:``) stays as written, as before (pages show only http(s) links,
+        the fetcher fetches nothing else). The URL as written stays beside it, since an
+        episode without a GUID is known by it (``dedup_key``: stored keys must not change)."""
+        super()._start_enclosure(attrs_d)  # type: ignore[misc]
+        link = self._get_context()["links"][-1]  # type: ignore[attr-defined]
+        given = link.get("href")
+        # Nearly every enclosure is an absolute http(s) URL: kept exactly as written, as
+        # before (and no urljoin per episode on ingest's hot path).
+        if given and not given.lstrip().lower().startswith(("http://", "https://")):
+            link["given_href"] = given
+            base = self.baseuri or ""  # type: ignore[attr-defined]
+            link["href"] = make_safe_absolute_uri(base, given) or given
 
     def _start_podcast_transcript(self, attrs_d: dict[str, Any]) -> None:
         context = self._get_context()  # type: ignore[attr-defined]

@@ -14,7 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.feeds.parse import PLAIN_HTTP_URL, NotAFeedError, ParsedFeed, parse_duration, parse_feed
+from core.feeds.parse import (
+    PLAIN_HTTP_URL,
+    DedupIndex,
+    NotAFeedError,
+    ParsedFeed,
+    parse_duration,
+    parse_feed,
+)
+from core.feeds.store import new_episodes
 from core.feeds.text import html_to_text
 from tests.fakes.feed_server import episode_items, rss
 
@@ -153,6 +161,45 @@ def test_item_links_resolve_against_their_own_xml_base() -> None:
         "https://host.example/shows/two.html",
         "https://host.example/b/three.html",
     ]
+
+
+def test_enclosures_resolve_like_links_and_keep_their_written_url_as_identity() -> None:
+    """feedparser leaves an enclosure's URL as written; it is resolved against the item's
+    xml:base or the feed's URL (one of an unsafe scheme stays as written, as before), and an
+    episode without a GUID is still known by the URL as written, as it was stored before."""
+    parsed = parse_feed(XML_BASE_FEED, feed_url="https://host.example/shows/feed.xml")
+    assert [e.enclosure_url for e in parsed.episodes] == [
+        "https://cdn.example/a/one.mp3",
+        "https://host.example/shows/two.mp3",
+        "https://host.example/b/three.mp3",
+    ]
+    written = {
+        "Rel": "/audio/rel.mp3",
+        "Bad": "javascript:alert(1)",
+        "Abs": "https://cdn.example/abs.mp3",
+    }
+    feed = rss(
+        "Show",
+        [
+            {"title": title, "raw": f'<enclosure url="{url}" type="audio/mpeg" length="1"/>'}
+            for title, url in written.items()
+        ],
+    )
+    no_guid = parse_feed(feed, feed_url="https://host.example/shows/feed.xml").episodes
+    assert [(e.enclosure_url, e.given_enclosure, e.dedup_key) for e in no_guid] == [
+        ("https://host.example/audio/rel.mp3", "/audio/rel.mp3", "enclosure:/audio/rel.mp3"),
+        ("javascript:alert(1)", None, "enclosure:javascript:alert(1)"),  # as before
+        ("https://cdn.example/abs.mp3", None, "enclosure:https://cdn.example/abs.mp3"),
+    ]
+    stored_before = DedupIndex()  # their rows as stored before: the URLs as written
+    for title, url in written.items():
+        stored_before.add_identity(None, url, None, title)
+    stored_now = DedupIndex()
+    for episode in no_guid:
+        stored_now.add_identity(None, episode.enclosure_url, None, episode.title)
+    again = parse_feed(feed, feed_url="https://host.example/shows/feed.xml")
+    assert new_episodes(stored_before, again) == []
+    assert new_episodes(stored_now, again) == []
 
 
 @pytest.mark.parametrize("name", [*sorted(ITEMS), "xml:base"])
