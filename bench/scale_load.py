@@ -203,7 +203,7 @@ def load_edges_postgres(url: str, edges: Iterator[np.ndarray]) -> None:
         conn.execute("SET session_replication_role = replica")
         conn.execute("SET maintenance_work_mem = '1GB'")
         conn.execute("TRUNCATE related_edges")  # a resumed build writes them again
-        ddls = [_drop_index(conn, name) for name in ("ix_related_edges_related_id",)]
+        ddls = [_drop_index(conn, "ix_related_edges_related_id")]
         with conn.cursor().copy(
             "COPY related_edges (insight_id, related_id, rank, score) FROM STDIN"
         ) as copy:
