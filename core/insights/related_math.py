@@ -24,13 +24,20 @@ class HasPlace(Protocol):
 
 def edge_bonus(rows: Sequence[HasPlace], cols: Sequence[HasPlace]) -> np.ndarray:
     """(rows, cols) ranking bonus: other show 2, other episode 1, same episode 0."""
-    row_feed = np.array([m.feed_id for m in rows])[:, None]
-    row_episode = np.array([m.episode_id for m in rows])[:, None]
-    col_feed = np.array([m.feed_id for m in cols])[None, :]
-    col_episode = np.array([m.episode_id for m in cols])[None, :]
-    other_show = row_feed != col_feed
-    other_episode = row_episode != col_episode
-    return np.where(other_show, OTHER_SHOW, np.where(other_episode, OTHER_EPISODE, 0.0))
+    return place_bonuses(
+        np.array([m.feed_id for m in rows])[:, None],
+        np.array([m.episode_id for m in rows])[:, None],
+        np.array([m.feed_id for m in cols])[None, :],
+        np.array([m.episode_id for m in cols])[None, :],
+    )
+
+
+def place_bonuses(
+    feed_a: np.ndarray, episode_a: np.ndarray, feed_b: np.ndarray, episode_b: np.ndarray
+) -> np.ndarray:
+    """``place_bonus`` of each pair of places given as arrays (broadcast)."""
+    other_episode = np.where(episode_a != episode_b, OTHER_EPISODE, 0.0)
+    return np.where(feed_a != feed_b, OTHER_SHOW, other_episode)
 
 
 def place_bonus(a: HasPlace, b: HasPlace) -> float:
