@@ -64,10 +64,11 @@ class InsightEmbedding(Base):
 class RelatedEdge(Base):
     """Top related insights per insight, precomputed so a lookup is one indexed read (the
     key's prefix: a list is at most ten rows, sorted by rank as read). On SQLite the table
-    is its key, so a list's rows are stored together (migration 0014_edges)."""
+    is its key, so a list's rows are stored together (migration 0014_edges); on PostgreSQL
+    its pages keep room for a re-ranked row to stay on them (0015_edges_fill)."""
 
     __tablename__ = "related_edges"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = ({"sqlite_with_rowid": False, "postgresql_with": {"fillfactor": 80}},)
 
     insight_id: Mapped[int] = mapped_column(
         ForeignKey("insights.id", ondelete="CASCADE"), primary_key=True

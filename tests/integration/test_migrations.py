@@ -160,3 +160,34 @@ async def test_related_edges_keep_every_row_through_0014_and_back(db_url: str) -
             assert "ix_related_edges_rank" in indexes
     finally:
         await eng.dispose()
+
+
+def _fill_options(conn: Connection) -> list[str] | None:
+    options = conn.exec_driver_sql(
+        "SELECT reloptions FROM pg_class WHERE oid = 'related_edges'::regclass"
+    ).scalar_one()
+    return list(options) if options is not None else None
+
+
+async def test_related_edges_pages_keep_room_for_re_ranks_through_0015_and_back(
+    db_url: str,
+) -> None:
+    """0015 leaves a fifth of each page of related_edges free on PostgreSQL (a re-rank then
+    stays on its page) and rewrites the table so that it applies: every edge survives both
+    ways, and the downgrade takes the setting back. SQLite's table is unchanged."""
+    eng = create_engine(db_url)
+    try:
+        async with eng.begin() as conn:
+            await conn.run_sync(_upgrade_to("0014_edges"))
+            await conn.run_sync(_seed_edges)
+            before = await conn.run_sync(_edges)
+            await conn.run_sync(_upgrade_to("0015_edges_fill"))
+            assert await conn.run_sync(_edges) == before
+            if eng.dialect.name == "postgresql":
+                assert await conn.run_sync(_fill_options) == ["fillfactor=80"]
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0014_edges"))
+            assert await conn.run_sync(_edges) == before
+            if eng.dialect.name == "postgresql":
+                assert await conn.run_sync(_fill_options) is None
+    finally:
+        await eng.dispose()
