@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db import alembic_config, create_engine, head_revisions, migrate
 from core.migrations.external import include_name
@@ -126,6 +126,19 @@ def _edges(conn: Connection) -> list[tuple[int, int, int, float]]:
     return [(int(a), int(b), int(c), float(d)) for a, b, c, d in rows]
 
 
+async def _edges_kept_from(
+    conn: AsyncConnection, before: str, after: str
+) -> list[tuple[int, int, int, float]]:
+    """Seeds the edges at revision ``before``, upgrades to ``after`` and checks every edge is
+    still there; returns them."""
+    await conn.run_sync(_upgrade_to(before))
+    await conn.run_sync(_seed_edges)
+    edges = await conn.run_sync(_edges)
+    await conn.run_sync(_upgrade_to(after))
+    assert await conn.run_sync(_edges) == edges
+    return edges
+
+
 async def test_related_edges_keep_every_row_through_0014_and_back(db_url: str) -> None:
     """0014 stores each list together (SQLite: a table that is its key) and drops the (insight,
     rank) index: every edge survives the upgrade and the downgrade, and deleting an insight
@@ -133,11 +146,7 @@ async def test_related_edges_keep_every_row_through_0014_and_back(db_url: str) -
     eng = create_engine(db_url)
     try:
         async with eng.begin() as conn:
-            await conn.run_sync(_upgrade_to("0013_compose"))
-            await conn.run_sync(_seed_edges)
-            before = await conn.run_sync(_edges)
-            await conn.run_sync(_upgrade_to("0014_edges"))
-            assert await conn.run_sync(_edges) == before
+            before = await _edges_kept_from(conn, "0013_compose", "0014_edges")
             indexes = await conn.run_sync(
                 lambda c: {i["name"] for i in inspect(c).get_indexes("related_edges")}
             )
@@ -178,11 +187,7 @@ async def test_related_edges_pages_keep_room_for_re_ranks_through_0015_and_back(
     eng = create_engine(db_url)
     try:
         async with eng.begin() as conn:
-            await conn.run_sync(_upgrade_to("0014_edges"))
-            await conn.run_sync(_seed_edges)
-            before = await conn.run_sync(_edges)
-            await conn.run_sync(_upgrade_to("0015_edges_fill"))
-            assert await conn.run_sync(_edges) == before
+            before = await _edges_kept_from(conn, "0014_edges", "0015_edges_fill")
             if eng.dialect.name == "postgresql":
                 assert await conn.run_sync(_fill_options) == ["fillfactor=80"]
             await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0014_edges"))
