@@ -86,6 +86,8 @@ class _TranscriptHTML(HTMLParser):
             self._words.append(data)
 
     def _end_paragraph(self) -> None:
+        if not self._words:  # most calls (every cite, time and block tag opens one): no text
+            return
         name, body = split_speaker_prefix(squash("".join(self._words)))
         self._words = []
         self._speaker = name or self._speaker
